@@ -1,0 +1,51 @@
+//! The command line: clap parses, the verbs call the library, and errors are
+//! printed once, here, with the exit code they deserve (1: the run broke an
+//! expectation, 2: bad input or usage).
+
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// flowreplay: replay message-passing systems deterministically and diff what
+/// they do.
+#[derive(Debug, Parser)]
+#[command(name = "flowreplay", version, about, long_about = None, after_help = "Exit codes: 0 ok, 1 an expectation failed, 2 bad input or usage.")]
+struct Cli {
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Run a scenario and write its trace.
+    Run(run::RunArgs),
+}
+
+/// A failure, sorted by what the user should make of it.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The input or the invocation is wrong (exit 2).
+    BadInput(String),
+    /// The run happened but broke an expectation (exit 1).
+    Expectation(String),
+}
+
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.verb {
+        Verb::Run(args) => run::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Expectation(message)) => {
+            eprintln!("flowreplay: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::BadInput(message)) => {
+            eprintln!("flowreplay: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Node kinds: the built-in ones and the registry that maps a kind name to a
+//! constructor, so user code can add kinds of its own.
+
+mod exporter;
+mod filter;
+mod matcher;
+mod receiver;
+mod type_router;
+
+use std::collections::BTreeMap;
+
+use super::actor::Behaviour;
+use super::workload::Workload;
+
+pub use matcher::Condition;
+
+/// What part a node plays in the data flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A source: injects a workload (or recorded inputs).
+    Receiver,
+    /// Transforms, routes or filters.
+    Processor,
+    /// A sink.
+    Exporter,
+}
+
+/// What a node-kind constructor returns: the behaviour and its ports.
+pub struct NodeBuild {
+    /// The actor.
+    pub behaviour: Behaviour,
+    /// Its role.
+    pub role: Role,
+    /// Input port names, in port order.
+    pub inputs: Vec<String>,
+    /// Output port names, in port order.
+    pub outputs: Vec<String>,
+    /// For receivers, what they inject.
+    pub workload: Option<Workload>,
+}
+
+impl NodeBuild {
+    /// A processor with the given ports and a synchronous actor: the usual way
+    /// to register a kind of your own.
+    pub fn processor(actor: impl super::Actor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+        NodeBuild {
+            behaviour: Behaviour::Sync(Box::new(actor)),
+            role: Role::Processor,
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            outputs: outputs.iter().map(|s| s.to_string()).collect(),
+            workload: None,
+        }
+    }
+
+    /// A processor whose message handler is async (see [`AsyncActor`](super::AsyncActor)).
+    pub fn async_processor(actor: impl super::AsyncActor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+        NodeBuild { behaviour: Behaviour::Async(Box::new(actor)), ..NodeBuild::processor(Noop, inputs, outputs) }
+    }
+}
+
+struct Noop;
+impl super::Actor for Noop {
+    fn on_message(&mut self, _: &mut super::Context<'_>, _: crate::model::InPort, _: crate::model::Message) {}
+}
+
+/// Builds a node from its JSON configuration, or says what is wrong with it.
+pub type NodeFactory = Box<dyn Fn(&serde_json::Value) -> Result<NodeBuild, String>>;
+
+/// The node kinds a network can be built from.
+///
+/// ```
+/// use flowreplay::{Actor, Context, InPort, Message, NodeBuild, Registry};
+///
+/// struct Upper;
+/// impl Actor for Upper {
+///     fn on_message(&mut self, ctx: &mut Context<'_>, _: InPort, msg: Message) {
+///         ctx.send("out", msg);
+///     }
+/// }
+/// let mut registry = Registry::builtin();
+/// registry.register("upper", |_config| Ok(NodeBuild::processor(Upper, &["in"], &["out"])));
+/// assert!(registry.kinds().any(|k| k == "upper"));
+/// ```
+pub struct Registry {
+    factories: BTreeMap<String, NodeFactory>,
+}
+
+impl Registry {
+    /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`.
+    pub fn builtin() -> Registry {
+        let mut registry = Registry { factories: BTreeMap::new() };
+        registry
+            .register("receiver", receiver::build)
+            .register("exporter", exporter::build)
+            .register("filter", filter::build)
+            .register("type_router", type_router::build);
+        registry
+    }
+
+    /// Adds (or replaces) a kind.
+    pub fn register(
+        &mut self,
+        kind: &str,
+        factory: impl Fn(&serde_json::Value) -> Result<NodeBuild, String> + 'static,
+    ) -> &mut Self {
+        self.factories.insert(kind.to_string(), Box::new(factory));
+        self
+    }
+
+    /// The kind names, sorted.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+
+    pub(crate) fn factory(&self, kind: &str) -> Option<&NodeFactory> {
+        self.factories.get(kind)
+    }
+}
+
+/// Deserializes a kind's typed configuration; a missing config is an empty table.
+fn parse_config<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Result<T, String> {
+    let value = if config.is_null() { serde_json::Value::Object(Default::default()) } else { config.clone() };
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}

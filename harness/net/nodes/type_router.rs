@@ -1,0 +1,63 @@
+//! The type router: sends each message to the output port named for its
+//! message name.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::model::{InPort, Message, OutPort};
+use crate::net::actor::{Actor, Behaviour};
+use crate::net::context::Context;
+
+use super::{NodeBuild, Role};
+
+/// `routes` maps a message name to an output port; `default` names the port
+/// for every other name (without it, unrouted messages are dropped with the
+/// reason `no route`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    routes: BTreeMap<String, String>,
+    #[serde(default)]
+    default: Option<String>,
+}
+
+struct TypeRouter {
+    routes: BTreeMap<Arc<str>, OutPort>,
+    default: Option<OutPort>,
+}
+
+impl Actor for TypeRouter {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, msg: Message) {
+        match self.routes.get(&msg.name).copied().or(self.default) {
+            Some(port) => ctx.send_on(port, msg),
+            None => {
+                let reason = format!("no route for {}", msg.name);
+                ctx.drop_message(msg, &reason);
+            }
+        }
+    }
+}
+
+pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
+    let config: Config = super::parse_config(config)?;
+    if config.routes.is_empty() {
+        return Err("`routes` is empty: map at least one message name to a port".into());
+    }
+    let mut outputs: Vec<String> = config.routes.values().chain(config.default.iter()).cloned().collect();
+    outputs.sort();
+    outputs.dedup();
+    let port = |name: &String| OutPort(outputs.iter().position(|p| p == name).unwrap_or_default() as u16);
+    let router = TypeRouter {
+        routes: config.routes.iter().map(|(name, p)| (Arc::from(name.as_str()), port(p))).collect(),
+        default: config.default.as_ref().map(port),
+    };
+    Ok(NodeBuild {
+        behaviour: Behaviour::Sync(Box::new(router)),
+        role: Role::Processor,
+        inputs: vec!["in".into()],
+        outputs,
+        workload: None,
+    })
+}

@@ -1,0 +1,53 @@
+//! The scenario file as written: TOML tables with their source spans. These
+//! types never leave the `scenario` module; `load` turns them into domain
+//! types.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::Nanos;
+use crate::net::Latency;
+use crate::sim::TieBreak;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub(super) name: Option<String>,
+    #[serde(default)]
+    pub(super) description: Option<String>,
+    #[serde(default)]
+    pub(super) run: RawRun,
+    #[serde(default, rename = "node")]
+    pub(super) nodes: Vec<Spanned<RawNode>>,
+    #[serde(default, rename = "connector")]
+    pub(super) connectors: Vec<Spanned<RawConnector>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRun {
+    pub(super) seed: Option<u64>,
+    pub(super) tie_break: Option<TieBreak>,
+    pub(super) max_time: Option<Nanos>,
+    pub(super) max_events: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNode {
+    pub(super) id: String,
+    pub(super) kind: String,
+    #[serde(default)]
+    pub(super) config: Option<Spanned<toml::Table>>,
+    pub(super) mailbox: Option<Spanned<u32>>,
+    pub(super) service_time: Option<Nanos>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConnector {
+    pub(super) from: String,
+    pub(super) to: String,
+    #[serde(default)]
+    pub(super) latency: Option<Latency>,
+}

@@ -1,0 +1,170 @@
+//! Scenario files: a network, its workloads and run settings in TOML.
+//!
+//! Every key is documented in `docs/scenarios.md`. Unknown keys are errors,
+//! and every error names the file, line and column it is about.
+
+mod file;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
+use crate::sim::{RunConfig, TieBreak};
+
+use file::RawScenario;
+
+/// A bad scenario: where, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column, when the error is about a place in the file.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// A parsed scenario: a network declaration plus its run settings.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name: the `name` key, or the file name without `.toml`.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// The network.
+    pub network: NetworkSpec,
+    /// Run settings from `[run]`; the seed is the default seed.
+    pub run: RunConfig,
+    path: PathBuf,
+    text: String,
+    node_spans: Vec<Range<usize>>,
+    config_spans: Vec<Option<Range<usize>>>,
+    connector_spans: Vec<Range<usize>>,
+}
+
+impl Scenario {
+    /// Reads and parses a scenario file, and checks its network against the
+    /// built-in node kinds.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, &Registry::builtin())
+    }
+
+    /// Like [`Scenario::load`], checking node kinds against `registry`.
+    pub fn load_with(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: path.to_path_buf(),
+            position: None,
+            message: format!("cannot read scenario: {e}"),
+        })?;
+        let scenario = Scenario::parse(&text, path)?;
+        scenario.network(registry)?;
+        Ok(scenario)
+    }
+
+    /// Parses scenario text; `path` is used for its default name and in errors.
+    pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+        let path = path.as_ref();
+        let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError {
+            path: path.to_path_buf(),
+            position: e.span().map(|span| line_column(text, span.start)),
+            message: e.message().trim_end().to_string(),
+        })?;
+        let name = raw.name.unwrap_or_else(|| path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned()));
+        let mut scenario = Scenario {
+            name,
+            description: raw.description,
+            network: NetworkSpec::default(),
+            run: RunConfig {
+                seed: raw.run.seed.unwrap_or(0),
+                tie_break: raw.run.tie_break.unwrap_or(TieBreak::Random),
+                max_time: raw.run.max_time,
+                max_events: raw.run.max_events,
+            },
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            node_spans: Vec::new(),
+            config_spans: Vec::new(),
+            connector_spans: Vec::new(),
+        };
+        for node in raw.nodes {
+            let span = node.span();
+            let node = node.into_inner();
+            if let Some(mailbox) = node.mailbox.as_ref().filter(|m| *m.get_ref() == 0) {
+                return Err(scenario.error_at(mailbox.span(), "mailbox must hold at least 1 message".into()));
+            }
+            let (config, config_span) = match node.config {
+                Some(table) => {
+                    let span = table.span();
+                    let value = serde_json::to_value(table.into_inner()).map_err(|e| scenario.error_at(span.clone(), e.to_string()))?;
+                    (value, Some(span))
+                }
+                None => (serde_json::Value::Null, None),
+            };
+            scenario.network.nodes.push(NodeSpec {
+                id: node.id,
+                kind: node.kind,
+                config,
+                mailbox: node.mailbox.map_or(NodeSpec::DEFAULT_MAILBOX, |m| m.into_inner()),
+                service_time: node.service_time.unwrap_or_default(),
+            });
+            scenario.node_spans.push(span);
+            scenario.config_spans.push(config_span);
+        }
+        for connector in raw.connectors {
+            scenario.connector_spans.push(connector.span());
+            let connector = connector.into_inner();
+            scenario.network.connectors.push(ConnectorSpec {
+                from: connector.from,
+                to: connector.to,
+                latency: connector.latency.unwrap_or_default(),
+            });
+        }
+        Ok(scenario)
+    }
+
+    /// The file the scenario came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Builds (and so validates) the network; errors point at the node or
+    /// connector declaration they are about.
+    pub fn network(&self, registry: &Registry) -> Result<Network, ScenarioError> {
+        self.network.build(registry).map_err(|e| {
+            let span = match e.culprit() {
+                Some(Culprit::Node(i)) if matches!(e, crate::net::TopologyError::BadConfig { .. }) => {
+                    self.config_spans[i].clone().or_else(|| self.node_spans.get(i).cloned())
+                }
+                Some(Culprit::Node(i)) => self.node_spans.get(i).cloned(),
+                Some(Culprit::Connector(i)) => self.connector_spans.get(i).cloned(),
+                None => None,
+            };
+            match span {
+                Some(span) => self.error_at(span, e.to_string()),
+                None => ScenarioError { path: self.path.clone(), position: None, message: e.to_string() },
+            }
+        })
+    }
+
+    fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {
+        ScenarioError { path: self.path.clone(), position: Some(line_column(&self.text, span.start)), message }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}

@@ -1,0 +1,740 @@
+//! The discrete-event engine: one loop over (virtual time, tie, sequence).
+//!
+//! Determinism: the engine never reads a clock, draws every random number
+//! from one seeded rng in a fixed order, keeps per-node state in vectors
+//! indexed by dense ids, and orders simultaneous events by a key that is a
+//! pure function of the seed and what was scheduled. Hash maps hold only
+//! membership (live messages, armed timers) and are sorted before anything
+//! is printed.
+//!
+//! A message's journey: a receiver's workload yields one arrival at a time
+//! (`Inject`), merged into the loop in time order; a send reserves room in
+//! the destination's mailbox and schedules `Arrive` after the connector's
+//! latency; the destination handles it when idle (after its service time,
+//! `Served`). A full mailbox parks the send and blocks the sender until room
+//! frees (`Wake`): backpressure, never a drop.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
+use crate::net::{AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, Source, TimerId, Topology};
+use crate::trace::{EventKind, Phase, Recorder, TraceEvent};
+
+use super::async_driver::AsyncDriver;
+use super::config::{RunConfig, TieBreak};
+use super::ledger::Ledger;
+use super::queue::EventQueue;
+use super::summary::{EdgeSummary, InFlight, NodeSummary, RunSummary, StopReason};
+
+/// What the scheduler can have pending.
+enum Event {
+    /// A receiver's next workload arrival is due.
+    Inject(NodeId),
+    /// A message reaches a node's mailbox.
+    Arrive { node: NodeId, port: InPort, msg: Message, cause: Option<u64> },
+    /// A node finished its service time for the message at its mailbox head.
+    Served(NodeId),
+    /// A node's parked sends were all admitted: it may go on.
+    Wake(NodeId),
+    /// An ACK, NACK or CONFIG for a node, with the event that caused it.
+    Signal(NodeId, Signal, Option<u64>),
+    /// A timer fires.
+    Timer(NodeId, TimerId),
+    /// An async handler's effect (or, with `None`, its end).
+    Async(NodeId, Option<Effect>),
+}
+
+struct Queued {
+    port: InPort,
+    msg: Message,
+    cause: Option<u64>,
+}
+
+/// A send waiting for room at its destination.
+struct Parked {
+    from: NodeId,
+    connector: usize,
+    msg: Message,
+    since: VirtualTime,
+    cause: Option<u64>,
+}
+
+struct NodeState {
+    mailbox: VecDeque<Queued>,
+    /// Messages in transit to or queued at this node.
+    reserved: u32,
+    capacity: u32,
+    service_time: Nanos,
+    /// In service, or running an async handler.
+    busy: bool,
+    /// This node's own sends parked elsewhere; it handles nothing until 0.
+    parked: u32,
+    /// Other nodes' sends waiting for room here, in arrival order.
+    waiting: VecDeque<Parked>,
+    source: Option<Source>,
+    /// An injection that was due while the receiver could not take it.
+    deferred: Option<VirtualTime>,
+    /// The deliver event of the message an async handler is working on.
+    async_cause: Option<u64>,
+    stopped: bool,
+    stats: NodeSummary,
+}
+
+impl NodeState {
+    fn can_take_input(&self) -> bool {
+        !self.busy && self.parked == 0
+    }
+}
+
+/// A network ready to run under one configuration.
+///
+/// ```
+/// use flowreplay::{MemoryRecorder, RunConfig, Scenario, Simulation};
+///
+/// let scenario = Scenario::parse(r#"
+///     [[node]]
+///     id = "src"
+///     kind = "receiver"
+///     config.workload = { count = 3, rate = "1000/s", messages = [{ name = "Ping" }] }
+///     [[node]]
+///     id = "sink"
+///     kind = "exporter"
+///     [[connector]]
+///     from = "src.out"
+///     to = "sink.in"
+///     latency = "1ms"
+/// "#, "inline.toml").unwrap();
+/// let network = scenario.network(&flowreplay::Registry::builtin()).unwrap();
+/// let mut trace = MemoryRecorder::default();
+/// let summary = Simulation::new(network, RunConfig { seed: 7, ..RunConfig::default() })
+///     .run(Some(&mut trace))
+///     .unwrap();
+/// assert_eq!(summary.terminal["exported"], 3);
+/// assert!(summary.conserved());
+/// ```
+pub struct Simulation {
+    topology: Arc<Topology>,
+    behaviours: Vec<Behaviour>,
+    sources: Vec<Option<Source>>,
+    config: RunConfig,
+    configs: Vec<(VirtualTime, NodeId, serde_json::Value)>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The tokio runtime for async actors could not be built.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+impl Simulation {
+    /// Prepares `network` to run under `config`.
+    pub fn new(network: Network, config: RunConfig) -> Simulation {
+        let sources = network.workloads.iter().map(|w| w.as_ref().map(Source::new)).collect();
+        Simulation { topology: Arc::new(network.topology), behaviours: network.behaviours, sources, config, configs: Vec::new() }
+    }
+
+    /// The topology being run.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Delivers [`Signal::Config`] with `value` to `node` at virtual time `at`.
+    pub fn schedule_config(&mut self, at: VirtualTime, node: NodeId, value: serde_json::Value) -> &mut Self {
+        self.configs.push((at, node, value));
+        self
+    }
+
+    /// Runs to the end (or a limit), sending every trace event to `recorder`.
+    pub fn run(self, recorder: Option<&mut dyn Recorder>) -> Result<RunSummary, SimError> {
+        let needs_async = self.behaviours.iter().any(|b| matches!(b, Behaviour::Async(_)));
+        let topology = self.topology;
+        let nodes = topology
+            .nodes
+            .iter()
+            .zip(self.sources)
+            .map(|(info, source)| NodeState {
+                mailbox: VecDeque::new(),
+                reserved: 0,
+                capacity: info.mailbox,
+                service_time: info.service_time,
+                busy: false,
+                parked: 0,
+                waiting: VecDeque::new(),
+                source,
+                deferred: None,
+                async_cause: None,
+                stopped: false,
+                stats: NodeSummary {
+                    node: info.name.to_string(),
+                    kind: info.kind.clone(),
+                    delivered: 0,
+                    acks: 0,
+                    nacks: 0,
+                    max_queue: 0,
+                    blocked_ns: 0,
+                },
+            })
+            .collect();
+        let edges = topology
+            .connectors
+            .iter()
+            .map(|c| EdgeSummary {
+                from: topology.output_name(c.from.0, c.from.1),
+                to: topology.input_name(c.to.0, c.to.1),
+                messages: 0,
+                bytes: 0,
+                blocked: 0,
+            })
+            .collect();
+        let mut engine = Engine {
+            behaviours: self.behaviours,
+            core: Core {
+                now: VirtualTime::ZERO,
+                queue: EventQueue::new(),
+                rng: SimRng::seed_from(self.config.seed),
+                config: self.config,
+                nodes,
+                edges,
+                ledger: Ledger::default(),
+                recorder,
+                trace_seq: 0,
+                next_message: 0,
+                next_timer: 0,
+                timers: FxHashSet::default(),
+                effects: Vec::new(),
+                pending: 0,
+                active_sources: 0,
+                events: 0,
+                delivered: 0,
+                async_driver: if needs_async { Some(AsyncDriver::new()?) } else { None },
+                topology,
+            },
+        };
+        for (at, node, value) in self.configs {
+            engine.core.schedule(at, Event::Signal(node, Signal::Config(value), None));
+        }
+        let stopped_by = engine.run();
+        Ok(engine.core.summary(stopped_by))
+    }
+}
+
+struct Engine<'r> {
+    behaviours: Vec<Behaviour>,
+    core: Core<'r>,
+}
+
+struct Core<'r> {
+    now: VirtualTime,
+    queue: EventQueue<Event>,
+    rng: SimRng,
+    config: RunConfig,
+    topology: Arc<Topology>,
+    nodes: Vec<NodeState>,
+    edges: Vec<EdgeSummary>,
+    ledger: Ledger,
+    recorder: Option<&'r mut dyn Recorder>,
+    trace_seq: u64,
+    next_message: u64,
+    next_timer: u64,
+    timers: FxHashSet<TimerId>,
+    effects: Vec<Effect>,
+    /// Scheduled or parked work that is not a timer or a workload arrival:
+    /// when it is zero and every workload is spent, the network is drained.
+    pending: u64,
+    /// Receivers with workload messages still to inject.
+    active_sources: usize,
+    events: u64,
+    delivered: u64,
+    async_driver: Option<AsyncDriver>,
+}
+
+impl Engine<'_> {
+    /// The loop: start every node, then take events in order until the
+    /// network has drained and shut down, or a limit is reached.
+    fn run(&mut self) -> StopReason {
+        let order = self.core.topology.order.clone();
+        for &node in &order {
+            self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Start });
+            if let Behaviour::Sync(actor) = &mut self.behaviours[node.index()] {
+                let core = &mut self.core;
+                let mut effects = std::mem::take(&mut core.effects);
+                let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
+                let outputs = &core.topology.nodes[node.index()].outputs;
+                actor.on_start(&mut Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer));
+                core.apply(node, None, &mut effects);
+            }
+            if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(Source::next_arrival) {
+                self.core.active_sources += 1;
+                self.core.schedule(at, Event::Inject(node));
+            }
+        }
+        let mut shutdown = order.into_iter();
+        loop {
+            if let Some(reason) = self.core.limit_reached() {
+                return reason;
+            }
+            if self.core.drained() {
+                match shutdown.next() {
+                    Some(node) => {
+                        self.shut_down(node);
+                        continue;
+                    }
+                    None if self.core.queue.peek_time().is_none() => return StopReason::Completed,
+                    None => {}
+                }
+            }
+            if self.core.async_running() {
+                self.core.advance_async();
+            }
+            let Some(next) = self.core.queue.peek_time() else {
+                // Only async handlers that nothing will ever wake are left.
+                return match self.core.config.max_time {
+                    Some(limit) => {
+                        self.core.now = VirtualTime(limit.0);
+                        StopReason::MaxTime
+                    }
+                    None => StopReason::Stalled,
+                };
+            };
+            if self.core.config.max_time.is_some_and(|limit| next.0 > limit.0) {
+                self.core.now = VirtualTime(self.core.config.max_time.map_or(next.0, |l| l.0));
+                return StopReason::MaxTime;
+            }
+            let Some((at, event)) = self.core.queue.pop() else { continue };
+            self.core.now = at;
+            self.core.events += 1;
+            self.step(event);
+        }
+    }
+
+    /// Handles one event.
+    fn step(&mut self, event: Event) {
+        match event {
+            Event::Inject(node) => self.inject_due(node),
+            Event::Arrive { node, port, msg, cause } => {
+                self.core.pending -= 1;
+                self.core.nodes[node.index()].mailbox.push_back(Queued { port, msg, cause });
+                self.run_node(node);
+            }
+            Event::Served(node) => {
+                self.core.pending -= 1;
+                self.core.nodes[node.index()].busy = false;
+                self.handle_next(node);
+                self.run_node(node);
+            }
+            Event::Wake(node) => {
+                self.core.pending -= 1;
+                self.run_node(node);
+            }
+            Event::Signal(node, signal, cause) => {
+                self.core.pending -= 1;
+                self.signal(node, signal, cause);
+            }
+            Event::Timer(node, timer) => {
+                if self.core.timers.remove(&timer) && !self.core.nodes[node.index()].stopped {
+                    let cause = self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Timer { node, timer });
+                    self.signal(node, Signal::Timer(timer), cause);
+                }
+            }
+            Event::Async(node, Some(effect)) => {
+                self.core.pending -= 1;
+                let cause = self.core.nodes[node.index()].async_cause;
+                self.core.apply_one(node, cause, effect);
+            }
+            Event::Async(node, None) => {
+                self.core.pending -= 1;
+                if let Some(driver) = &mut self.core.async_driver {
+                    driver.running -= 1;
+                }
+                self.core.nodes[node.index()].busy = false;
+                self.run_node(node);
+            }
+        }
+    }
+
+    /// A receiver's arrival is due: inject it now, or hold it while the
+    /// receiver cannot take input (backpressure slows the workload).
+    fn inject_due(&mut self, node: NodeId) {
+        let state = &mut self.core.nodes[node.index()];
+        if state.can_take_input() && state.mailbox.is_empty() {
+            self.core.inject(node, self.core.now);
+            self.run_node(node);
+        } else {
+            state.deferred = Some(self.core.now);
+        }
+    }
+
+    /// Lets a node work through its mailbox for as long as it is free to.
+    fn run_node(&mut self, node: NodeId) {
+        loop {
+            let state = &mut self.core.nodes[node.index()];
+            if !state.can_take_input() {
+                return;
+            }
+            if state.mailbox.is_empty() {
+                match state.deferred.take() {
+                    Some(due) => self.core.inject(node, due),
+                    None => return,
+                }
+                continue;
+            }
+            if state.service_time > Nanos::ZERO {
+                state.busy = true;
+                let at = self.core.now.after(state.service_time);
+                self.core.schedule(at, Event::Served(node));
+                return;
+            }
+            self.handle_next(node);
+        }
+    }
+
+    /// Hands the message at the head of `node`'s mailbox to its handler.
+    fn handle_next(&mut self, node: NodeId) {
+        let core = &mut self.core;
+        let state = &mut core.nodes[node.index()];
+        let Some(Queued { port, msg, cause }) = state.mailbox.pop_front() else { return };
+        state.reserved -= 1;
+        state.stats.delivered += u64::from(port != InPort::INJECT);
+        core.admit_waiting(node);
+        core.ledger.handled_by(msg.id, node);
+        let cause = if port == InPort::INJECT {
+            cause
+        } else {
+            core.delivered += 1;
+            core.trace(msg.id, msg.trace_id, cause, || EventKind::Deliver { node, port })
+        };
+        let caller = Caller { node, port, trace_id: msg.trace_id };
+        match &mut self.behaviours[node.index()] {
+            Behaviour::Sync(actor) => {
+                let mut effects = std::mem::take(&mut core.effects);
+                let outputs = &core.topology.nodes[node.index()].outputs;
+                let mut ctx = Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
+                actor.on_message(&mut ctx, port, msg);
+                core.apply(node, cause, &mut effects);
+            }
+            Behaviour::Async(actor) => {
+                let Some(driver) = &mut core.async_driver else { return };
+                let state = &mut core.nodes[node.index()];
+                state.busy = true;
+                state.async_cause = cause;
+                core.pending += 1;
+                let (log, wake) = (driver.log.clone(), driver.wake.clone());
+                let outputs: Rc<[Arc<str>]> = core.topology.nodes[node.index()].outputs.iter().cloned().collect();
+                let rng = core.rng.fork();
+                let now = core.now;
+                driver.start(now, || {
+                    let ctx = AsyncContext::new(caller, outputs, now, rng, log, wake);
+                    let finished = ctx.twin();
+                    let handler = actor.on_message(ctx, port, msg);
+                    async move {
+                        handler.await;
+                        finished.finish();
+                    }
+                });
+            }
+        }
+    }
+
+    /// Delivers a control signal to a node's handler.
+    fn signal(&mut self, node: NodeId, signal: Signal, cause: Option<u64>) {
+        let core = &mut self.core;
+        let cause = match &signal {
+            Signal::Ack(r) => {
+                core.nodes[node.index()].stats.acks += 1;
+                let origin = r.origin;
+                core.trace(r.message, r.trace_id, cause, || EventKind::Ack { node, origin })
+            }
+            Signal::Nack(r, why) => {
+                core.nodes[node.index()].stats.nacks += 1;
+                let (origin, reason, permanent) = (r.origin, why.reason.clone(), why.permanent);
+                core.trace(r.message, r.trace_id, cause, || EventKind::Nack { node, origin, reason, permanent })
+            }
+            Signal::Timer(_) | Signal::Config(_) | Signal::Shutdown => cause,
+        };
+        let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
+        let mut effects = std::mem::take(&mut core.effects);
+        let outputs = &core.topology.nodes[node.index()].outputs;
+        let mut ctx = Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
+        match &mut self.behaviours[node.index()] {
+            Behaviour::Sync(actor) => actor.on_signal(&mut ctx, signal),
+            Behaviour::Async(_) => ctx.pass_upstream(signal),
+        }
+        core.apply(node, cause, &mut effects);
+    }
+
+    /// Sends SHUTDOWN to one node; it may flush what it holds.
+    fn shut_down(&mut self, node: NodeId) {
+        self.core.nodes[node.index()].stopped = true;
+        let cause = self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Stop });
+        self.signal(node, Signal::Shutdown, cause);
+    }
+}
+
+impl Core<'_> {
+    fn schedule(&mut self, at: VirtualTime, event: Event) {
+        if !matches!(event, Event::Inject(_) | Event::Timer(..)) {
+            self.pending += 1;
+        }
+        let tie = match self.config.tie_break {
+            TieBreak::Random => self.rng.next_u64(),
+            TieBreak::Fifo => 0,
+        };
+        self.queue.push(at, tie, event);
+    }
+
+    /// Records a trace event if a recorder is attached; returns its sequence number.
+    #[inline]
+    fn trace(&mut self, message: MessageId, trace_id: TraceId, parent: Option<u64>, kind: impl FnOnce() -> EventKind) -> Option<u64> {
+        let recorder = self.recorder.as_deref_mut()?;
+        let seq = self.trace_seq;
+        self.trace_seq += 1;
+        recorder.record(TraceEvent { seq, at: self.now, parent, message, trace_id, kind: kind() });
+        Some(seq)
+    }
+
+    fn limit_reached(&self) -> Option<StopReason> {
+        self.config.max_events.filter(|&max| self.events >= max).map(|_| StopReason::MaxEvents)
+    }
+
+    /// Every workload is spent and nothing but timers is scheduled.
+    fn drained(&self) -> bool {
+        self.pending == 0 && self.active_sources == 0
+    }
+
+    fn async_running(&self) -> bool {
+        self.async_driver.as_ref().is_some_and(|d| d.running > 0)
+    }
+
+    /// Lets async handlers run up to the next scheduled event (or, with
+    /// nothing scheduled, up to the time limit or a day of virtual time) and
+    /// queues what they produced, never earlier than now.
+    fn advance_async(&mut self) {
+        const HORIZON: Nanos = Nanos(86_400_000_000_000);
+        let until = match (self.queue.peek_time(), self.config.max_time) {
+            (Some(at), _) => at,
+            (None, Some(limit)) => VirtualTime(limit.0),
+            (None, None) => self.now.after(HORIZON),
+        };
+        let Some(driver) = &mut self.async_driver else { return };
+        for record in driver.advance(until) {
+            let at = record.at.max(self.now);
+            self.schedule(at, Event::Async(record.node, record.effect));
+        }
+    }
+
+    fn apply(&mut self, node: NodeId, cause: Option<u64>, effects: &mut Vec<Effect>) {
+        for effect in effects.drain(..) {
+            self.apply_one(node, cause, effect);
+        }
+        self.effects = std::mem::take(effects);
+    }
+
+    fn apply_one(&mut self, node: NodeId, cause: Option<u64>, effect: Effect) {
+        match effect {
+            Effect::Send(port, msg) => self.send(node, port, msg, cause),
+            Effect::SendUnknownPort(port, msg) => {
+                let reason = format!("{} has no output port {port:?}", self.topology.nodes[node.index()].name);
+                let msg = self.number(node, msg);
+                self.finish(node, msg, Outcome::Dropped(Arc::from(reason)), cause);
+            }
+            Effect::Notify { message, trace_id, name, origin, mut path, nack } => {
+                let Some(hop) = path.pop() else { return };
+                let receipt = Receipt { message, trace_id, name, origin, port: hop.port, upstream: path };
+                let signal = match nack {
+                    None => Signal::Ack(receipt),
+                    Some(why) => Signal::Nack(receipt, why),
+                };
+                self.schedule(self.now, Event::Signal(hop.node, signal, cause));
+            }
+            Effect::Finish(msg, outcome) => self.finish(node, msg, outcome, cause),
+            Effect::SetTimer(timer, after) => {
+                self.timers.insert(timer);
+                self.schedule(self.now.after(after), Event::Timer(node, timer));
+            }
+            Effect::CancelTimer(timer) => {
+                self.timers.remove(&timer);
+            }
+        }
+    }
+
+    /// Gives a message created by an actor its id.
+    fn number(&mut self, node: NodeId, mut msg: Message) -> Message {
+        if msg.id == MessageId::UNASSIGNED {
+            self.next_message += 1;
+            msg.id = MessageId(self.next_message);
+            self.ledger.created(msg.id, node);
+        }
+        msg
+    }
+
+    /// Creates the receiver's next workload message and queues it there.
+    fn inject(&mut self, node: NodeId, due: VirtualTime) {
+        self.next_message += 1;
+        let id = MessageId(self.next_message);
+        let state = &mut self.nodes[node.index()];
+        let Some(source) = &mut state.source else { return };
+        let msg = source.emit(id, self.now, &mut self.rng);
+        let next = source.next_arrival();
+        state.reserved += 1;
+        self.ledger.injected(id, node);
+        let waited_ns = self.now.since(due).0;
+        let cause = self.trace(id, msg.trace_id, None, || EventKind::Inject {
+            node,
+            name: msg.name.clone(),
+            size_bytes: msg.size_bytes,
+            checksum: msg.body.checksum(),
+            waited_ns,
+        });
+        self.nodes[node.index()].mailbox.push_back(Queued { port: InPort::INJECT, msg, cause });
+        match next {
+            Some(at) => self.schedule(at, Event::Inject(node)),
+            None => self.active_sources -= 1,
+        }
+    }
+
+    /// Sends `msg` from `node` on `port`: straight into the connector if the
+    /// destination has room and nobody is waiting there, else parked.
+    fn send(&mut self, node: NodeId, port: OutPort, msg: Message, cause: Option<u64>) {
+        let msg = self.number(node, msg);
+        let connector = self.topology.wiring[node.index()][port.0 as usize];
+        let (dest, dest_port) = self.topology.connectors[connector].to;
+        let target = &mut self.nodes[dest.index()];
+        if target.reserved < target.capacity && target.waiting.is_empty() {
+            self.admit(node, connector, msg, cause, Nanos::ZERO);
+            return;
+        }
+        let (id, trace_id) = (msg.id, msg.trace_id);
+        target.waiting.push_back(Parked { from: node, connector, msg, since: self.now, cause });
+        self.nodes[node.index()].parked += 1;
+        self.edges[connector].blocked += 1;
+        self.pending += 1;
+        self.trace(id, trace_id, cause, || EventKind::Blocked { from: (node, port), to: (dest, dest_port) });
+    }
+
+    /// Puts a message on its connector.
+    fn admit(&mut self, from: NodeId, connector: usize, msg: Message, cause: Option<u64>, waited: Nanos) {
+        let link = &self.topology.connectors[connector];
+        let (dest, port) = link.to;
+        let from_port = link.from.1;
+        let latency = link.latency.sample(&mut self.rng);
+        let target = &mut self.nodes[dest.index()];
+        target.reserved += 1;
+        target.stats.max_queue = target.stats.max_queue.max(target.reserved);
+        let queue_depth = target.reserved;
+        let edge = &mut self.edges[connector];
+        edge.messages += 1;
+        edge.bytes += u64::from(msg.size_bytes);
+        let cause = self.trace(msg.id, msg.trace_id, cause, || EventKind::Send {
+            from: (from, from_port),
+            to: (dest, port),
+            name: msg.name.clone(),
+            size_bytes: msg.size_bytes,
+            checksum: msg.body.checksum(),
+            queue_depth,
+            waited_ns: waited.0,
+        });
+        self.schedule(self.now.after(latency), Event::Arrive { node: dest, port, msg, cause });
+    }
+
+    /// Room freed at `node`: admit parked sends, oldest first, and wake
+    /// senders whose last parked send went through.
+    fn admit_waiting(&mut self, node: NodeId) {
+        loop {
+            let state = &mut self.nodes[node.index()];
+            if state.reserved >= state.capacity {
+                return;
+            }
+            let Some(parked) = state.waiting.pop_front() else { return };
+            self.pending -= 1;
+            let waited = self.now.since(parked.since);
+            let sender = &mut self.nodes[parked.from.index()];
+            sender.parked -= 1;
+            sender.stats.blocked_ns += waited.0;
+            let unblocked = sender.parked == 0;
+            self.admit(parked.from, parked.connector, parked.msg, parked.cause, waited);
+            if unblocked {
+                self.schedule(self.now, Event::Wake(parked.from));
+            }
+        }
+    }
+
+    /// Ends a message's life.
+    fn finish(&mut self, node: NodeId, msg: Message, outcome: Outcome, cause: Option<u64>) {
+        let name = &self.topology.nodes[node.index()].name;
+        if !self.ledger.finish(msg.id, &outcome, name) {
+            return;
+        }
+        self.trace(msg.id, msg.trace_id, cause, || match outcome {
+            Outcome::Exported => EventKind::Export { node },
+            Outcome::Consumed => EventKind::Consume { node },
+            Outcome::Dropped(reason) => EventKind::Drop { node, reason },
+            Outcome::Nacked(why) => EventKind::Reject { node, reason: why.reason, permanent: why.permanent },
+        });
+    }
+
+    /// Where each live message is, for the summary.
+    fn locate_in_flight(&self) -> Vec<InFlight> {
+        let topo = &self.topology;
+        let mut places: rustc_hash::FxHashMap<MessageId, String> = Default::default();
+        for event in self.queue.pending() {
+            if let Event::Arrive { node, port, msg, .. } = event {
+                places.insert(msg.id, format!("in transit to {}", topo.input_name(*node, *port)));
+            }
+        }
+        for (index, state) in self.nodes.iter().enumerate() {
+            let name = &topo.nodes[index].name;
+            for queued in &state.mailbox {
+                places.insert(queued.msg.id, format!("queued at {name}"));
+            }
+            for parked in &state.waiting {
+                let c = &topo.connectors[parked.connector];
+                let edge = format!("{} -> {}", topo.output_name(c.from.0, c.from.1), topo.input_name(c.to.0, c.to.1));
+                places.insert(parked.msg.id, format!("blocked at {edge}"));
+            }
+        }
+        self.ledger
+            .live()
+            .into_iter()
+            .take(RunSummary::IN_FLIGHT_LISTED)
+            .map(|(id, holder)| InFlight {
+                message: id.0,
+                location: places.remove(&id).unwrap_or_else(|| format!("held by {}", topo.nodes[holder.index()].name)),
+            })
+            .collect()
+    }
+
+    fn summary(self, stopped_by: StopReason) -> RunSummary {
+        let ledger = &self.ledger;
+        let terminal = [
+            ("exported", ledger.exported),
+            ("dropped", ledger.dropped),
+            ("nacked", ledger.nacked),
+            ("consumed", ledger.consumed),
+            ("in_flight", ledger.live_count()),
+        ]
+        .into_iter()
+        .collect();
+        RunSummary {
+            seed: self.config.seed,
+            tie_break: self.config.tie_break,
+            injected: ledger.injected,
+            created: ledger.created,
+            delivered: self.delivered,
+            terminal,
+            reasons: ledger.reasons.clone(),
+            in_flight: self.locate_in_flight(),
+            edges: self.edges.clone(),
+            nodes: self.nodes.iter().map(|n| n.stats.clone()).collect(),
+            events: self.events,
+            end_time_ns: self.now.as_nanos(),
+            stopped_by,
+            violations: ledger.violations.clone(),
+        }
+    }
+}

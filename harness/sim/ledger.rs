@@ -1,0 +1,80 @@
+//! Conservation accounting: every message is born once and ends once.
+//!
+//! The ledger holds only live messages (with the node that last handled
+//! them), so its memory follows what is in flight, not how many messages a
+//! run has moved. A second ending for the same message is recorded as a
+//! violation instead of being counted twice.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{MessageId, NodeId};
+use crate::net::Outcome;
+
+/// Counts of births and endings, and the messages still alive.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    live: FxHashMap<MessageId, NodeId>,
+    pub(crate) injected: u64,
+    pub(crate) created: u64,
+    pub(crate) exported: u64,
+    pub(crate) dropped: u64,
+    pub(crate) nacked: u64,
+    pub(crate) consumed: u64,
+    /// "dropped" / "nacked" → reason → count.
+    pub(crate) reasons: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    pub(crate) violations: Vec<String>,
+}
+
+impl Ledger {
+    /// A receiver injected `id`.
+    pub(crate) fn injected(&mut self, id: MessageId, at: NodeId) {
+        self.injected += 1;
+        self.live.insert(id, at);
+    }
+
+    /// An actor created `id`.
+    pub(crate) fn created(&mut self, id: MessageId, at: NodeId) {
+        self.created += 1;
+        self.live.insert(id, at);
+    }
+
+    /// `id` reached a handler at `node`.
+    pub(crate) fn handled_by(&mut self, id: MessageId, node: NodeId) {
+        if let Some(holder) = self.live.get_mut(&id) {
+            *holder = node;
+        }
+    }
+
+    /// `id` ended with `outcome`; false (and a violation) if it had ended already.
+    pub(crate) fn finish(&mut self, id: MessageId, outcome: &Outcome, node_name: &str) -> bool {
+        if self.live.remove(&id).is_none() {
+            self.violations.push(format!("message {id} ended twice: again as {outcome:?} at {node_name}"));
+            return false;
+        }
+        let (counter, reason) = match outcome {
+            Outcome::Exported => (&mut self.exported, None),
+            Outcome::Consumed => (&mut self.consumed, None),
+            Outcome::Dropped(reason) => (&mut self.dropped, Some(("dropped", reason.to_string()))),
+            Outcome::Nacked(why) => (&mut self.nacked, Some(("nacked", why.reason.to_string()))),
+        };
+        *counter += 1;
+        if let Some((kind, reason)) = reason {
+            *self.reasons.entry(kind).or_default().entry(reason).or_default() += 1;
+        }
+        true
+    }
+
+    /// The live messages in id order, with the node that last handled each.
+    pub(crate) fn live(&self) -> Vec<(MessageId, NodeId)> {
+        let mut live: Vec<_> = self.live.iter().map(|(&id, &node)| (id, node)).collect();
+        live.sort_unstable();
+        live
+    }
+
+    /// How many messages are still alive.
+    pub(crate) fn live_count(&self) -> u64 {
+        self.live.len() as u64
+    }
+}

@@ -1,0 +1,168 @@
+//! Trace events: the record of everything that moves in a run.
+
+use std::sync::Arc;
+
+use crate::model::{InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
+use crate::net::TimerId;
+
+/// One thing that happened, at a virtual instant.
+///
+/// Every event has a sequence number (its position in the trace), the message
+/// it concerns, and the sequence number of the event that caused it, so
+/// lineage can be walked both ways.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEvent {
+    /// Position in the trace, from 0.
+    pub seq: u64,
+    /// When it happened.
+    pub at: VirtualTime,
+    /// The event that caused this one.
+    pub parent: Option<u64>,
+    /// The message concerned (0 for node lifecycle and timer events).
+    pub message: MessageId,
+    /// Its trace id.
+    pub trace_id: TraceId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of trace event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// A receiver injected a new message.
+    Inject {
+        /// The receiver.
+        node: NodeId,
+        /// Message name.
+        name: Arc<str>,
+        /// Size in bytes.
+        size_bytes: u32,
+        /// Body checksum.
+        checksum: u64,
+        /// How long the injection waited behind backpressure.
+        waited_ns: u64,
+    },
+    /// A message entered a connector.
+    Send {
+        /// Source node and port.
+        from: (NodeId, OutPort),
+        /// Destination node and port.
+        to: (NodeId, InPort),
+        /// Message name.
+        name: Arc<str>,
+        /// Size in bytes.
+        size_bytes: u32,
+        /// Body checksum.
+        checksum: u64,
+        /// Messages in transit to or queued at the destination, this one included.
+        queue_depth: u32,
+        /// How long the sender waited for room (backpressure).
+        waited_ns: u64,
+    },
+    /// A send found the destination's mailbox full: the sender waits.
+    Blocked {
+        /// Source node and port.
+        from: (NodeId, OutPort),
+        /// Destination node and port.
+        to: (NodeId, InPort),
+    },
+    /// A node's handler received a message.
+    Deliver {
+        /// The node.
+        node: NodeId,
+        /// The input port.
+        port: InPort,
+    },
+    /// A subscriber received an ACK.
+    Ack {
+        /// The subscriber.
+        node: NodeId,
+        /// The node that acknowledged.
+        origin: NodeId,
+    },
+    /// A subscriber received a NACK.
+    Nack {
+        /// The subscriber.
+        node: NodeId,
+        /// The node that refused.
+        origin: NodeId,
+        /// Why.
+        reason: Arc<str>,
+        /// Whether retrying cannot help.
+        permanent: bool,
+    },
+    /// A timer fired.
+    Timer {
+        /// The node.
+        node: NodeId,
+        /// The timer.
+        timer: TimerId,
+    },
+    /// Terminal: an exporter accepted the message.
+    Export {
+        /// The exporter.
+        node: NodeId,
+    },
+    /// Terminal: the message was dropped on purpose.
+    Drop {
+        /// The node that dropped it.
+        node: NodeId,
+        /// Why.
+        reason: Arc<str>,
+    },
+    /// Terminal: a node refused the message (its subscribers get a NACK).
+    Reject {
+        /// The refusing node.
+        node: NodeId,
+        /// Why.
+        reason: Arc<str>,
+        /// Whether retrying cannot help.
+        permanent: bool,
+    },
+    /// Terminal: an actor absorbed the message.
+    Consume {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node started or stopped.
+    Lifecycle {
+        /// The node.
+        node: NodeId,
+        /// What happened to it.
+        phase: Phase,
+    },
+}
+
+/// A node lifecycle step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Started, before any message.
+    Start,
+    /// Shut down at the end of the run.
+    Stop,
+}
+
+impl EventKind {
+    /// The event's name as written in traces: `inject`, `send`, ….
+    pub fn label(&self) -> &'static str {
+        match self {
+            EventKind::Inject { .. } => "inject",
+            EventKind::Send { .. } => "send",
+            EventKind::Blocked { .. } => "blocked",
+            EventKind::Deliver { .. } => "deliver",
+            EventKind::Ack { .. } => "ack",
+            EventKind::Nack { .. } => "nack",
+            EventKind::Timer { .. } => "timer",
+            EventKind::Export { .. } => "export",
+            EventKind::Drop { .. } => "drop",
+            EventKind::Reject { .. } => "reject",
+            EventKind::Consume { .. } => "consume",
+            EventKind::Lifecycle { .. } => "lifecycle",
+        }
+    }
+
+    /// Whether this event ends a message's life.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, EventKind::Export { .. } | EventKind::Drop { .. } | EventKind::Reject { .. } | EventKind::Consume { .. })
+    }
+}
