@@ -74,12 +74,18 @@ impl AsyncDriver {
     /// reaches virtual `until`; returns what they produced.
     pub(crate) fn advance(&mut self, until: VirtualTime) -> Vec<AsyncRecord> {
         let deadline = self.deadline(until);
-        let wake = self.wake.clone();
+        let (wake, log) = (self.wake.clone(), self.log.clone());
         self.tasks.block_on(&self.runtime, async move {
-            tokio::select! {
-                biased;
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep_until(deadline) => {}
+            let limit = tokio::time::sleep_until(deadline);
+            tokio::pin!(limit);
+            // A wake-up can be stale (a permit left by an effect collected
+            // earlier), so wait until the log really holds something.
+            while log.borrow().is_empty() {
+                tokio::select! {
+                    biased;
+                    _ = wake.notified() => {}
+                    _ = &mut limit => break,
+                }
             }
         });
         std::mem::take(&mut *self.log.borrow_mut())

@@ -1,0 +1,47 @@
+//! Integration tests, built as one binary to keep link time down.
+
+mod async_actors;
+mod backpressure;
+mod cli;
+mod conservation;
+mod determinism;
+mod signals;
+mod validation;
+
+use std::path::PathBuf;
+
+use flowreplay::{MemoryRecorder, Registry, RunConfig, RunSummary, Scenario, Simulation, TraceEvent};
+
+/// Every scenario shipped in `scenarios/`.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "expected the shipped scenarios, found {paths:?}");
+    paths
+}
+
+/// The path of a shipped scenario.
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))
+}
+
+/// Runs a scenario text with `registry`, keeping the trace in memory.
+pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, Vec<TraceEvent>) {
+    let scenario = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let network = scenario.network(registry).unwrap_or_else(|e| panic!("{e}"));
+    let mut trace = MemoryRecorder::default();
+    let config = RunConfig { seed, ..scenario.run };
+    let summary = Simulation::new(network, config).run(Some(&mut trace)).expect("run starts");
+    (summary, trace.events)
+}
+
+/// Runs a shipped scenario file with `seed`, keeping the trace in memory.
+pub fn run_file(path: &std::path::Path, seed: u64) -> (RunSummary, Vec<TraceEvent>) {
+    let text = std::fs::read_to_string(path).expect("scenario readable");
+    run_text(&text, &Registry::builtin(), seed)
+}
