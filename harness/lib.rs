@@ -41,8 +41,8 @@ pub mod trace;
 
 pub use model::{Body, InPort, Message, MessageId, MessageKind, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 pub use net::{
-    Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Receipt, Registry, Signal,
-    TimerId, Topology, TopologyError,
+    Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Receipt, Registry,
+    Signal, TimerId, Topology, TopologyError,
 };
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::{RunConfig, RunSummary, SimError, Simulation, StopReason, TieBreak};

@@ -9,7 +9,9 @@ use super::Failure;
 
 /// Arguments of `flowreplay run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  flowreplay run scenarios/linear-pipeline.toml\n  flowreplay run scenarios/fanout.toml --seed 42 --out trace.ndjson\n  flowreplay run scenarios/nack.toml --json")]
+#[command(
+    after_help = "Examples:\n  flowreplay run scenarios/linear-pipeline.toml\n  flowreplay run scenarios/fanout.toml --seed 42 --out trace.ndjson\n  flowreplay run scenarios/nack.toml --json"
+)]
 pub(crate) struct RunArgs {
     /// The scenario file (TOML; see docs/scenarios.md).
     scenario: PathBuf,
@@ -60,7 +62,8 @@ impl RunArgs {
             TieBreak::Random => "random",
             TieBreak::Fifo => "fifo",
         };
-        let mut line = format!("flowreplay run {} --seed {} --tie-break {tie_break}", self.scenario.display(), config.seed);
+        let mut line =
+            format!("flowreplay run {} --seed {} --tie-break {tie_break}", self.scenario.display(), config.seed);
         if let Some(limit) = config.max_time {
             line.push_str(&format!(" --max-time {limit}"));
         }
@@ -130,7 +133,12 @@ fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf,
     println!("edges:");
     for edge in &summary.edges {
         let blocked = if edge.blocked > 0 { format!("  ({} waited for room)", edge.blocked) } else { String::new() };
-        println!("  {:<28} {:>9} msgs {:>12} B{blocked}", format!("{} -> {}", edge.from, edge.to), edge.messages, edge.bytes);
+        println!(
+            "  {:<28} {:>9} msgs {:>12} B{blocked}",
+            format!("{} -> {}", edge.from, edge.to),
+            edge.messages,
+            edge.bytes
+        );
     }
     if let Some((path, bytes)) = trace {
         println!("trace: {} ({bytes} bytes)", path.display());

@@ -73,7 +73,8 @@ impl Nanos {
 impl fmt::Display for Nanos {
     /// The largest unit that represents the value exactly: `2ms`, `1500us`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let units = [(3_600_000_000_000, "h"), (60_000_000_000, "m"), (1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")];
+        let units =
+            [(3_600_000_000_000, "h"), (60_000_000_000, "m"), (1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")];
         for (scale, unit) in units {
             if self.0 >= scale && self.0 % scale == 0 {
                 return write!(f, "{}{unit}", self.0 / scale);

@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use crate::model::{Body, Hop, InPort, Message, MessageId, NodeId, Nanos, OutPort, ReturnPath, SimRng, TraceId, VirtualTime};
+use crate::model::{
+    Body, Hop, InPort, Message, MessageId, Nanos, NodeId, OutPort, ReturnPath, SimRng, TraceId, VirtualTime,
+};
 
 use super::signal::{NackReason, Receipt, Signal, TimerId};
 

@@ -18,5 +18,7 @@ pub(crate) use context::{AsyncLog, AsyncRecord, Caller};
 pub use latency::Latency;
 pub use nodes::{NodeBuild, Registry, Role};
 pub use signal::{NackReason, Receipt, Signal, TimerId};
-pub use topology::{Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology, TopologyError};
+pub use topology::{
+    Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology, TopologyError,
+};
 pub use workload::{Arrival, MessageTemplate, Rate, Source, Workload};

@@ -140,7 +140,9 @@ pub enum TopologyError {
         connector: usize,
     },
     /// One output port has two connectors.
-    #[error("connector {from} -> {to}: output {from} is already wired (to {other}); an output port takes one connector")]
+    #[error(
+        "connector {from} -> {to}: output {from} is already wired (to {other}); an output port takes one connector"
+    )]
     OutputWiredTwice {
         /// Source endpoint.
         from: String,
@@ -205,7 +207,11 @@ fn suggest(suggestion: &Option<String>, known: &[String]) -> String {
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() { "none".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 impl TopologyError {
@@ -213,7 +219,9 @@ impl TopologyError {
     pub fn culprit(&self) -> Option<Culprit> {
         use TopologyError::*;
         match self {
-            DuplicateNode { node, .. } | UnknownKind { node, .. } | BadConfig { node, .. } => Some(Culprit::Node(*node)),
+            DuplicateNode { node, .. } | UnknownKind { node, .. } | BadConfig { node, .. } => {
+                Some(Culprit::Node(*node))
+            }
             UnconnectedInput { node, .. } | UnconnectedOutput { node, .. } => Some(Culprit::Node(*node)),
             BadEndpoint { connector, .. } | UnknownNode { connector, .. } | UnknownPort { connector, .. } => {
                 Some(Culprit::Connector(*connector))
@@ -296,6 +304,8 @@ pub struct Network {
     pub workloads: Vec<Option<Workload>>,
 }
 
+// Building a topology happens once per run, so a large error type costs nothing.
+#[allow(clippy::result_large_err)]
 impl NetworkSpec {
     /// Builds the network: looks up each kind, checks every connector and
     /// port, and rejects cycles and unconnected ports.
@@ -346,7 +356,11 @@ impl NetworkSpec {
         }
         for (index, node) in nodes.iter().enumerate() {
             if let Some(port) = node.inputs.iter().enumerate().find(|(i, _)| !fed[index].contains(&InPort(*i as u16))) {
-                return Err(TopologyError::UnconnectedInput { id: node.name.to_string(), port: port.1.to_string(), node: index });
+                return Err(TopologyError::UnconnectedInput {
+                    id: node.name.to_string(),
+                    port: port.1.to_string(),
+                    node: index,
+                });
             }
             if let Some(i) = wiring[index].iter().position(|&c| c == usize::MAX) {
                 let port = node.outputs[i].to_string();
@@ -397,7 +411,12 @@ impl NetworkSpec {
             }
             used.insert(from, index);
             if let Some(message) = spec.latency.problem() {
-                return Err(TopologyError::BadLatency { from: spec.from.clone(), to: spec.to.clone(), message, connector: index });
+                return Err(TopologyError::BadLatency {
+                    from: spec.from.clone(),
+                    to: spec.to.clone(),
+                    message,
+                    connector: index,
+                });
             }
             connectors.push(Connector {
                 from: (NodeId(from.0 as u32), OutPort(from.1 as u16)),
@@ -409,6 +428,7 @@ impl NetworkSpec {
     }
 }
 
+#[allow(clippy::result_large_err)]
 /// Kahn's algorithm, taking ready nodes lowest id first so the order is the
 /// same on every run; a leftover node means a cycle, which is then traced.
 fn topological_order(nodes: &[NodeInfo], connectors: &[Connector]) -> Result<Vec<NodeId>, TopologyError> {
@@ -446,7 +466,10 @@ fn topological_order(nodes: &[NodeInfo], connectors: &[Connector]) -> Result<Vec
         }
         path.push(next);
     }
-    Err(TopologyError::Cycle { path: path.iter().map(|&n| nodes[n].name.to_string()).collect(), connector: via.last().copied().unwrap_or_default() })
+    Err(TopologyError::Cycle {
+        path: path.iter().map(|&n| nodes[n].name.to_string()).collect(),
+        connector: via.last().copied().unwrap_or_default(),
+    })
 }
 
 /// The known name closest to `wanted`, if one is close enough to be a typo.

@@ -15,8 +15,9 @@ use crate::model::{Body, Headers, Message, MessageId, MessageKind, Nanos, SimRng
 /// A rate of messages per unit of virtual time, stored as the interval between
 /// two messages.
 ///
-/// Written `"1000/s"`, `"5/ms"`, `"2/us"`, or as a bare number of messages per
-/// second. The interval is `unit / count`, rounded down to whole nanoseconds.
+/// Written `"1000/s"`, `"5/ms"`, `"5/10ms"` (count per duration), or as a
+/// bare number of messages per second. The interval is `duration / count`,
+/// rounded down to whole nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     /// Virtual time between two consecutive messages.
@@ -28,20 +29,21 @@ impl FromStr for Rate {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (count, unit) = text.split_once('/').unwrap_or((text, "s"));
-        let count: u64 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid rate {text:?}: expected a whole number of messages per unit, e.g. \"1000/s\""))?;
-        let unit: Nanos = match unit.trim() {
-            "s" => Nanos(1_000_000_000),
-            "ms" => Nanos(1_000_000),
-            "us" | "µs" => Nanos(1_000),
-            "ns" => Nanos(1),
-            "m" => Nanos(60_000_000_000),
-            other => format!("1{other}")
-                .parse()
-                .map_err(|_| format!("invalid rate {text:?}: unknown unit {other:?} (use s, ms, us, ns or m)"))?,
+        let count: u64 = count.trim().parse().map_err(|_| {
+            format!("invalid rate {text:?}: expected a whole number of messages per unit, e.g. \"1000/s\"")
+        })?;
+        let unit = unit.trim();
+        let per = if unit.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            unit.to_string()
+        } else {
+            format!("1{unit}")
         };
+        let unit: Nanos = per.parse().map_err(|_| {
+            format!("invalid rate {text:?}: unknown unit {unit:?} (use a duration unit such as s, ms, us or ns, or a duration like 10ms)")
+        })?;
+        if unit == Nanos::ZERO {
+            return Err(format!("invalid rate {text:?}: the time unit must be longer than zero"));
+        }
         if count == 0 {
             return Err(format!("invalid rate {text:?}: the rate must be above zero"));
         }
@@ -304,6 +306,8 @@ mod tests {
         assert_eq!("1000/s".parse::<Rate>().unwrap().interval, Nanos(1_000_000));
         assert_eq!("5/ms".parse::<Rate>().unwrap().interval, Nanos(200_000));
         assert_eq!("2".parse::<Rate>().unwrap().interval, Nanos(500_000_000));
+        assert_eq!("5/10ms".parse::<Rate>().unwrap().interval, Nanos(2_000_000));
+        assert_eq!("60/h".parse::<Rate>().unwrap().interval, Nanos(60_000_000_000));
         assert!("0/s".parse::<Rate>().unwrap_err().contains("above zero"));
         assert!("fast".parse::<Rate>().unwrap_err().contains("whole number"));
         assert!("3/fortnight".parse::<Rate>().unwrap_err().contains("unknown unit"));
@@ -311,7 +315,8 @@ mod tests {
 
     #[test]
     fn body_placeholders_are_filled_per_message() {
-        let template = BodyTemplate::new(serde_json::json!({"seq": "{seq}", "host": "web-{seq}", "n": "{name}", "k": 1}));
+        let template =
+            BodyTemplate::new(serde_json::json!({"seq": "{seq}", "host": "web-{seq}", "n": "{name}", "k": 1}));
         let body = template.render(7, "Metrics");
         assert_eq!(body.value(), &serde_json::json!({"seq": 7, "host": "web-7", "n": "Metrics", "k": 1}));
     }

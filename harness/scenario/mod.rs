@@ -79,7 +79,9 @@ impl Scenario {
             position: e.span().map(|span| line_column(text, span.start)),
             message: e.message().trim_end().to_string(),
         })?;
-        let name = raw.name.unwrap_or_else(|| path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned()));
+        let name = raw.name.unwrap_or_else(|| {
+            path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+        });
         let mut scenario = Scenario {
             name,
             description: raw.description,
@@ -105,7 +107,8 @@ impl Scenario {
             let (config, config_span) = match node.config {
                 Some(table) => {
                     let span = table.span();
-                    let value = serde_json::to_value(table.into_inner()).map_err(|e| scenario.error_at(span.clone(), e.to_string()))?;
+                    let value = serde_json::to_value(table.into_inner())
+                        .map_err(|e| scenario.error_at(span.clone(), e.to_string()))?;
                     (value, Some(span))
                 }
                 None => (serde_json::Value::Null, None),

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
-use crate::net::{AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, Source, TimerId, Topology};
+use crate::net::{
+    AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, Source, TimerId, Topology,
+};
 use crate::trace::{EventKind, Phase, Recorder, TraceEvent};
 
 use super::async_driver::AsyncDriver;
@@ -136,7 +138,13 @@ impl Simulation {
     /// Prepares `network` to run under `config`.
     pub fn new(network: Network, config: RunConfig) -> Simulation {
         let sources = network.workloads.iter().map(|w| w.as_ref().map(Source::new)).collect();
-        Simulation { topology: Arc::new(network.topology), behaviours: network.behaviours, sources, config, configs: Vec::new() }
+        Simulation {
+            topology: Arc::new(network.topology),
+            behaviours: network.behaviours,
+            sources,
+            config,
+            configs: Vec::new(),
+        }
     }
 
     /// The topology being run.
@@ -266,7 +274,14 @@ impl Engine<'_> {
                 let mut effects = std::mem::take(&mut core.effects);
                 let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
                 let outputs = &core.topology.nodes[node.index()].outputs;
-                actor.on_start(&mut Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer));
+                actor.on_start(&mut Context::new(
+                    core.now,
+                    caller,
+                    outputs,
+                    &mut core.rng,
+                    &mut effects,
+                    &mut core.next_timer,
+                ));
                 core.apply(node, None, &mut effects);
             }
             if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(Source::next_arrival) {
@@ -319,7 +334,14 @@ impl Engine<'_> {
             Event::Inject(node) => self.inject_due(node),
             Event::Arrive { node, port, msg, cause } => {
                 self.core.pending -= 1;
-                self.core.nodes[node.index()].mailbox.push_back(Queued { port, msg, cause });
+                let state = &mut self.core.nodes[node.index()];
+                let queued = Queued { port, msg, cause };
+                if state.can_take_input() && state.mailbox.is_empty() && state.service_time == Nanos::ZERO {
+                    // The common case: an idle node takes the message straight away.
+                    self.handle(node, queued);
+                } else {
+                    state.mailbox.push_back(queued);
+                }
                 self.run_node(node);
             }
             Event::Served(node) => {
@@ -396,9 +418,15 @@ impl Engine<'_> {
 
     /// Hands the message at the head of `node`'s mailbox to its handler.
     fn handle_next(&mut self, node: NodeId) {
+        if let Some(queued) = self.core.nodes[node.index()].mailbox.pop_front() {
+            self.handle(node, queued);
+        }
+    }
+
+    /// Hands one message, taken off `node`'s mailbox, to its handler.
+    fn handle(&mut self, node: NodeId, Queued { port, msg, cause }: Queued) {
         let core = &mut self.core;
         let state = &mut core.nodes[node.index()];
-        let Some(Queued { port, msg, cause }) = state.mailbox.pop_front() else { return };
         state.reserved -= 1;
         state.stats.delivered += u64::from(port != InPort::INJECT);
         core.admit_waiting(node);
@@ -414,7 +442,8 @@ impl Engine<'_> {
             Behaviour::Sync(actor) => {
                 let mut effects = std::mem::take(&mut core.effects);
                 let outputs = &core.topology.nodes[node.index()].outputs;
-                let mut ctx = Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
+                let mut ctx =
+                    Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
                 actor.on_message(&mut ctx, port, msg);
                 core.apply(node, cause, &mut effects);
             }
@@ -471,7 +500,8 @@ impl Engine<'_> {
     /// Sends SHUTDOWN to one node; it may flush what it holds.
     fn shut_down(&mut self, node: NodeId) {
         self.core.nodes[node.index()].stopped = true;
-        let cause = self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Stop });
+        let cause =
+            self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Stop });
         self.signal(node, Signal::Shutdown, cause);
     }
 }
@@ -490,7 +520,13 @@ impl Core<'_> {
 
     /// Records a trace event if a recorder is attached; returns its sequence number.
     #[inline]
-    fn trace(&mut self, message: MessageId, trace_id: TraceId, parent: Option<u64>, kind: impl FnOnce() -> EventKind) -> Option<u64> {
+    fn trace(
+        &mut self,
+        message: MessageId,
+        trace_id: TraceId,
+        parent: Option<u64>,
+        kind: impl FnOnce() -> EventKind,
+    ) -> Option<u64> {
         let recorder = self.recorder.as_deref_mut()?;
         let seq = self.trace_seq;
         self.trace_seq += 1;

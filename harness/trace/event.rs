@@ -163,6 +163,9 @@ impl EventKind {
 
     /// Whether this event ends a message's life.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, EventKind::Export { .. } | EventKind::Drop { .. } | EventKind::Reject { .. } | EventKind::Consume { .. })
+        matches!(
+            self,
+            EventKind::Export { .. } | EventKind::Drop { .. } | EventKind::Reject { .. } | EventKind::Consume { .. }
+        )
     }
 }

@@ -48,7 +48,11 @@ fn run(seed: u64) -> (flowreplay::RunSummary, Vec<flowreplay::TraceEvent>) {
 #[test]
 fn an_async_actor_that_sleeps_5ms_shows_exactly_that_gap_in_the_trace() {
     let (summary, events) = run(1);
-    assert_eq!(summary.terminal["exported"], 20, "{:?} {:?} {:?}", summary.terminal, summary.in_flight, summary.stopped_by);
+    assert_eq!(
+        summary.terminal["exported"], 20,
+        "{:?} {:?} {:?}",
+        summary.terminal, summary.in_flight, summary.stopped_by
+    );
     let sleepy = flowreplay::NodeId(1);
     for msg in 1..=20 {
         let at = |pred: &dyn Fn(&EventKind) -> bool| {

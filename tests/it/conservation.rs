@@ -17,7 +17,9 @@ fn assert_conserved(path: &std::path::Path, seed: u64) {
     let mut endings: BTreeMap<MessageId, Vec<&'static str>> = BTreeMap::new();
     for event in &events {
         match &event.kind {
-            EventKind::Inject { .. } => assert!(endings.insert(event.message, Vec::new()).is_none(), "{context}: injected twice"),
+            EventKind::Inject { .. } => {
+                assert!(endings.insert(event.message, Vec::new()).is_none(), "{context}: injected twice")
+            }
             kind if kind.is_terminal() => endings.entry(event.message).or_default().push(kind.label()),
             _ => {}
         }
@@ -53,6 +55,9 @@ fn a_run_cut_short_lists_what_is_still_in_flight() {
     let in_flight = summary.terminal["in_flight"];
     assert!(in_flight > 0, "messages were moving at 100 ms");
     assert_eq!(summary.in_flight.len() as u64, in_flight);
-    assert!(summary.in_flight.iter().all(|m| m.location.starts_with("in transit to") || m.location.starts_with("queued at")));
+    assert!(summary
+        .in_flight
+        .iter()
+        .all(|m| m.location.starts_with("in transit to") || m.location.starts_with("queued at")));
     assert!(summary.conserved());
 }

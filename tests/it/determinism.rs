@@ -4,10 +4,17 @@ use std::process::Command;
 
 use crate::{run_file, scenario, shipped_scenarios};
 
-
 fn trace_from_a_fresh_process(scenario: &std::path::Path, seed: u64, out: &std::path::Path) -> Vec<u8> {
     let status = Command::new(env!("CARGO_BIN_EXE_flowreplay"))
-        .args(["run", &scenario.to_string_lossy(), "--seed", &seed.to_string(), "--out", &out.to_string_lossy(), "--json"])
+        .args([
+            "run",
+            &scenario.to_string_lossy(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            &out.to_string_lossy(),
+            "--json",
+        ])
         .output()
         .expect("flowreplay runs");
     assert!(status.status.success(), "run failed: {}", String::from_utf8_lossy(&status.stderr));
@@ -39,9 +46,14 @@ fn the_same_seed_gives_identical_events_within_one_process() {
 /// instants, so only the tie-break orders them.
 #[test]
 fn different_seeds_order_simultaneous_events_differently() {
-    let (first, second) = (router_deliveries(&crate::run_file(&scenario("fanout"), 1).1), router_deliveries(&crate::run_file(&scenario("fanout"), 2).1));
+    let (first, second) = (
+        router_deliveries(&crate::run_file(&scenario("fanout"), 1).1),
+        router_deliveries(&crate::run_file(&scenario("fanout"), 2).1),
+    );
     assert!(first != second, "seeds 1 and 2 gave the same delivery order at the router");
-    let instants = |order: &[(flowreplay::VirtualTime, flowreplay::MessageId)]| order.iter().map(|(at, _)| *at).collect::<Vec<_>>();
+    let instants = |order: &[(flowreplay::VirtualTime, flowreplay::MessageId)]| {
+        order.iter().map(|(at, _)| *at).collect::<Vec<_>>()
+    };
     assert!(instants(&first) == instants(&second), "only the order within an instant may change, not the instants");
 }
 
@@ -57,7 +69,8 @@ fn router_deliveries(events: &[flowreplay::TraceEvent]) -> Vec<(flowreplay::Virt
 
 #[test]
 fn fifo_tie_break_ignores_the_seed_for_ordering() {
-    let text = std::fs::read_to_string(scenario("fanout")).unwrap().replace("seed = 11", "seed = 11\ntie_break = \"fifo\"");
+    let text =
+        std::fs::read_to_string(scenario("fanout")).unwrap().replace("seed = 11", "seed = 11\ntie_break = \"fifo\"");
     let registry = flowreplay::Registry::builtin();
     let order = |seed| router_deliveries(&crate::run_text(&text, &registry, seed).1);
     assert!(order(1) == order(2), "fifo ordering changed with the seed");

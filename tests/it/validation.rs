@@ -43,7 +43,10 @@ fn a_duplicate_node_id_is_named() {
 #[test]
 fn a_connector_to_an_unknown_node_is_named() {
     let e = error(&format!("{SRC}{SINK}{}", wire("src.out", "snik.in")));
-    assert!(e.contains("bad.toml:8:1") && e.contains("unknown node \"snik\"") && e.contains("did you mean \"sink\""), "{e}");
+    assert!(
+        e.contains("bad.toml:8:1") && e.contains("unknown node \"snik\"") && e.contains("did you mean \"sink\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -54,21 +57,28 @@ fn a_connector_to_an_unknown_port_lists_the_ports_there_are() {
 
 #[test]
 fn an_unconnected_input_is_named() {
-    let e = error(&format!("{SRC}{SINK}[[node]]\nid = \"orphan\"\nkind = \"exporter\"\n{}", wire("src.out", "sink.in")));
+    let e =
+        error(&format!("{SRC}{SINK}[[node]]\nid = \"orphan\"\nkind = \"exporter\"\n{}", wire("src.out", "sink.in")));
     assert!(e.contains("bad.toml:8:1") && e.contains("node \"orphan\": input port \"in\" is not connected"), "{e}");
 }
 
 #[test]
 fn an_output_wired_twice_is_refused() {
-    let text = format!("{SRC}{SINK}[[node]]\nid = \"sink2\"\nkind = \"exporter\"\n{}{}", wire("src.out", "sink.in"), wire("src.out", "sink2.in"));
+    let text = format!(
+        "{SRC}{SINK}[[node]]\nid = \"sink2\"\nkind = \"exporter\"\n{}{}",
+        wire("src.out", "sink.in"),
+        wire("src.out", "sink2.in")
+    );
     let e = error(&text);
     assert!(e.contains("output src.out is already wired (to sink.in)"), "{e}");
 }
 
 #[test]
 fn a_cycle_is_named_node_by_node() {
-    let filter = |id: &str| format!("[[node]]\nid = \"{id}\"\nkind = \"filter\"\nconfig = {{ drop_if = {{ name = \"X\" }} }}\n");
-    let router = "[[node]]\nid = \"r\"\nkind = \"type_router\"\nconfig = { routes = { M = \"back\" }, default = \"on\" }\n";
+    let filter =
+        |id: &str| format!("[[node]]\nid = \"{id}\"\nkind = \"filter\"\nconfig = {{ drop_if = {{ name = \"X\" }} }}\n");
+    let router =
+        "[[node]]\nid = \"r\"\nkind = \"type_router\"\nconfig = { routes = { M = \"back\" }, default = \"on\" }\n";
     let text = format!(
         "{SRC}{}{}{router}{SINK}{}{}{}{}{}",
         filter("a"),
@@ -86,8 +96,13 @@ fn a_cycle_is_named_node_by_node() {
 #[test]
 fn a_bad_duration_names_its_line_and_the_expected_form() {
     let e = error(&format!("{SRC}{SINK}{}latency = \"5 parsecs\"\n", wire("src.out", "sink.in")));
-    assert!(e.contains("bad.toml:11:"), "{e}");
-    let e = error(&format!("{SRC}[[node]]\nid = \"sink\"\nkind = \"exporter\"\nservice_time = \"fast\"\n{}", wire("src.out", "sink.in")));
+    assert!(e.contains("bad.toml:11:") && e.contains("invalid duration \"5 parsecs\": unknown unit"), "{e}");
+    let e = error(&format!("{SRC}{SINK}{}latency = {{ uniformm = [1, 2] }}\n", wire("src.out", "sink.in")));
+    assert!(e.contains("bad.toml:11:") && e.contains("invalid latency: expected a duration"), "{e}");
+    let e = error(&format!(
+        "{SRC}[[node]]\nid = \"sink\"\nkind = \"exporter\"\nservice_time = \"fast\"\n{}",
+        wire("src.out", "sink.in")
+    ));
     assert!(e.contains("bad.toml:8:") && e.contains("invalid duration \"fast\"") && e.contains("e.g."), "{e}");
 }
 
@@ -112,7 +127,11 @@ fn a_network_without_a_receiver_is_refused() {
 
 #[test]
 fn a_filter_config_with_a_typo_names_the_field() {
-    let text = format!("{SRC}[[node]]\nid = \"f\"\nkind = \"filter\"\nconfig = {{ drop_iff = {{ name = \"X\" }} }}\n{SINK}{}{}", wire("src.out", "f.in"), wire("f.out", "sink.in"));
+    let text = format!(
+        "{SRC}[[node]]\nid = \"f\"\nkind = \"filter\"\nconfig = {{ drop_iff = {{ name = \"X\" }} }}\n{SINK}{}{}",
+        wire("src.out", "f.in"),
+        wire("f.out", "sink.in")
+    );
     let e = error(&text);
     assert!(e.contains("bad.toml:8:") && e.contains("unknown field `drop_iff`"), "{e}");
 }

@@ -14,7 +14,7 @@ use super::{NodeBuild, Role};
 
 /// `routes` maps a message name to an output port; `default` names the port
 /// for every other name (without it, unrouted messages are dropped with the
-/// reason `no route`).
+/// reason `no route for <name>`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
