@@ -80,9 +80,8 @@ mod tests {
     fn the_sequence_for_a_seed_never_changes_across_versions() {
         let mut rng = SimRng::seed_from(42);
         let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
-        let mut again = SimRng::seed_from(42);
-        assert_eq!(first, (0..3).map(|_| again.next_u64()).collect::<Vec<_>>());
-        assert!(first.iter().all(|&v| v != 0));
+        // Traces embed these draws: if this changes, every golden changes.
+        assert_eq!(first, [15021278609987233951, 5881210131331364753, 18149643915985481100]);
     }
 
     #[test]

@@ -538,9 +538,10 @@ impl Core<'_> {
         self.config.max_events.filter(|&max| self.events >= max).map(|_| StopReason::MaxEvents)
     }
 
-    /// Every workload is spent and nothing but timers is scheduled.
+    /// Every workload is spent, nothing but timers is scheduled, and no
+    /// armed timer could still release a message some node is holding.
     fn drained(&self) -> bool {
-        self.pending == 0 && self.active_sources == 0
+        self.pending == 0 && self.active_sources == 0 && (self.timers.is_empty() || self.ledger.live_count() == 0)
     }
 
     fn async_running(&self) -> bool {

@@ -4,6 +4,7 @@ mod async_actors;
 mod backpressure;
 mod cli;
 mod conservation;
+mod context;
 mod determinism;
 mod signals;
 mod validation;

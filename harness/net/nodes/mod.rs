@@ -44,24 +44,23 @@ impl NodeBuild {
     /// A processor with the given ports and a synchronous actor: the usual way
     /// to register a kind of your own.
     pub fn processor(actor: impl super::Actor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+        NodeBuild::with_ports(Behaviour::Sync(Box::new(actor)), inputs, outputs)
+    }
+
+    /// A processor whose message handler is async (see [`AsyncActor`](super::AsyncActor)).
+    pub fn async_processor(actor: impl super::AsyncActor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+        NodeBuild::with_ports(Behaviour::Async(Box::new(actor)), inputs, outputs)
+    }
+
+    fn with_ports(behaviour: Behaviour, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
         NodeBuild {
-            behaviour: Behaviour::Sync(Box::new(actor)),
+            behaviour,
             role: Role::Processor,
             inputs: inputs.iter().map(|s| s.to_string()).collect(),
             outputs: outputs.iter().map(|s| s.to_string()).collect(),
             workload: None,
         }
     }
-
-    /// A processor whose message handler is async (see [`AsyncActor`](super::AsyncActor)).
-    pub fn async_processor(actor: impl super::AsyncActor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
-        NodeBuild { behaviour: Behaviour::Async(Box::new(actor)), ..NodeBuild::processor(Noop, inputs, outputs) }
-    }
-}
-
-struct Noop;
-impl super::Actor for Noop {
-    fn on_message(&mut self, _: &mut super::Context<'_>, _: crate::model::InPort, _: crate::model::Message) {}
 }
 
 /// Builds a node from its JSON configuration, or says what is wrong with it.
