@@ -61,6 +61,15 @@ pub(crate) fn find_port(outputs: &[Arc<str>], name: &str) -> Option<OutPort> {
     outputs.iter().position(|p| &**p == name).map(|i| OutPort(i as u16))
 }
 
+/// The effect of sending on a port by name: a send, or a report that the
+/// node has no such port.
+fn send_by_name(outputs: &[Arc<str>], port: &str, msg: Message) -> Effect {
+    match find_port(outputs, port) {
+        Some(port) => Effect::Send(port, msg),
+        None => Effect::SendUnknownPort(Arc::from(port), msg),
+    }
+}
+
 /// The records every context keeps about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -83,6 +92,17 @@ impl Caller {
             path: std::mem::take(&mut msg.return_path),
             nack,
         }
+    }
+
+    fn nack(&self, mut msg: Message, reason: &str, permanent: bool) -> [Effect; 2] {
+        let why = NackReason { reason: Arc::from(reason), permanent };
+        let notify = self.notify(&mut msg, Some(why.clone()));
+        [notify, Effect::Finish(msg, Outcome::Nacked(why))]
+    }
+
+    fn export(&self, mut msg: Message) -> [Effect; 2] {
+        let notify = self.notify(&mut msg, None);
+        [notify, Effect::Finish(msg, Outcome::Exported)]
     }
 
     fn pass_upstream(&self, receipt: Receipt, nack: Option<NackReason>) -> Effect {
@@ -156,10 +176,7 @@ impl<'a> Context<'a> {
     /// Sends a message on the named output port. A name the node does not
     /// have is recorded as a dropped message naming the port.
     pub fn send(&mut self, port: &str, msg: Message) {
-        match self.output(port) {
-            Some(port) => self.effects.push(Effect::Send(port, msg)),
-            None => self.effects.push(Effect::SendUnknownPort(Arc::from(port), msg)),
-        }
+        self.effects.push(send_by_name(self.outputs, port, msg));
     }
 
     /// Sends a message on an output port resolved earlier with [`Context::output`].
@@ -180,17 +197,13 @@ impl<'a> Context<'a> {
     }
 
     /// Refuses `msg`: its life ends as nacked and its subscribers get a NACK.
-    pub fn nack(&mut self, mut msg: Message, reason: &str, permanent: bool) {
-        let why = NackReason { reason: Arc::from(reason), permanent };
-        let effect = self.caller.notify(&mut msg, Some(why.clone()));
-        self.effects.push(effect);
-        self.effects.push(Effect::Finish(msg, Outcome::Nacked(why)));
+    pub fn nack(&mut self, msg: Message, reason: &str, permanent: bool) {
+        self.effects.extend(self.caller.nack(msg, reason, permanent));
     }
 
     /// Exports `msg` (its life ends as exported) and acknowledges it.
-    pub fn export(&mut self, mut msg: Message) {
-        self.ack(&mut msg);
-        self.effects.push(Effect::Finish(msg, Outcome::Exported));
+    pub fn export(&mut self, msg: Message) {
+        self.effects.extend(self.caller.export(msg));
     }
 
     /// Drops `msg` on purpose with a reason (after acknowledging it: dropping
@@ -321,11 +334,7 @@ mod async_context {
 
         /// Sends a message on the named output port (see [`Context::send`]).
         pub fn send(&self, port: &str, msg: Message) {
-            let effect = match find_port(&self.outputs, port) {
-                Some(port) => Effect::Send(port, msg),
-                None => Effect::SendUnknownPort(Arc::from(port), msg),
-            };
-            self.push(Some(effect));
+            self.push(Some(send_by_name(&self.outputs, port, msg)));
         }
 
         /// Asks to receive the ACK or NACK of `msg` (see [`Context::subscribe`]).
@@ -339,16 +348,13 @@ mod async_context {
         }
 
         /// Refuses `msg` (see [`Context::nack`]).
-        pub fn nack(&self, mut msg: Message, reason: &str, permanent: bool) {
-            let why = NackReason { reason: Arc::from(reason), permanent };
-            self.push(Some(self.caller.notify(&mut msg, Some(why.clone()))));
-            self.push(Some(Effect::Finish(msg, Outcome::Nacked(why))));
+        pub fn nack(&self, msg: Message, reason: &str, permanent: bool) {
+            self.caller.nack(msg, reason, permanent).into_iter().for_each(|e| self.push(Some(e)));
         }
 
         /// Exports `msg` and acknowledges it (see [`Context::export`]).
-        pub fn export(&self, mut msg: Message) {
-            self.ack(&mut msg);
-            self.push(Some(Effect::Finish(msg, Outcome::Exported)));
+        pub fn export(&self, msg: Message) {
+            self.caller.export(msg).into_iter().for_each(|e| self.push(Some(e)));
         }
 
         /// Ends `msg`'s life here (see [`Context::consume`]).

@@ -270,19 +270,8 @@ impl Engine<'_> {
         for &node in &order {
             self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Start });
             if let Behaviour::Sync(actor) = &mut self.behaviours[node.index()] {
-                let core = &mut self.core;
-                let mut effects = std::mem::take(&mut core.effects);
                 let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
-                let outputs = &core.topology.nodes[node.index()].outputs;
-                actor.on_start(&mut Context::new(
-                    core.now,
-                    caller,
-                    outputs,
-                    &mut core.rng,
-                    &mut effects,
-                    &mut core.next_timer,
-                ));
-                core.apply(node, None, &mut effects);
+                self.core.call(caller, None, |ctx| actor.on_start(ctx));
             }
             if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(Source::next_arrival) {
                 self.core.active_sources += 1;
@@ -439,14 +428,7 @@ impl Engine<'_> {
         };
         let caller = Caller { node, port, trace_id: msg.trace_id };
         match &mut self.behaviours[node.index()] {
-            Behaviour::Sync(actor) => {
-                let mut effects = std::mem::take(&mut core.effects);
-                let outputs = &core.topology.nodes[node.index()].outputs;
-                let mut ctx =
-                    Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
-                actor.on_message(&mut ctx, port, msg);
-                core.apply(node, cause, &mut effects);
-            }
+            Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
             Behaviour::Async(actor) => {
                 let Some(driver) = &mut core.async_driver else { return };
                 let state = &mut core.nodes[node.index()];
@@ -487,14 +469,10 @@ impl Engine<'_> {
             Signal::Timer(_) | Signal::Config(_) | Signal::Shutdown => cause,
         };
         let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
-        let mut effects = std::mem::take(&mut core.effects);
-        let outputs = &core.topology.nodes[node.index()].outputs;
-        let mut ctx = Context::new(core.now, caller, outputs, &mut core.rng, &mut effects, &mut core.next_timer);
         match &mut self.behaviours[node.index()] {
-            Behaviour::Sync(actor) => actor.on_signal(&mut ctx, signal),
-            Behaviour::Async(_) => ctx.pass_upstream(signal),
+            Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_signal(ctx, signal)),
+            Behaviour::Async(_) => core.call(caller, cause, |ctx| ctx.pass_upstream(signal)),
         }
-        core.apply(node, cause, &mut effects);
     }
 
     /// Sends SHUTDOWN to one node; it may flush what it holds.
@@ -565,11 +543,17 @@ impl Core<'_> {
         }
     }
 
-    fn apply(&mut self, node: NodeId, cause: Option<u64>, effects: &mut Vec<Effect>) {
+    /// Calls a synchronous handler with a context for `caller`, then applies
+    /// the effects it recorded, in order; `cause` is their causal parent.
+    fn call(&mut self, caller: Caller, cause: Option<u64>, handler: impl FnOnce(&mut Context<'_>)) {
+        let node = caller.node;
+        let mut effects = std::mem::take(&mut self.effects);
+        let outputs = &self.topology.nodes[node.index()].outputs;
+        handler(&mut Context::new(self.now, caller, outputs, &mut self.rng, &mut effects, &mut self.next_timer));
         for effect in effects.drain(..) {
             self.apply_one(node, cause, effect);
         }
-        self.effects = std::mem::take(effects);
+        self.effects = effects;
     }
 
     fn apply_one(&mut self, node: NodeId, cause: Option<u64>, effect: Effect) {
