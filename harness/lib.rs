@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod dump;
 pub mod model;
 pub mod net;
 pub mod scenario;

@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod context;
 mod determinism;
+mod dump_read;
 mod signals;
 mod validation;
 

@@ -1,0 +1,270 @@
+//! A streaming reader for elfo NDJSON dumps.
+//!
+//! It reads one line at a time into a reused buffer, so memory does not grow
+//! with the file. Strict mode stops at the first bad line with an error
+//! naming the file, line, column and field; lenient mode skips bad lines,
+//! counts them and keeps the first few for the report. Either way the caller
+//! never gets a partial result passed off as complete.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use super::record::DumpRecord;
+
+/// How to treat lines that are not valid dump records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    /// The first bad line is an error.
+    #[default]
+    Strict,
+    /// Bad lines are skipped, counted and the first few listed.
+    Lenient,
+}
+
+/// A bad dump line, or a file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DumpError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line number (0 when the file itself could not be opened).
+    pub line: u64,
+    /// 1-based column (in bytes), where known.
+    pub column: Option<usize>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for DumpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}: {}", self.path.display(), self.message),
+            (line, Some(column)) => write!(f, "{}:{line}:{column}: {}", self.path.display(), self.message),
+            (line, None) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// What lenient mode skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BadLines {
+    /// How many lines were skipped.
+    pub count: u64,
+    /// The first [`BadLines::LISTED`] of them.
+    pub first: Vec<DumpError>,
+}
+
+impl BadLines {
+    /// How many bad lines are kept for the report.
+    pub const LISTED: usize = 10;
+
+    fn note(&mut self, error: DumpError) {
+        self.count += 1;
+        if self.first.len() < Self::LISTED {
+            self.first.push(error);
+        }
+    }
+}
+
+/// Reads dump records from one or more files, in the order given.
+///
+/// ```
+/// use flowreplay::dump::{DumpReader, ReadMode};
+///
+/// let text = r#"{"ts":1,"g":"api","k":"_","n":1,"s":1,"t":9007199254740993,"d":"In","mn":"Ping","mp":"app","mk":"Regular","m":null}"#;
+/// let mut reader = DumpReader::from_reader("inline.dump", text.as_bytes(), ReadMode::Strict);
+/// let record = reader.next().unwrap().unwrap();
+/// assert_eq!(record.trace_id, 9_007_199_254_740_993); // above 2^53, exact
+/// assert!(reader.next().is_none());
+/// ```
+pub struct DumpReader {
+    pending: std::collections::VecDeque<PathBuf>,
+    current: Option<Source>,
+    mode: ReadMode,
+    bad: BadLines,
+    lines_read: u64,
+    buffer: Vec<u8>,
+    failed: bool,
+}
+
+struct Source {
+    path: PathBuf,
+    input: Box<dyn BufRead>,
+    line: u64,
+}
+
+impl DumpReader {
+    /// A reader over `paths`, opened one after the other.
+    pub fn open(paths: &[PathBuf], mode: ReadMode) -> DumpReader {
+        DumpReader {
+            pending: paths.iter().cloned().collect(),
+            current: None,
+            mode,
+            bad: BadLines::default(),
+            lines_read: 0,
+            buffer: Vec::with_capacity(4096),
+            failed: false,
+        }
+    }
+
+    /// A reader over an already open input; `name` is used in errors.
+    pub fn from_reader(name: impl AsRef<Path>, input: impl Read + 'static, mode: ReadMode) -> DumpReader {
+        let mut reader = DumpReader::open(&[], mode);
+        reader.current =
+            Some(Source { path: name.as_ref().to_path_buf(), input: Box::new(BufReader::new(input)), line: 0 });
+        reader
+    }
+
+    /// What lenient mode skipped so far.
+    pub fn bad_lines(&self) -> &BadLines {
+        &self.bad
+    }
+
+    /// Records returned so far.
+    pub fn records_read(&self) -> u64 {
+        self.lines_read
+    }
+
+    /// Reads the next raw line of the current source into the buffer;
+    /// `Ok(false)` at the end of the source.
+    fn fill(&mut self) -> Result<bool, DumpError> {
+        let Some(source) = &mut self.current else { return Ok(false) };
+        self.buffer.clear();
+        match source.input.read_until(b'\n', &mut self.buffer) {
+            Ok(0) => Ok(false),
+            Ok(_) => {
+                source.line += 1;
+                Ok(true)
+            }
+            Err(e) => Err(DumpError {
+                path: source.path.clone(),
+                line: source.line + 1,
+                column: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    fn open_next(&mut self) -> Option<Result<(), DumpError>> {
+        let path = self.pending.pop_front()?;
+        Some(match File::open(&path) {
+            Ok(file) => {
+                self.current = Some(Source { path, input: Box::new(BufReader::with_capacity(1 << 16, file)), line: 0 });
+                Ok(())
+            }
+            Err(e) => Err(DumpError { path, line: 0, column: None, message: format!("cannot open dump: {e}") }),
+        })
+    }
+}
+
+impl Iterator for DumpReader {
+    type Item = Result<DumpRecord, DumpError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if self.current.is_none() {
+                if let Err(e) = self.open_next()? {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+            match self.fill() {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.current = None;
+                    continue;
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+            let Some(source) = &self.current else { continue };
+            match parse_line(&self.buffer, source.line == 1) {
+                Ok(None) => continue,
+                Ok(Some(record)) => {
+                    self.lines_read += 1;
+                    return Some(Ok(record));
+                }
+                Err((column, message)) => {
+                    let error = DumpError { path: source.path.clone(), line: source.line, column, message };
+                    match self.mode {
+                        ReadMode::Strict => {
+                            self.failed = true;
+                            return Some(Err(error));
+                        }
+                        ReadMode::Lenient => self.bad.note(error),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parses one raw line: `Ok(None)` for a blank line, else the record or the
+/// column and reason it was refused.
+fn parse_line(raw: &[u8], first_line: bool) -> Result<Option<DumpRecord>, (Option<usize>, String)> {
+    let mut bytes = raw;
+    let mut offset = 0;
+    if first_line {
+        if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            bytes = rest;
+            offset = 3;
+        }
+    }
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        (Some(offset + e.valid_up_to() + 1), format!("invalid UTF-8 at byte {}", offset + e.valid_up_to() + 1))
+    })?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    if !raw.ends_with(b"\n") && !text.trim_end().ends_with('}') {
+        return Err((Some(offset + text.len() + 1), "truncated line: the file ends in the middle of a record".into()));
+    }
+    serde_json::from_str::<DumpRecord>(text).map(Some).map_err(|e| {
+        let column = e.column();
+        (Some(offset + column), describe(&e, text, column))
+    })
+}
+
+/// serde_json's message without its own position, naming the field the
+/// column falls in when the message does not.
+fn describe(error: &serde_json::Error, text: &str, column: usize) -> String {
+    let full = error.to_string();
+    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m);
+    if message.contains("field `") || error.is_eof() {
+        return format!("{message} (expected an elfo dump record)");
+    }
+    match field_at(text, column) {
+        Some(field) => format!("field `{field}`: {message}"),
+        None => message.to_string(),
+    }
+}
+
+/// The key whose value spans `column` (1-based, bytes), found by walking
+/// back to the nearest `"key":` before it.
+fn field_at(text: &str, column: usize) -> Option<&str> {
+    let before = text.get(..column.saturating_sub(1).min(text.len()))?;
+    let colon = before.rfind("\":")?;
+    let start = before[..colon].rfind('"')? + 1;
+    Some(&before[start..colon])
+}
+
+/// Reads a whole dump into memory in strict mode: convenient for tests and
+/// small files.
+pub fn read_all(path: &Path) -> Result<Vec<DumpRecord>, DumpError> {
+    DumpReader::open(&[path.to_path_buf()], ReadMode::Strict).collect()
+}
+
+/// Reads every record from an in-memory dump.
+pub fn read_str(name: &str, text: &str, mode: ReadMode) -> (Vec<Result<DumpRecord, DumpError>>, BadLines) {
+    let mut reader = DumpReader::from_reader(name, io::Cursor::new(text.as_bytes().to_vec()), mode);
+    let records = reader.by_ref().collect();
+    (records, reader.bad)
+}
