@@ -8,6 +8,8 @@
 //! The modules follow the data flow, and each imports only those before it:
 //!
 //! - [`model`]: messages, ids, virtual time and the seeded rng.
+//! - [`dump`]: elfo NDJSON dumps: typed records, a streaming strict/lenient
+//!   reader, a writer in elfo's key order, ordering and statistics.
 //! - [`net`]: topologies, ports, connectors, the [`Actor`] and
 //!   [`AsyncActor`] traits, control signals and the built-in nodes.
 //! - [`trace`]: trace events, recorders and the NDJSON format (it needs node

@@ -3,6 +3,7 @@
 //! expectation, 2: bad input or usage).
 
 mod run;
+mod stats;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Verb {
     /// Run a scenario and write its trace.
     Run(run::RunArgs),
+    /// Report what elfo dumps contain: groups, messages, gaps, request latencies.
+    Stats(stats::StatsArgs),
 }
 
 /// A failure, sorted by what the user should make of it.
@@ -36,6 +39,7 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.verb {
         Verb::Run(args) => run::run(args),
+        Verb::Stats(args) => stats::stats(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

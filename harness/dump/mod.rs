@@ -1,14 +1,18 @@
-//! elfo NDJSON dumps: typed records, a streaming reader (strict or lenient)
-//! and a writer in elfo's key order.
+//! elfo NDJSON dumps: typed records, a streaming reader (strict or lenient),
+//! a writer in elfo's key order, and the statistics `flowreplay stats` prints.
 //!
 //! The format is specified in "The elfo dump format" in DESIGN.md: one JSON
 //! object per line, keys in any order, lines in any order, ids that must stay
 //! exact `u64`s, bodies that may be `null` or cut short (`" TRUNCATED"`).
 
+mod order;
 mod read;
 mod record;
+mod stats;
 mod write;
 
+pub use order::sort_records;
 pub use read::{read_all, read_str, BadLines, DumpError, DumpReader, ReadMode};
 pub use record::{Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};
+pub use stats::{DumpStats, Gap, GroupCounts, LatencySummary, MessageCounts, RequestStats, StatsBuilder, StatsFilter};
 pub use write::{write_record, write_records};

@@ -7,6 +7,7 @@ mod conservation;
 mod context;
 mod determinism;
 mod dump_read;
+mod dump_stats;
 mod signals;
 mod validation;
 
