@@ -2,6 +2,7 @@
 //! printed once, here, with the exit code they deserve (1: the run broke an
 //! expectation, 2: bad input or usage).
 
+mod graph;
 mod run;
 mod stats;
 
@@ -24,6 +25,8 @@ enum Verb {
     Run(run::RunArgs),
     /// Report what elfo dumps contain: groups, messages, gaps, request latencies.
     Stats(stats::StatsArgs),
+    /// Draw the network an elfo dump implies (DOT or Mermaid), with per-edge counts.
+    Graph(graph::GraphArgs),
 }
 
 /// A failure, sorted by what the user should make of it.
@@ -40,6 +43,7 @@ pub(crate) fn main() -> ExitCode {
     let result = match cli.verb {
         Verb::Run(args) => run::run(args),
         Verb::Stats(args) => stats::stats(args),
+        Verb::Graph(args) => graph::graph(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

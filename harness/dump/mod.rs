@@ -5,12 +5,14 @@
 //! object per line, keys in any order, lines in any order, ids that must stay
 //! exact `u64`s, bodies that may be `null` or cut short (`" TRUNCATED"`).
 
+mod network;
 mod order;
 mod read;
 mod record;
 mod stats;
 mod write;
 
+pub use network::{Flow, InferredNetwork, NetworkBuilder};
 pub use order::sort_records;
 pub use read::{read_all, read_str, BadLines, DumpError, DumpReader, ReadMode};
 pub use record::{Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};

@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod context;
 mod determinism;
+mod dump_network;
 mod dump_read;
 mod dump_stats;
 mod signals;

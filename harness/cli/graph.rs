@@ -1,0 +1,57 @@
+//! `flowreplay graph`: draw the network a dump implies.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use flowreplay::dump::{DumpReader, NetworkBuilder, ReadMode};
+
+use super::Failure;
+
+/// Arguments of `flowreplay graph`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  flowreplay graph scenarios/dumps/trading.dump | dot -Tsvg > trading.svg\n  flowreplay graph a.dump b.dump --format mermaid"
+)]
+pub(crate) struct GraphArgs {
+    /// One or more elfo dump files.
+    #[arg(required = true)]
+    dumps: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "dot")]
+    format: GraphFormat,
+    /// Skip malformed lines instead of stopping.
+    #[arg(long)]
+    lenient: bool,
+    /// Include the framework's own system.* groups.
+    #[arg(long)]
+    include_system: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+pub(crate) fn graph(args: GraphArgs) -> Result<(), Failure> {
+    let mode = if args.lenient { ReadMode::Lenient } else { ReadMode::Strict };
+    let mut reader = DumpReader::open(&args.dumps, mode);
+    let mut builder = NetworkBuilder::new(args.include_system);
+    for record in reader.by_ref() {
+        builder.add(&record.map_err(|e| Failure::BadInput(e.to_string()))?);
+    }
+    let network = builder.finish();
+    print!(
+        "{}",
+        match args.format {
+            GraphFormat::Dot => network.to_dot(),
+            GraphFormat::Mermaid => network.to_mermaid(),
+        }
+    );
+    if reader.bad_lines().count > 0 {
+        eprintln!("skipped {} bad lines", reader.bad_lines().count);
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The network a dump implies: groups become nodes, and an edge runs from
+//! group A to group B wherever an `Out` of A and an `In` of B carry the same
+//! trace id, message name and body.
+//!
+//! An `In` with no such `Out` is an external input (a timer tick, a stream,
+//! a signal, outside traffic). An `Out` with no such `In` is undelivered: a
+//! dumped send is not proof of delivery, so this is reported, not an error.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::record::{Direction, DumpRecord};
+
+/// Messages crossing one inferred edge, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Flow {
+    /// Messages in all.
+    pub messages: u64,
+    /// Messages per name.
+    pub names: BTreeMap<CompactString, u64>,
+}
+
+impl Flow {
+    fn add(&mut self, name: &CompactString) {
+        self.messages += 1;
+        *self.names.entry(name.clone()).or_default() += 1;
+    }
+
+    /// `Name ×n, Other ×m`, for graph labels.
+    pub fn label(&self) -> String {
+        self.names.iter().map(|(name, n)| format!("{name} ×{n}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The network inferred from a dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InferredNetwork {
+    /// Every group seen, in name order.
+    pub groups: Vec<CompactString>,
+    /// (from group, to group) → what crossed.
+    pub edges: BTreeMap<(CompactString, CompactString), Flow>,
+    /// Group → its inputs that no group in the dump sent.
+    pub external: BTreeMap<CompactString, Flow>,
+    /// Group → its sends that no group in the dump received.
+    pub undelivered: BTreeMap<CompactString, Flow>,
+}
+
+/// What an `Out` and its `In` share: trace id, name and body.
+type FlowKey = (u64, CompactString, u64);
+
+struct Send {
+    group: CompactString,
+    name: CompactString,
+    ts_ns: u64,
+    delivered: bool,
+}
+
+struct Receive {
+    key: FlowKey,
+    group: CompactString,
+    name: CompactString,
+    ts_ns: u64,
+}
+
+/// Collects a dump's sends and receives, then matches them.
+///
+/// Memory holds one small entry per record (the body only as a hash).
+#[derive(Default)]
+pub struct NetworkBuilder {
+    include_system: bool,
+    sends: FxHashMap<FlowKey, Vec<Send>>,
+    receives: Vec<Receive>,
+    groups: std::collections::BTreeSet<CompactString>,
+}
+
+impl NetworkBuilder {
+    /// An empty builder; `system.*` groups are left out unless `include_system`.
+    pub fn new(include_system: bool) -> NetworkBuilder {
+        NetworkBuilder { include_system, ..NetworkBuilder::default() }
+    }
+
+    /// Takes one record.
+    pub fn add(&mut self, record: &DumpRecord) {
+        if record.is_system() && !self.include_system {
+            return;
+        }
+        if !self.groups.contains(&record.group) {
+            self.groups.insert(record.group.clone());
+        }
+        let key = (record.trace_id, record.name.clone(), xxhash_rust::xxh3::xxh3_64(record.body.get().as_bytes()));
+        match record.direction {
+            Direction::Out => self.sends.entry(key).or_default().push(Send {
+                group: record.group.clone(),
+                name: record.name.clone(),
+                ts_ns: record.ts_ns,
+                delivered: false,
+            }),
+            Direction::In => self.receives.push(Receive {
+                key,
+                group: record.group.clone(),
+                name: record.name.clone(),
+                ts_ns: record.ts_ns,
+            }),
+        }
+    }
+
+    /// Matches each `In` to the latest matching `Out` dumped no later than
+    /// it (or, with clock skew between threads, the earliest one), and
+    /// returns the network.
+    pub fn finish(mut self) -> InferredNetwork {
+        let mut network = InferredNetwork { groups: self.groups.into_iter().collect(), ..InferredNetwork::default() };
+        for sends in self.sends.values_mut() {
+            sends.sort_by(|a, b| (a.ts_ns, &a.group).cmp(&(b.ts_ns, &b.group)));
+        }
+        self.receives.sort_by(|a, b| (a.ts_ns, &a.group, &a.name).cmp(&(b.ts_ns, &b.group, &b.name)));
+        for receive in &self.receives {
+            let sender = self.sends.get_mut(&receive.key).and_then(|sends| {
+                let before = sends.iter().rposition(|s| s.ts_ns <= receive.ts_ns).unwrap_or(0);
+                sends.get_mut(before)
+            });
+            match sender {
+                Some(send) => {
+                    send.delivered = true;
+                    network.edges.entry((send.group.clone(), receive.group.clone())).or_default().add(&receive.name);
+                }
+                None => network.external.entry(receive.group.clone()).or_default().add(&receive.name),
+            }
+        }
+        for send in self.sends.values().flatten().filter(|s| !s.delivered) {
+            network.undelivered.entry(send.group.clone()).or_default().add(&send.name);
+        }
+        network
+    }
+}
+
+impl InferredNetwork {
+    /// Graphviz DOT: groups as boxes, external inputs from an `external`
+    /// point, undelivered sends to an `undelivered` point, edges labelled
+    /// with per-name message counts.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph flowreplay {\n  rankdir=LR;\n  node [shape=box];\n");
+        if !self.external.is_empty() {
+            out.push_str("  \"(external)\" [shape=plaintext];\n");
+        }
+        if !self.undelivered.is_empty() {
+            out.push_str("  \"(undelivered)\" [shape=plaintext];\n");
+        }
+        for group in &self.groups {
+            let _ = writeln!(out, "  {};", quote(group));
+        }
+        let mut edge = |from: &str, to: &str, flow: &Flow, style: &str| {
+            let _ = writeln!(out, "  {} -> {} [label={}{style}];", quote(from), quote(to), quote(&flow.label()));
+        };
+        for (group, flow) in &self.external {
+            edge("(external)", group, flow, "");
+        }
+        for ((from, to), flow) in &self.edges {
+            edge(from, to, flow, "");
+        }
+        for (group, flow) in &self.undelivered {
+            edge(group, "(undelivered)", flow, ", style=dashed");
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart with the same content as [`InferredNetwork::to_dot`].
+    pub fn to_mermaid(&self) -> String {
+        let id = |group: &str| match self.groups.iter().position(|g| g == group) {
+            Some(index) => format!("g{index}"),
+            None => group.trim_matches(|c| c == '(' || c == ')').to_string(),
+        };
+        let mut out = String::from("flowchart LR\n");
+        if !self.external.is_empty() {
+            out.push_str("  external((external))\n");
+        }
+        if !self.undelivered.is_empty() {
+            out.push_str("  undelivered((undelivered))\n");
+        }
+        for (index, group) in self.groups.iter().enumerate() {
+            let _ = writeln!(out, "  g{index}[\"{}\"]", group.replace('"', "#quot;"));
+        }
+        let mut edge = |from: String, to: String, flow: &Flow, arrow: &str| {
+            let _ = writeln!(out, "  {from} {arrow}|\"{}\"| {to}", flow.label().replace('"', "#quot;"));
+        };
+        for (group, flow) in &self.external {
+            edge("external".into(), id(group), flow, "-->");
+        }
+        for ((from, to), flow) in &self.edges {
+            edge(id(from), id(to), flow, "-->");
+        }
+        for (group, flow) in &self.undelivered {
+            edge(id(group), "undelivered".into(), flow, "-.->");
+        }
+        out
+    }
+}
+
+/// A DOT string literal.
+fn quote(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
