@@ -52,6 +52,13 @@ impl Body {
     }
 }
 
+impl PartialEq for Body {
+    /// Same JSON value (checked cheaply first by sharing, then by checksum).
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || (self.checksum() == other.checksum() && self.value() == other.value())
+    }
+}
+
 impl Default for Body {
     fn default() -> Self {
         Body::new(serde_json::Value::Null)

@@ -21,4 +21,4 @@ pub use signal::{NackReason, Receipt, Signal, TimerId};
 pub use topology::{
     Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology, TopologyError,
 };
-pub use workload::{Arrival, MessageTemplate, Rate, Source, Workload};
+pub use workload::{Arrival, Arrivals, MessageTemplate, Rate, Source, Workload};

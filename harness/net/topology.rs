@@ -9,7 +9,7 @@ use crate::model::{InPort, Nanos, NodeId, OutPort};
 use super::actor::Behaviour;
 use super::latency::Latency;
 use super::nodes::{Registry, Role};
-use super::workload::Workload;
+use super::workload::Arrivals;
 
 /// A node as declared, before its kind is looked up.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,8 +300,8 @@ pub struct Network {
     pub topology: Topology,
     /// Behaviours by [`NodeId`].
     pub behaviours: Vec<Behaviour>,
-    /// Workloads by [`NodeId`] (receivers only).
-    pub workloads: Vec<Option<Workload>>,
+    /// What each receiver injects, by [`NodeId`] (`None` for other nodes).
+    pub arrivals: Vec<Option<Box<dyn Arrivals>>>,
 }
 
 // Building a topology happens once per run, so a large error type costs nothing.
@@ -313,7 +313,7 @@ impl NetworkSpec {
         let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
         let mut nodes = Vec::with_capacity(self.nodes.len());
         let mut behaviours = Vec::with_capacity(self.nodes.len());
-        let mut workloads = Vec::with_capacity(self.nodes.len());
+        let mut arrivals = Vec::with_capacity(self.nodes.len());
         for (index, spec) in self.nodes.iter().enumerate() {
             if let Some(&first) = ids.get(spec.id.as_str()) {
                 return Err(TopologyError::DuplicateNode { id: spec.id.clone(), first, node: index });
@@ -342,7 +342,7 @@ impl NetworkSpec {
                 service_time: spec.service_time,
             });
             behaviours.push(build.behaviour);
-            workloads.push(build.workload);
+            arrivals.push(build.arrivals);
         }
         if !nodes.iter().any(|n| n.role == Role::Receiver) {
             return Err(TopologyError::NoReceiver);
@@ -368,7 +368,7 @@ impl NetworkSpec {
             }
         }
         let order = topological_order(&nodes, &connectors)?;
-        Ok(Network { topology: Topology { nodes, connectors, wiring, order }, behaviours, workloads })
+        Ok(Network { topology: Topology { nodes, connectors, wiring, order }, behaviours, arrivals })
     }
 
     fn wire(&self, ids: &BTreeMap<&str, usize>, nodes: &[NodeInfo]) -> Result<Vec<Connector>, TopologyError> {

@@ -208,6 +208,19 @@ fn fill(value: &serde_json::Value, seq: u64, name: &str) -> serde_json::Value {
     }
 }
 
+/// Where a receiver's messages come from, one arrival at a time: a
+/// generated [`Workload`] or recorded inputs. The scheduler asks for the next
+/// arrival only when the previous one is injected, so inputs never pile up
+/// in memory.
+pub trait Arrivals {
+    /// When the next message arrives, or `None` when there are no more.
+    fn next_arrival(&self) -> Option<VirtualTime>;
+
+    /// Produces the next message, numbered `id`, and moves on; the next
+    /// arrival is never earlier than `now`.
+    fn emit(&mut self, id: MessageId, now: VirtualTime, rng: &mut SimRng) -> Message;
+}
+
 /// The running state of one receiver's workload.
 pub struct Source {
     templates: Vec<Prepared>,
@@ -252,15 +265,15 @@ impl Source {
             next_at: VirtualTime::ZERO.after(workload.start),
         }
     }
+}
 
-    /// When the next message arrives, or `None` once the workload is spent.
-    pub fn next_arrival(&self) -> Option<VirtualTime> {
+impl Arrivals for Source {
+    fn next_arrival(&self) -> Option<VirtualTime> {
         (self.remaining > 0).then_some(self.next_at)
     }
 
-    /// Produces the next message (numbered `id`, in its own trace) and moves
-    /// the schedule on; the next arrival is never earlier than `now`.
-    pub fn emit(&mut self, id: MessageId, now: VirtualTime, rng: &mut SimRng) -> Message {
+    /// Each generated message starts a trace of its own (trace id = message id).
+    fn emit(&mut self, id: MessageId, now: VirtualTime, rng: &mut SimRng) -> Message {
         self.remaining -= 1;
         self.emitted += 1;
         let template = if self.templates.len() == 1 {

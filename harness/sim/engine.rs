@@ -22,7 +22,7 @@ use rustc_hash::FxHashSet;
 
 use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 use crate::net::{
-    AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, Source, TimerId, Topology,
+    Arrivals, AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, TimerId, Topology,
 };
 use crate::trace::{EventKind, Phase, Recorder, TraceEvent};
 
@@ -77,7 +77,7 @@ struct NodeState {
     parked: u32,
     /// Other nodes' sends waiting for room here, in arrival order.
     waiting: VecDeque<Parked>,
-    source: Option<Source>,
+    source: Option<Box<dyn Arrivals>>,
     /// An injection that was due while the receiver could not take it.
     deferred: Option<VirtualTime>,
     /// The deliver event of the message an async handler is working on.
@@ -121,7 +121,7 @@ impl NodeState {
 pub struct Simulation {
     topology: Arc<Topology>,
     behaviours: Vec<Behaviour>,
-    sources: Vec<Option<Source>>,
+    sources: Vec<Option<Box<dyn Arrivals>>>,
     config: RunConfig,
     configs: Vec<(VirtualTime, NodeId, serde_json::Value)>,
 }
@@ -137,11 +137,10 @@ pub enum SimError {
 impl Simulation {
     /// Prepares `network` to run under `config`.
     pub fn new(network: Network, config: RunConfig) -> Simulation {
-        let sources = network.workloads.iter().map(|w| w.as_ref().map(Source::new)).collect();
         Simulation {
             topology: Arc::new(network.topology),
             behaviours: network.behaviours,
-            sources,
+            sources: network.arrivals,
             config,
             configs: Vec::new(),
         }
@@ -273,7 +272,7 @@ impl Engine<'_> {
                 let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
                 self.core.call(caller, None, |ctx| actor.on_start(ctx));
             }
-            if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(Source::next_arrival) {
+            if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(|s| s.next_arrival()) {
                 self.core.active_sources += 1;
                 self.core.schedule(at, Event::Inject(node));
             }
@@ -657,6 +656,7 @@ impl Core<'_> {
             name: msg.name.clone(),
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
+            body: msg.body.clone(),
             queue_depth,
             waited_ns: waited.0,
         });

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
+use crate::model::{Body, InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
 use crate::net::TimerId;
 
 /// One thing that happened, at a virtual instant.
@@ -54,6 +54,8 @@ pub enum EventKind {
         size_bytes: u32,
         /// Body checksum.
         checksum: u64,
+        /// The body (shared, not copied), for analyses that compare bodies.
+        body: Body,
         /// Messages in transit to or queued at the destination, this one included.
         queue_depth: u32,
         /// How long the sender waited for room (backpressure).

@@ -126,7 +126,7 @@ pub(crate) fn write_event(out: &mut Vec<u8>, event: &TraceEvent, names: &Names) 
             line.checksum = Some(format!("{checksum:016x}"));
             line.waited_ns = nonzero(*waited_ns);
         }
-        EventKind::Send { from, to, name, size_bytes, checksum, queue_depth, waited_ns } => {
+        EventKind::Send { from, to, name, size_bytes, checksum, queue_depth, waited_ns, .. } => {
             line.from = Some(names.output(*from));
             line.to = Some(names.input(*to));
             line.name = Some(name);

@@ -85,6 +85,6 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
         role: Role::Exporter,
         inputs: vec!["in".into()],
         outputs: vec![],
-        workload: None,
+        arrivals: None,
     })
 }

@@ -52,6 +52,6 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
         role: Role::Processor,
         inputs: vec!["in".into()],
         outputs: vec!["out".into()],
-        workload: None,
+        arrivals: None,
     })
 }

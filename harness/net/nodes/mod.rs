@@ -10,7 +10,7 @@ mod type_router;
 use std::collections::BTreeMap;
 
 use super::actor::Behaviour;
-use super::workload::Workload;
+use super::workload::Arrivals;
 
 pub use matcher::Condition;
 
@@ -37,7 +37,7 @@ pub struct NodeBuild {
     /// Output port names, in port order.
     pub outputs: Vec<String>,
     /// For receivers, what they inject.
-    pub workload: Option<Workload>,
+    pub arrivals: Option<Box<dyn Arrivals>>,
 }
 
 impl NodeBuild {
@@ -58,7 +58,7 @@ impl NodeBuild {
             role: Role::Processor,
             inputs: inputs.iter().map(|s| s.to_string()).collect(),
             outputs: outputs.iter().map(|s| s.to_string()).collect(),
-            workload: None,
+            arrivals: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::model::{InPort, Message, OutPort};
 use crate::net::actor::{Actor, Behaviour};
 use crate::net::context::Context;
-use crate::net::workload::Workload;
+use crate::net::workload::{Source, Workload};
 
 use super::{NodeBuild, Role};
 
@@ -48,6 +48,6 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
         role: Role::Receiver,
         inputs: vec![],
         outputs: vec!["out".into()],
-        workload: Some(config.workload),
+        arrivals: Some(Box::new(Source::new(&config.workload))),
     })
 }

@@ -58,6 +58,6 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
         role: Role::Processor,
         inputs: vec!["in".into()],
         outputs,
-        workload: None,
+        arrivals: None,
     })
 }
