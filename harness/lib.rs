@@ -19,6 +19,8 @@
 //!   into a [`trace::Recorder`].
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`].
+//! - [`replay`]: an elfo dump replayed in the simulator (groups as stubs or
+//!   bound to real code) with a regression verdict per group.
 //!
 //! The command-line interface lives in the binary, so the library never sees
 //! clap.
@@ -38,6 +40,7 @@
 pub mod dump;
 pub mod model;
 pub mod net;
+pub mod replay;
 pub mod scenario;
 pub mod sim;
 pub mod trace;

@@ -3,6 +3,7 @@
 //! expectation, 2: bad input or usage).
 
 mod graph;
+mod replay;
 mod run;
 mod stats;
 
@@ -27,6 +28,8 @@ enum Verb {
     Stats(stats::StatsArgs),
     /// Draw the network an elfo dump implies (DOT or Mermaid), with per-edge counts.
     Graph(graph::GraphArgs),
+    /// Replay an elfo dump in the simulator and judge each group against its recording.
+    Replay(replay::ReplayArgs),
 }
 
 /// A failure, sorted by what the user should make of it.
@@ -44,6 +47,7 @@ pub(crate) fn main() -> ExitCode {
         Verb::Run(args) => run::run(args),
         Verb::Stats(args) => stats::stats(args),
         Verb::Graph(args) => graph::graph(args),
+        Verb::Replay(args) => replay::replay(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

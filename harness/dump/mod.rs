@@ -12,7 +12,7 @@ mod record;
 mod stats;
 mod write;
 
-pub use network::{Flow, InferredNetwork, NetworkBuilder};
+pub use network::{flow_key, match_flows, Flow, FlowEnd, FlowKey, InferredNetwork, NetworkBuilder};
 pub use order::sort_records;
 pub use read::{read_all, read_str, BadLines, DumpError, DumpReader, ReadMode};
 pub use record::{Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};

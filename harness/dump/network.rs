@@ -49,21 +49,49 @@ pub struct InferredNetwork {
     pub undelivered: BTreeMap<CompactString, Flow>,
 }
 
-/// What an `Out` and its `In` share: trace id, name and body.
-type FlowKey = (u64, CompactString, u64);
+/// What an `Out` and its `In` share: trace id, name and body (as a hash).
+pub type FlowKey = (u64, CompactString, u64);
 
-struct Send {
-    group: CompactString,
-    name: CompactString,
-    ts_ns: u64,
-    delivered: bool,
+/// The [`FlowKey`] of a record.
+pub fn flow_key(record: &DumpRecord) -> FlowKey {
+    (record.trace_id, record.name.clone(), xxhash_rust::xxh3::xxh3_64(record.body.get().as_bytes()))
 }
 
-struct Receive {
-    key: FlowKey,
-    group: CompactString,
-    name: CompactString,
-    ts_ns: u64,
+/// The part of a record that matching needs.
+#[derive(Debug, Clone)]
+pub struct FlowEnd {
+    /// Trace id, name and body hash.
+    pub key: FlowKey,
+    /// `Out` (a send) or `In` (a receive).
+    pub direction: Direction,
+    /// When it was dumped.
+    pub ts_ns: u64,
+}
+
+impl From<&DumpRecord> for FlowEnd {
+    fn from(record: &DumpRecord) -> FlowEnd {
+        FlowEnd { key: flow_key(record), direction: record.direction, ts_ns: record.ts_ns }
+    }
+}
+
+/// For each `In` in `ends`, the index of the `Out` that sent it: the latest
+/// matching `Out` dumped no later than it (with clock skew between threads,
+/// the earliest one). `None` for `Out`s and for external inputs.
+pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<usize>> {
+    let mut sends: FxHashMap<&FlowKey, Vec<usize>> = FxHashMap::default();
+    for (index, end) in ends.iter().enumerate().filter(|(_, e)| e.direction == Direction::Out) {
+        sends.entry(&end.key).or_default().push(index);
+    }
+    for list in sends.values_mut() {
+        list.sort_by_key(|&i| (ends[i].ts_ns, i));
+    }
+    ends.iter()
+        .map(|end| {
+            let list = sends.get(&end.key).filter(|_| end.direction == Direction::In)?;
+            let before = list.iter().rposition(|&i| ends[i].ts_ns <= end.ts_ns).unwrap_or(0);
+            list.get(before).copied()
+        })
+        .collect()
 }
 
 /// Collects a dump's sends and receives, then matches them.
@@ -72,9 +100,8 @@ struct Receive {
 #[derive(Default)]
 pub struct NetworkBuilder {
     include_system: bool,
-    sends: FxHashMap<FlowKey, Vec<Send>>,
-    receives: Vec<Receive>,
-    groups: std::collections::BTreeSet<CompactString>,
+    ends: Vec<FlowEnd>,
+    groups: Vec<CompactString>,
 }
 
 impl NetworkBuilder {
@@ -88,51 +115,34 @@ impl NetworkBuilder {
         if record.is_system() && !self.include_system {
             return;
         }
-        if !self.groups.contains(&record.group) {
-            self.groups.insert(record.group.clone());
-        }
-        let key = (record.trace_id, record.name.clone(), xxhash_rust::xxh3::xxh3_64(record.body.get().as_bytes()));
-        match record.direction {
-            Direction::Out => self.sends.entry(key).or_default().push(Send {
-                group: record.group.clone(),
-                name: record.name.clone(),
-                ts_ns: record.ts_ns,
-                delivered: false,
-            }),
-            Direction::In => self.receives.push(Receive {
-                key,
-                group: record.group.clone(),
-                name: record.name.clone(),
-                ts_ns: record.ts_ns,
-            }),
-        }
+        self.ends.push(FlowEnd::from(record));
+        self.groups.push(record.group.clone());
     }
 
-    /// Matches each `In` to the latest matching `Out` dumped no later than
-    /// it (or, with clock skew between threads, the earliest one), and
-    /// returns the network.
-    pub fn finish(mut self) -> InferredNetwork {
-        let mut network = InferredNetwork { groups: self.groups.into_iter().collect(), ..InferredNetwork::default() };
-        for sends in self.sends.values_mut() {
-            sends.sort_by(|a, b| (a.ts_ns, &a.group).cmp(&(b.ts_ns, &b.group)));
-        }
-        self.receives.sort_by(|a, b| (a.ts_ns, &a.group, &a.name).cmp(&(b.ts_ns, &b.group, &b.name)));
-        for receive in &self.receives {
-            let sender = self.sends.get_mut(&receive.key).and_then(|sends| {
-                let before = sends.iter().rposition(|s| s.ts_ns <= receive.ts_ns).unwrap_or(0);
-                sends.get_mut(before)
-            });
-            match sender {
-                Some(send) => {
-                    send.delivered = true;
-                    network.edges.entry((send.group.clone(), receive.group.clone())).or_default().add(&receive.name);
+    /// Matches sends to receives ([`match_flows`]) and returns the network.
+    pub fn finish(self) -> InferredNetwork {
+        let senders = match_flows(&self.ends);
+        let mut delivered = vec![false; self.ends.len()];
+        let mut network = InferredNetwork::default();
+        for (index, end) in self.ends.iter().enumerate().filter(|(_, e)| e.direction == Direction::In) {
+            let (group, name) = (&self.groups[index], &end.key.1);
+            match senders[index] {
+                Some(sender) => {
+                    delivered[sender] = true;
+                    network.edges.entry((self.groups[sender].clone(), group.clone())).or_default().add(name);
                 }
-                None => network.external.entry(receive.group.clone()).or_default().add(&receive.name),
+                None => network.external.entry(group.clone()).or_default().add(name),
             }
         }
-        for send in self.sends.values().flatten().filter(|s| !s.delivered) {
-            network.undelivered.entry(send.group.clone()).or_default().add(&send.name);
+        for (index, end) in self.ends.iter().enumerate() {
+            if end.direction == Direction::Out && !delivered[index] {
+                network.undelivered.entry(self.groups[index].clone()).or_default().add(&end.key.1);
+            }
         }
+        let mut groups = self.groups;
+        groups.sort();
+        groups.dedup();
+        network.groups = groups;
         network
     }
 }

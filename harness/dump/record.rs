@@ -18,6 +18,12 @@ impl RawBody {
         RawValue::from_string(json).map(RawBody)
     }
 
+    /// The body `null`.
+    pub fn null() -> RawBody {
+        // "null" is valid JSON.
+        RawBody(RawValue::NULL.to_owned())
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         self.0.get()

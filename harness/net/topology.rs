@@ -49,6 +49,11 @@ pub struct NetworkSpec {
     pub nodes: Vec<NodeSpec>,
     /// Connectors, in declaration order.
     pub connectors: Vec<ConnectorSpec>,
+    /// Accept cycles (request/response between actors, as a replayed dump
+    /// has). Scenarios are dataflow graphs and refuse them. With cycles, the
+    /// shutdown order puts the nodes on cycles in declaration order after
+    /// everything upstream of them.
+    pub cycles_allowed: bool,
 }
 
 /// Which declaration a topology error is about, by index in the [`NetworkSpec`].
@@ -367,7 +372,10 @@ impl NetworkSpec {
                 return Err(TopologyError::UnconnectedOutput { id: node.name.to_string(), port, node: index });
             }
         }
-        let order = topological_order(&nodes, &connectors)?;
+        let order = match topological_order(&nodes, &connectors) {
+            Err(TopologyError::Cycle { .. }) if self.cycles_allowed => sources_first(&nodes, &connectors),
+            result => result?,
+        };
         Ok(Network { topology: Topology { nodes, connectors, wiring, order }, behaviours, arrivals })
     }
 
@@ -452,24 +460,61 @@ fn topological_order(nodes: &[NodeInfo], connectors: &[Connector]) -> Result<Vec
     if order.len() == nodes.len() {
         return Ok(order);
     }
-    // Walk edges among the leftover nodes until a node repeats: that is a cycle.
-    let mut path = vec![(0..nodes.len()).find(|&n| indegree[n] > 0).unwrap_or_default()];
-    let mut via = Vec::new();
-    loop {
-        let here = *path.last().unwrap_or(&0);
-        let Some(&(next, connector)) = out[here].iter().find(|(m, _)| indegree[*m] > 0) else { break };
-        via.push(connector);
-        if let Some(start) = path.iter().position(|&n| n == next) {
-            let mut names: Vec<String> = path[start..].iter().map(|&n| nodes[n].name.to_string()).collect();
-            names.push(nodes[next].name.to_string());
-            return Err(TopologyError::Cycle { path: names, connector });
-        }
-        path.push(next);
+    // A leftover node has a leftover predecessor; walking predecessors must
+    // come back to a node already seen, and the walk from there is a cycle.
+    let mut into: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nodes.len()];
+    for (index, c) in connectors.iter().enumerate() {
+        into[c.to.0.index()].push((c.from.0.index(), index));
     }
-    Err(TopologyError::Cycle {
-        path: path.iter().map(|&n| nodes[n].name.to_string()).collect(),
-        connector: via.last().copied().unwrap_or_default(),
-    })
+    let start = (0..nodes.len()).find(|&n| indegree[n] > 0).unwrap_or_default();
+    let mut path = vec![start];
+    let mut via = Vec::new();
+    while let Some(&(previous, connector)) = into[*path.last().unwrap_or(&start)].iter().find(|(p, _)| indegree[*p] > 0)
+    {
+        via.push(connector);
+        if let Some(at) = path.iter().position(|&n| n == previous) {
+            let mut cycle: Vec<String> = path[at..].iter().rev().map(|&n| nodes[n].name.to_string()).collect();
+            cycle.insert(0, nodes[previous].name.to_string());
+            cycle.dedup();
+            cycle.push(cycle[0].clone());
+            return Err(TopologyError::Cycle { path: cycle, connector });
+        }
+        path.push(previous);
+    }
+    let names = path.iter().map(|&n| nodes[n].name.to_string()).collect();
+    Err(TopologyError::Cycle { path: names, connector: via.last().copied().unwrap_or_default() })
+}
+
+/// An order for a graph with cycles: Kahn's order for what it reaches, then
+/// the nodes on (or behind) cycles in declaration order.
+fn sources_first(nodes: &[NodeInfo], connectors: &[Connector]) -> Vec<NodeId> {
+    let mut indegree = vec![0usize; nodes.len()];
+    for c in connectors {
+        indegree[c.to.0.index()] += 1;
+    }
+    let mut order: Vec<NodeId> = Vec::with_capacity(nodes.len());
+    let mut placed = vec![false; nodes.len()];
+    let mut ready: std::collections::BTreeSet<usize> = (0..nodes.len()).filter(|&n| indegree[n] == 0).collect();
+    loop {
+        while let Some(n) = ready.pop_first() {
+            placed[n] = true;
+            order.push(NodeId(n as u32));
+            for c in connectors.iter().filter(|c| c.from.0.index() == n) {
+                let next = c.to.0.index();
+                indegree[next] = indegree[next].saturating_sub(1);
+                if indegree[next] == 0 && !placed[next] {
+                    ready.insert(next);
+                }
+            }
+        }
+        match (0..nodes.len()).find(|&n| !placed[n]) {
+            Some(n) => {
+                indegree[n] = 0;
+                ready.insert(n);
+            }
+            None => return order,
+        }
+    }
 }
 
 /// The known name closest to `wanted`, if one is close enough to be a typo.

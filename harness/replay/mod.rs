@@ -1,0 +1,462 @@
+//! Replaying an elfo dump in the simulator, with a regression verdict per
+//! group.
+//!
+//! Each group in the dump becomes a node. By default the node is a stub: when
+//! it receives a recorded message it sends what the group sent in answer,
+//! after the recorded delay. Inputs nobody in the dump sent (timer ticks,
+//! outside traffic, responses from services outside the dump) are injected
+//! at their recorded times, keeping their trace ids. Bind a group to a
+//! built-in node kind or to your own actor to check that your code still
+//! sends what production sent.
+//!
+//! ```
+//! use flowreplay::replay::Replay;
+//!
+//! let replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
+//! let outcome = replay.run(7)?;
+//! assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
+//! # Ok::<(), flowreplay::replay::ReplayError>(())
+//! ```
+
+mod plan;
+mod stub;
+mod verdict;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+
+use crate::dump::{sort_records, Direction, DumpError, DumpReader, DumpRecord, RawBody, ReadMode};
+use crate::model::{Body, InPort, MessageId, NodeId, OutPort};
+use crate::net::{ConnectorSpec, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, TopologyError};
+use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
+use crate::trace::{EventKind, MemoryRecorder};
+
+use plan::{message_key, Plan, OUTSIDE};
+use stub::{Inlet, Recorded, Stub};
+pub use verdict::{changed_fields, ChangedField, Difference, GroupVerdict, SentMessage, Status, Verdict};
+
+/// Why a replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A dump could not be read.
+    #[error(transparent)]
+    Dump(#[from] DumpError),
+    /// A binding names a group the dump does not have.
+    #[error("no group {group:?} in the dump (groups: {known})")]
+    UnknownGroup {
+        /// The group asked for.
+        group: String,
+        /// The groups there are.
+        known: String,
+    },
+    /// The replay network could not be built (usually a bound node whose
+    /// ports do not fit the group's).
+    #[error("cannot build the replay network: {0}")]
+    Topology(Box<TopologyError>),
+    /// A bound node's ports cannot be wired to the group's connections.
+    #[error("group {group:?}: {message}")]
+    Binding {
+        /// The group.
+        group: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// The simulator could not start.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+impl From<TopologyError> for ReplayError {
+    fn from(error: TopologyError) -> Self {
+        ReplayError::Topology(Box::new(error))
+    }
+}
+
+/// Builds the node that stands in for a group, given the group's input and
+/// output port names.
+type Binding = Rc<dyn Fn(&[String], &[String]) -> Result<NodeBuild, String>>;
+
+/// A dump ready to replay, with any groups bound to other code.
+pub struct Replay {
+    plan: Rc<Plan>,
+    bindings: BTreeMap<CompactString, Binding>,
+}
+
+/// What a replay did, and the verdict.
+#[derive(Debug)]
+pub struct ReplayOutcome {
+    /// The simulator's run summary.
+    pub summary: RunSummary,
+    /// Per-group comparison with the recording.
+    pub verdict: Verdict,
+    /// The re-captured messages as elfo dump records (`ts` = first recorded
+    /// `ts` + virtual time), in the order they happened.
+    pub recaptured: Vec<DumpRecord>,
+}
+
+impl ReplayOutcome {
+    /// Panics with a readable account of what went differently unless
+    /// `group` sent exactly what it sent when recorded.
+    pub fn assert_group_matches(&self, group: &str) {
+        let Some(verdict) = self.verdict.groups.get(group) else {
+            panic!("no group {group:?} in the replay");
+        };
+        if verdict.status != Status::Equal {
+            panic!("group {group:?} did not send what it sent when recorded\n{}", describe(verdict));
+        }
+    }
+}
+
+/// A verdict as readable lines: counts, then the first difference, missing
+/// and extra send.
+pub fn describe(verdict: &GroupVerdict) -> String {
+    let mut report = format!(
+        "{:?}: expected {}, actual {}, changed {}, missing {}, extra {}",
+        verdict.status, verdict.expected, verdict.actual, verdict.changed, verdict.missing, verdict.extra
+    );
+    if let Some(d) = &verdict.first_difference {
+        report += &format!("\nfirst difference: {} in trace {}", d.expected.name, d.expected.trace_id);
+        report += &format!("\n  expected body {}\n  actual body   {}", d.expected.body, d.actual.body);
+        for field in &d.changed {
+            report += &format!(
+                "\n  {}: {} -> {}",
+                if field.path.is_empty() { "(body)" } else { &field.path },
+                field.expected,
+                field.actual
+            );
+        }
+    }
+    if let Some(m) = &verdict.first_missing {
+        report += &format!("\nfirst missing: {} in trace {} (recorded at ts {})", m.name, m.trace_id, m.ts);
+    }
+    if let Some(x) = &verdict.first_extra {
+        report += &format!("\nfirst extra: {} in trace {} with body {}", x.name, x.trace_id, x.body);
+    }
+    report
+}
+
+/// A port name for a group: dots would confuse `node.port` endpoints.
+fn port_for(group: &str) -> String {
+    group.replace('.', "_")
+}
+
+impl Replay {
+    /// Reads dumps (strict, or skipping bad lines when `lenient`) and plans
+    /// the replay; `system.*` groups are left out.
+    pub fn open(paths: &[PathBuf], lenient: bool) -> Result<Replay, ReplayError> {
+        let mode = if lenient { ReadMode::Lenient } else { ReadMode::Strict };
+        let records = DumpReader::open(paths, mode).collect::<Result<Vec<_>, _>>()?;
+        Ok(Replay::from_records(records))
+    }
+
+    /// Plans the replay of records in any order; `system.*` groups are left out.
+    pub fn from_records(records: Vec<DumpRecord>) -> Replay {
+        let records = sort_records(records.into_iter().filter(|r| !r.is_system()).collect());
+        Replay { plan: Rc::new(Plan::new(&records)), bindings: BTreeMap::new() }
+    }
+
+    /// The groups in the dump, in name order.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.plan.groups.keys().map(|g| g.as_str())
+    }
+
+    /// A group's input ports (one per sending group, plus `external` for
+    /// inputs from outside the dump) and output ports (one per receiving
+    /// group, plus `(outside)` for sends nobody in the dump received), as a
+    /// bound node must name them.
+    pub fn ports(&self, group: &str) -> Option<(Vec<String>, Vec<String>)> {
+        let plan = self.plan.groups.get(group)?;
+        let mut inputs: Vec<String> = plan.sources.iter().map(|g| port_for(g)).collect();
+        if plan.injections.iter().any(|i| i.emit.is_none()) {
+            inputs.push("external".into());
+        }
+        let outputs = plan.destinations.iter().map(|g| port_for(g)).collect();
+        Some((inputs, outputs))
+    }
+
+    fn check_group(&self, group: &str) -> Result<(), ReplayError> {
+        if self.plan.groups.contains_key(group) {
+            return Ok(());
+        }
+        let known = self.groups().collect::<Vec<_>>().join(", ");
+        Err(ReplayError::UnknownGroup { group: group.to_string(), known })
+    }
+
+    /// Replaces a group's stub with the node `build` makes from the group's
+    /// input and output port names (see [`Replay::ports`]). A bound group's
+    /// sends with no recorded cause are no longer injected: its code makes
+    /// them.
+    pub fn bind(
+        &mut self,
+        group: &str,
+        build: impl Fn(&[String], &[String]) -> NodeBuild + 'static,
+    ) -> Result<&mut Self, ReplayError> {
+        self.check_group(group)?;
+        self.bindings.insert(group.into(), Rc::new(move |ins: &[String], outs: &[String]| Ok(build(ins, outs))));
+        Ok(self)
+    }
+
+    /// Binds a group to a built-in node kind with no configuration. The
+    /// kind's single input takes everything the group received, and a single
+    /// output serves a group that sends to one group only; otherwise the
+    /// kind's outputs must be named after the groups the group sends to.
+    pub fn bind_kind(&mut self, group: &str, kind: &str) -> Result<&mut Self, ReplayError> {
+        self.check_group(group)?;
+        let registry = Registry::builtin();
+        let fail = |message: String| ReplayError::Binding { group: group.into(), message };
+        let factory = registry.factory(kind).ok_or_else(|| {
+            fail(format!(
+                "unknown node kind {kind:?} (built-in kinds: {})",
+                registry.kinds().collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        let probe = factory(&serde_json::Value::Null).map_err(|m| fail(format!("kind {kind:?}: {m}")))?;
+        if probe.inputs.len() != 1 {
+            return Err(fail(format!(
+                "kind {kind:?} has {} inputs; a bound kind needs exactly one",
+                probe.inputs.len()
+            )));
+        }
+        let kind = kind.to_string();
+        self.bindings.insert(
+            group.into(),
+            Rc::new(move |inputs: &[String], outputs: &[String]| {
+                let factory = Registry::builtin();
+                let mut build = factory.factory(&kind).ok_or("unknown kind")?(&serde_json::Value::Null)?;
+                build.inputs = inputs.to_vec();
+                if build.outputs.len() == 1 && outputs.len() == 1 {
+                    build.outputs = outputs.to_vec();
+                }
+                Ok(build)
+            }),
+        );
+        Ok(self)
+    }
+
+    /// Runs the replay with `seed` and judges every group.
+    pub fn run(&self, seed: u64) -> Result<ReplayOutcome, ReplayError> {
+        let (spec, registry) = self.network_spec();
+        let network = spec.build(&registry)?;
+        let names: Vec<CompactString> = network.topology.nodes.iter().map(|n| CompactString::from(&*n.name)).collect();
+        let mut trace = MemoryRecorder::default();
+        let summary = Simulation::new(network, RunConfig { seed, ..RunConfig::default() }).run(Some(&mut trace))?;
+        let (verdict, recaptured) = self.judge(&trace, &names);
+        Ok(ReplayOutcome { summary, verdict, recaptured })
+    }
+
+    /// The replay network: a node per group, an `external:` inlet per group
+    /// with inputs from outside the dump, an `emit:` inlet per stub with
+    /// sends of no recorded cause, and an exporter for sends nobody received.
+    fn network_spec(&self) -> (NetworkSpec, Registry) {
+        let mut spec = NetworkSpec { cycles_allowed: true, ..NetworkSpec::default() };
+        let mut registry = Registry::builtin();
+        let node = |spec: &mut NetworkSpec, id: String, kind: String| {
+            spec.nodes.push(NodeSpec {
+                id,
+                kind,
+                config: serde_json::Value::Null,
+                mailbox: u32::MAX,
+                service_time: Default::default(),
+            });
+        };
+        let wire = |spec: &mut NetworkSpec, from: String, to: String| {
+            spec.connectors.push(ConnectorSpec { from, to, latency: Default::default() });
+        };
+        // A bound node may drop outputs (an exporter has none): its
+        // receivers then have no input from it.
+        let outputs_of: BTreeMap<&CompactString, Vec<String>> = self
+            .plan
+            .groups
+            .keys()
+            .map(|group| {
+                let (inputs, outputs) = self.ports(group).unwrap_or_default();
+                let outputs = match self.bindings.get(group) {
+                    Some(build) => build(&inputs, &outputs).map(|b| b.outputs).unwrap_or_default(),
+                    None => outputs,
+                };
+                (group, outputs)
+            })
+            .collect();
+        let mut needs_outside = false;
+        for (group, plan) in &self.plan.groups {
+            let bound = self.bindings.get(group).cloned();
+            let (mut inputs, _) = self.ports(group).unwrap_or_default();
+            inputs.retain(|input| {
+                plan.sources.iter().all(|s| port_for(s) != *input)
+                    || plan.sources.iter().any(|s| port_for(s) == *input && outputs_of[s].contains(&port_for(group)))
+            });
+            let outputs = outputs_of[group].clone();
+            let inlets = [("external", false), ("emit", true)].map(|(kind, emit)| {
+                let queue: VecDeque<_> = plan
+                    .injections
+                    .iter()
+                    .filter(|i| i.emit.is_some() == emit && !(emit && bound.is_some()))
+                    .map(|i| (i.at, i.message.clone()))
+                    .collect();
+                (kind, queue)
+            });
+            for (kind, queue) in inlets {
+                if queue.is_empty() {
+                    continue;
+                }
+                if kind == "emit" {
+                    inputs.push("emit".into());
+                }
+                let (id, inlet_kind) = (format!("{kind}:{group}"), format!("replay-{kind}:{group}"));
+                let queue = RefCell::new(Some(queue));
+                registry.register(&inlet_kind, move |_| {
+                    let mut build = NodeBuild::processor(Inlet, &[], &["out"]);
+                    build.role = Role::Receiver;
+                    build.arrivals = Some(Box::new(Recorded(queue.borrow_mut().take().unwrap_or_default())));
+                    Ok(build)
+                });
+                node(&mut spec, id.clone(), inlet_kind);
+                wire(&mut spec, format!("{id}.out"), format!("{group}.{kind}"));
+            }
+            for destination in &plan.destinations {
+                let from = port_for(destination);
+                if !outputs.contains(&from) {
+                    continue;
+                }
+                let to = if destination == OUTSIDE {
+                    needs_outside = true;
+                    format!("{OUTSIDE}.in")
+                } else {
+                    format!("{destination}.{}", port_for(group))
+                };
+                wire(&mut spec, format!("{group}.{from}"), to);
+            }
+            let kind = format!("replay:{group}");
+            let plan = self.plan.clone();
+            let group_name = group.clone();
+            registry.register(&kind, move |_| match &bound {
+                Some(build) => build(&inputs, &outputs),
+                None => Ok(stub_node(&plan, &group_name, &inputs, &outputs)),
+            });
+            node(&mut spec, group.to_string(), kind);
+        }
+        if needs_outside {
+            node(&mut spec, OUTSIDE.into(), "exporter".into());
+        }
+        (spec, registry)
+    }
+
+    /// Compares each group's sends in the trace with its recorded `Out`s,
+    /// and re-captures what moved between groups as dump records.
+    fn judge(&self, trace: &MemoryRecorder, names: &[CompactString]) -> (Verdict, Vec<DumpRecord>) {
+        let first_ts = self.plan.first_ts;
+        let known = |node: NodeId| self.plan.groups.get(&names[node.index()]).map(|_| &names[node.index()]);
+        let mut actual: BTreeMap<&CompactString, Vec<verdict::Actual>> = BTreeMap::new();
+        let mut recaptured = Vec::new();
+        let mut outs: FxHashMap<MessageId, DumpRecord> = FxHashMap::default();
+        let mut seq: BTreeMap<CompactString, u64> = BTreeMap::new();
+        let mut next_seq = |group: &CompactString| {
+            let s = seq.entry(group.clone()).or_default();
+            *s += 1;
+            *s
+        };
+        for event in &trace.events {
+            let ts_ns = first_ts + event.at.as_nanos();
+            match &event.kind {
+                EventKind::Send { from, name, body, .. } => {
+                    let sender = &names[from.0.index()];
+                    let mut out = self.recorded_like(sender, event.trace_id.0, name, body);
+                    out.ts_ns = ts_ns;
+                    if known(from.0).is_some() {
+                        out.seq = next_seq(sender);
+                        actual.entry(sender).or_default().push(verdict::Actual {
+                            ts: ts_ns,
+                            trace_id: event.trace_id.0,
+                            name: name.to_string(),
+                            body: body.clone(),
+                        });
+                        recaptured.push(out.clone());
+                    }
+                    outs.insert(event.message, out);
+                }
+                EventKind::Deliver { node, .. } => {
+                    let (Some(receiver), Some(out)) = (known(*node), outs.remove(&event.message)) else { continue };
+                    let node_number = self.plan.groups.get(receiver).map_or(out.node, |g| g.node_number);
+                    let seq = next_seq(receiver);
+                    recaptured.push(DumpRecord {
+                        ts_ns,
+                        group: receiver.clone(),
+                        key: None,
+                        node: node_number,
+                        seq,
+                        direction: Direction::In,
+                        ..out
+                    });
+                }
+                _ => {}
+            }
+        }
+        let groups: BTreeMap<String, GroupVerdict> = self
+            .plan
+            .groups
+            .iter()
+            .map(|(group, plan)| {
+                let sent = actual.get(group).map_or(&[][..], Vec::as_slice);
+                (group.to_string(), verdict::judge(&plan.expected, sent))
+            })
+            .collect();
+        let equal = groups.values().all(|g| g.status == Status::Equal);
+        (Verdict { equal, groups }, recaptured)
+    }
+
+    /// A dump record for a send by `group`, with the protocol, kind and
+    /// correlation the recording gives for that trace id and name.
+    fn recorded_like(&self, group: &CompactString, trace_id: u64, name: &str, body: &Body) -> DumpRecord {
+        let envelope = self.plan.envelopes.get(&(trace_id, CompactString::from(name)));
+        DumpRecord {
+            ts_ns: 0,
+            group: group.clone(),
+            key: None,
+            node: self.plan.groups.get(group).map_or(1, |p| p.node_number),
+            seq: 0,
+            trace_id,
+            thread: None,
+            direction: Direction::Out,
+            class: None,
+            name: name.into(),
+            protocol: envelope.map(|e| e.protocol.clone()).unwrap_or_default(),
+            kind: envelope.map(|e| e.kind).unwrap_or_default(),
+            // A body that came from JSON prints back as JSON.
+            body: RawBody::new(body.value().to_string()).unwrap_or_else(|_| RawBody::null()),
+            correlation: envelope.and_then(|e| e.correlation),
+        }
+    }
+}
+
+/// The stub for one group, with its port numbers resolved.
+fn stub_node(plan: &Plan, group: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
+    let group_plan = plan.groups.get(group);
+    let ports = group_plan
+        .into_iter()
+        .flat_map(|g| g.destinations.iter())
+        .filter_map(|d| outputs.iter().position(|o| *o == port_for(d)).map(|i| (d.clone(), OutPort(i as u16))))
+        .collect();
+    let mut emits: FxHashMap<_, VecDeque<Vec<CompactString>>> = FxHashMap::default();
+    for injection in group_plan.into_iter().flat_map(|g| g.injections.iter()) {
+        if let Some(to) = &injection.emit {
+            emits.entry(message_key(&injection.message)).or_default().push_back(to.clone());
+        }
+    }
+    let stub = Stub {
+        reactions: group_plan.map(|g| g.reactions.clone()).unwrap_or_default(),
+        emits,
+        ports,
+        emit_port: inputs.iter().position(|i| i == "emit").map(|i| InPort(i as u16)),
+        pending: BTreeMap::new(),
+        held: BTreeMap::new(),
+        next_hold: 0,
+    };
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    NodeBuild::processor(stub, &inputs, &outputs)
+}

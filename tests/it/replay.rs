@@ -1,0 +1,139 @@
+//! Replaying a dump: stubs reproduce the recording; bound code is judged.
+
+use std::path::PathBuf;
+
+use flowreplay::dump::{read_all, StatsBuilder, StatsFilter};
+use flowreplay::replay::{Replay, Status};
+use flowreplay::{Actor, Body, Context, InPort, Message, NodeBuild};
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump")
+}
+
+#[test]
+fn replaying_the_sample_dump_with_stubs_is_equal_for_any_seed() {
+    let replay = Replay::open(&[sample()], false).unwrap();
+    assert_eq!(replay.groups().collect::<Vec<_>>(), ["audit", "gateway", "orders", "pricing"]);
+    for seed in [0, 1, 42] {
+        let outcome = replay.run(seed).unwrap();
+        assert!(outcome.verdict.equal, "seed {seed}: {:#?}", outcome.verdict);
+        assert_eq!(outcome.verdict.groups["orders"].expected, 6);
+        assert_eq!(outcome.verdict.groups["orders"].actual, 6);
+        assert!(outcome.summary.conserved());
+    }
+}
+
+#[test]
+fn the_recaptured_dump_has_the_recorded_traffic_trace_ids_and_times() {
+    let outcome = Replay::open(&[sample()], false).unwrap().run(3).unwrap();
+    let count = |records: &[flowreplay::dump::DumpRecord]| {
+        let mut stats = StatsBuilder::new(StatsFilter::default());
+        records.iter().for_each(|r| stats.add(r));
+        let stats = stats.finish(0);
+        stats.groups.iter().map(|(g, c)| (g.to_string(), c.inbound, c.outbound)).collect::<Vec<_>>()
+    };
+    let recorded = read_all(&sample()).unwrap();
+    assert_eq!(count(&outcome.recaptured), count(&recorded));
+    let traces = |records: &[flowreplay::dump::DumpRecord]| {
+        let mut t: Vec<u64> = records.iter().filter(|r| !r.is_system()).map(|r| r.trace_id).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    assert_eq!(traces(&outcome.recaptured), traces(&recorded), "trace ids are kept");
+    let first = recorded.iter().map(|r| r.ts_ns).min().unwrap();
+    let injected = outcome.recaptured.iter().find(|r| &*r.name == "NewOrder").unwrap();
+    assert_eq!(injected.ts_ns, first, "re-captured ts = first recorded ts + virtual time");
+    assert_eq!(&*injected.protocol, "trading");
+}
+
+/// Publishes a quote per tick; `step` is how much each quote rises.
+struct Pricing {
+    ticks: u32,
+    step: f64,
+}
+
+impl Actor for Pricing {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, tick: Message) {
+        let px = 101.5 + self.step * f64::from(self.ticks);
+        self.ticks += 1;
+        ctx.send("gateway", ctx.derive("Quote", Body::new(serde_json::json!({"sym": "ACME", "px": px})), 32));
+        ctx.consume(tick);
+    }
+}
+
+fn replay_with_pricing(step: f64) -> flowreplay::replay::ReplayOutcome {
+    let mut replay = Replay::open(&[sample()], false).unwrap();
+    replay
+        .bind("pricing", move |inputs, outputs| {
+            let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+            NodeBuild::processor(Pricing { ticks: 0, step }, &inputs, &outputs)
+        })
+        .unwrap();
+    replay.run(1).unwrap()
+}
+
+#[test]
+fn bound_code_that_behaves_as_recorded_is_equal() {
+    let outcome = replay_with_pricing(1.0);
+    outcome.assert_group_matches("pricing");
+    assert!(outcome.verdict.equal);
+}
+
+#[test]
+fn bound_code_that_changed_is_different_with_the_changed_field() {
+    let outcome = replay_with_pricing(2.0);
+    let pricing = &outcome.verdict.groups["pricing"];
+    assert_eq!(pricing.status, Status::Different);
+    assert_eq!((pricing.expected, pricing.actual, pricing.changed), (2, 2, 1));
+    let difference = pricing.first_difference.as_ref().unwrap();
+    assert_eq!(&*difference.expected.name, "Quote");
+    assert_eq!(difference.changed.len(), 1);
+    assert_eq!(difference.changed[0].path, "/px");
+    assert_eq!(
+        (difference.changed[0].expected.clone(), difference.changed[0].actual.clone()),
+        (102.5.into(), 103.5.into())
+    );
+    assert_eq!(outcome.verdict.groups["gateway"].status, Status::Equal, "the gateway's own sends are unchanged");
+}
+
+#[test]
+#[should_panic(expected = "/px: 102.5 -> 103.5")]
+fn assert_group_matches_explains_the_first_difference() {
+    replay_with_pricing(2.0).assert_group_matches("pricing");
+}
+
+#[test]
+fn binding_an_unknown_group_names_the_groups_there_are() {
+    let mut replay = Replay::open(&[sample()], false).unwrap();
+    let error = replay.bind_kind("pricer", "exporter").err().unwrap().to_string();
+    assert!(error.contains("no group \"pricer\"") && error.contains("audit, gateway, orders, pricing"), "{error}");
+}
+
+fn flowreplay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().unwrap()
+}
+
+#[test]
+fn replay_cli_prints_a_verdict_and_exits_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("re.dump");
+    let run = flowreplay(&["replay", &sample().to_string_lossy(), "--json", "--out", &out.to_string_lossy()]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let verdict: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(verdict["equal"], true);
+    assert_eq!(verdict["groups"]["orders"]["status"], "equal");
+    assert_eq!(verdict["groups"]["orders"]["expected"], 6);
+    assert_eq!(read_all(&out).unwrap().len(), 27, "the re-captured dump reads back");
+
+    let run = flowreplay(&["replay", &sample().to_string_lossy(), "--json", "--bind", "orders=exporter"]);
+    assert_eq!(run.status.code(), Some(1));
+    let verdict: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(verdict["groups"]["orders"]["status"], "missing_outputs");
+    assert_eq!(verdict["groups"]["orders"]["missing"], 6);
+
+    let run = flowreplay(&["replay", &sample().to_string_lossy(), "--bind", "orders"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("expected GROUP=NODE_KIND"));
+}
