@@ -39,6 +39,7 @@ pub(crate) struct ReplayArgs {
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let mut replay = Replay::open(&args.dumps, args.lenient).map_err(|e| bad(&e))?;
+    replay.recapture(args.out.is_some());
     for binding in &args.bindings {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {
             Failure::BadInput(format!("--bind {binding:?}: expected GROUP=NODE_KIND, e.g. audit=exporter"))

@@ -10,6 +10,7 @@ mod order;
 mod read;
 mod record;
 mod stats;
+pub mod synthetic;
 mod write;
 
 pub use network::{flow_key, match_flows, Flow, FlowEnd, FlowKey, InferredNetwork, NetworkBuilder};

@@ -18,6 +18,12 @@ impl RawBody {
         RawValue::from_string(json).map(RawBody)
     }
 
+    /// A JSON value as a body, serialized once (no re-parse).
+    pub fn from_value(value: &serde_json::Value) -> RawBody {
+        // Serializing a JSON value cannot fail; `null` is the fallback.
+        serde_json::value::to_raw_value(value).map(RawBody).unwrap_or_else(|_| RawBody::null())
+    }
+
     /// The body `null`.
     pub fn null() -> RawBody {
         // "null" is valid JSON.

@@ -31,7 +31,7 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::dump::{sort_records, Direction, DumpError, DumpReader, DumpRecord, RawBody, ReadMode};
-use crate::model::{Body, InPort, MessageId, NodeId, OutPort};
+use crate::model::{InPort, MessageId, NodeId, OutPort};
 use crate::net::{ConnectorSpec, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
 use crate::trace::{EventKind, MemoryRecorder};
@@ -85,6 +85,7 @@ type Binding = Rc<dyn Fn(&[String], &[String]) -> Result<NodeBuild, String>>;
 pub struct Replay {
     plan: Rc<Plan>,
     bindings: BTreeMap<CompactString, Binding>,
+    recapture: bool,
 }
 
 /// What a replay did, and the verdict.
@@ -94,8 +95,9 @@ pub struct ReplayOutcome {
     pub summary: RunSummary,
     /// Per-group comparison with the recording.
     pub verdict: Verdict,
-    /// The re-captured messages as elfo dump records (`ts` = first recorded
-    /// `ts` + virtual time), in the order they happened.
+    /// With [`Replay::recapture`] on, the re-captured messages as elfo dump
+    /// records (`ts` = first recorded `ts` + virtual time), in the order they
+    /// happened; empty otherwise.
     pub recaptured: Vec<DumpRecord>,
 }
 
@@ -157,7 +159,14 @@ impl Replay {
     /// Plans the replay of records in any order; `system.*` groups are left out.
     pub fn from_records(records: Vec<DumpRecord>) -> Replay {
         let records = sort_records(records.into_iter().filter(|r| !r.is_system()).collect());
-        Replay { plan: Rc::new(Plan::new(&records)), bindings: BTreeMap::new() }
+        Replay { plan: Rc::new(Plan::new(records)), bindings: BTreeMap::new(), recapture: false }
+    }
+
+    /// Whether runs re-capture what moved as dump records (off by default:
+    /// it holds a copy of the whole traffic).
+    pub fn recapture(&mut self, on: bool) -> &mut Self {
+        self.recapture = on;
+        self
     }
 
     /// The groups in the dump, in name order.
@@ -363,18 +372,37 @@ impl Replay {
         for event in &trace.events {
             let ts_ns = first_ts + event.at.as_nanos();
             match &event.kind {
-                EventKind::Send { from, name, body, .. } => {
+                EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
                     let sender = &names[from.0.index()];
-                    let mut out = self.recorded_like(sender, event.trace_id.0, name, body);
-                    out.ts_ns = ts_ns;
                     if known(from.0).is_some() {
-                        out.seq = next_seq(sender);
                         actual.entry(sender).or_default().push(verdict::Actual {
                             ts: ts_ns,
                             trace_id: event.trace_id.0,
-                            name: name.to_string(),
+                            name: name.clone(),
                             body: body.clone(),
                         });
+                    }
+                    if !self.recapture {
+                        continue;
+                    }
+                    let mut out = DumpRecord {
+                        ts_ns,
+                        group: sender.clone(),
+                        key: None,
+                        node: self.plan.groups.get(sender).map_or(1, |p| p.node_number),
+                        seq: 0,
+                        trace_id: event.trace_id.0,
+                        thread: None,
+                        direction: Direction::Out,
+                        class: None,
+                        name: CompactString::from(&**name),
+                        protocol: CompactString::from(&**protocol),
+                        kind: *message_kind,
+                        body: RawBody::from_value(body.value()),
+                        correlation: *correlation,
+                    };
+                    if known(from.0).is_some() {
+                        out.seq = next_seq(sender);
                         recaptured.push(out.clone());
                     }
                     outs.insert(event.message, out);
@@ -408,29 +436,6 @@ impl Replay {
         let equal = groups.values().all(|g| g.status == Status::Equal);
         (Verdict { equal, groups }, recaptured)
     }
-
-    /// A dump record for a send by `group`, with the protocol, kind and
-    /// correlation the recording gives for that trace id and name.
-    fn recorded_like(&self, group: &CompactString, trace_id: u64, name: &str, body: &Body) -> DumpRecord {
-        let envelope = self.plan.envelopes.get(&(trace_id, CompactString::from(name)));
-        DumpRecord {
-            ts_ns: 0,
-            group: group.clone(),
-            key: None,
-            node: self.plan.groups.get(group).map_or(1, |p| p.node_number),
-            seq: 0,
-            trace_id,
-            thread: None,
-            direction: Direction::Out,
-            class: None,
-            name: name.into(),
-            protocol: envelope.map(|e| e.protocol.clone()).unwrap_or_default(),
-            kind: envelope.map(|e| e.kind).unwrap_or_default(),
-            // A body that came from JSON prints back as JSON.
-            body: RawBody::new(body.value().to_string()).unwrap_or_else(|_| RawBody::null()),
-            correlation: envelope.and_then(|e| e.correlation),
-        }
-    }
 }
 
 /// The stub for one group, with its port numbers resolved.
@@ -449,6 +454,7 @@ fn stub_node(plan: &Plan, group: &CompactString, inputs: &[String], outputs: &[S
     }
     let stub = Stub {
         reactions: group_plan.map(|g| g.reactions.clone()).unwrap_or_default(),
+        cursors: FxHashMap::default(),
         emits,
         ports,
         emit_port: inputs.iter().position(|i| i == "emit").map(|i| InPort(i as u16)),

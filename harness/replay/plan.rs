@@ -2,13 +2,14 @@
 //! talk to which, what arrives from outside and when, and what each group
 //! sent in answer to each message it received.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::dump::{match_flows, Direction, DumpRecord, FlowEnd};
-use crate::model::{Body, Message, MessageId, MessageKind, Nanos, TraceId, VirtualTime};
+use crate::model::{Body, Message, MessageId, Nanos, TraceId, VirtualTime};
 
 /// Where the sends nobody in the dump received go.
 pub(super) const OUTSIDE: &str = "(outside)";
@@ -31,8 +32,9 @@ pub(super) fn message_key(msg: &Message) -> MessageKey {
 }
 
 /// For each message a group received (by [`MessageKey`], in the order
-/// received), what it sent in answer.
-pub(super) type Reactions = FxHashMap<MessageKey, VecDeque<Vec<Reaction>>>;
+/// received), what it sent in answer. Shared by every run of the plan; each
+/// stub keeps its own cursor into it.
+pub(super) type Reactions = FxHashMap<MessageKey, Vec<Vec<Reaction>>>;
 
 /// A message injected into a group from outside the dump, at a virtual
 /// time. `emit` marks a send the group made with no recorded cause (a timer
@@ -56,7 +58,7 @@ pub(super) struct Expected {
 /// Everything one group needs.
 #[derive(Debug, Default)]
 pub(super) struct GroupPlan {
-    pub(super) reactions: Reactions,
+    pub(super) reactions: Rc<Reactions>,
     pub(super) injections: Vec<Injection>,
     /// Groups it sends to (and [`OUTSIDE`]).
     pub(super) destinations: BTreeSet<CompactString>,
@@ -66,27 +68,18 @@ pub(super) struct GroupPlan {
     pub(super) node_number: u16,
 }
 
-/// What the recording says about a message besides its name and body.
-#[derive(Debug, Clone)]
-pub(super) struct Envelope {
-    pub(super) protocol: CompactString,
-    pub(super) kind: MessageKind,
-    pub(super) correlation: Option<u64>,
-}
-
 /// The whole replay plan.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
     /// The earliest `ts`: virtual time 0.
     pub(super) first_ts: u64,
     pub(super) groups: BTreeMap<CompactString, GroupPlan>,
-    /// (trace id, name) → protocol, kind and correlation, as first recorded.
-    pub(super) envelopes: FxHashMap<(u64, CompactString), Envelope>,
 }
 
-/// The message a record describes (unnumbered, keeping its trace id).
-pub(super) fn message_of(record: &DumpRecord) -> Message {
-    let mut msg = Message::new(record.name.as_str(), Body::new(record.body_value()), record.body_bytes() as u32);
+/// The message a record describes (unnumbered, keeping its trace id), with
+/// its body taken from `body`.
+pub(super) fn message_of(record: &DumpRecord, body: Body) -> Message {
+    let mut msg = Message::new(record.name.as_str(), body, record.body_bytes() as u32);
     msg.id = MessageId::UNASSIGNED;
     msg.trace_id = TraceId(record.trace_id);
     msg.protocol = record.protocol.as_str().into();
@@ -97,7 +90,7 @@ pub(super) fn message_of(record: &DumpRecord) -> Message {
 
 impl Plan {
     /// Builds the plan from records in dump order (see `sort_records`).
-    pub(super) fn new(records: &[DumpRecord]) -> Plan {
+    pub(super) fn new(records: Vec<DumpRecord>) -> Plan {
         let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
         let senders = match_flows(&ends);
@@ -107,31 +100,35 @@ impl Plan {
                 receivers[sender].push(records[index].group.clone());
             }
         }
-        let mut plan = Plan { first_ts, groups: BTreeMap::new(), envelopes: FxHashMap::default() };
+        let mut plan = Plan { first_ts, groups: BTreeMap::new() };
+        let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
         let at = |record: &DumpRecord| VirtualTime(record.ts_ns - first_ts);
         // The In each group is handling per trace id, as it walks its records.
         let mut handling: FxHashMap<(CompactString, u64), (MessageKey, u64)> = FxHashMap::default();
-        for (index, record) in records.iter().enumerate() {
-            plan.envelopes.entry((record.trace_id, record.name.clone())).or_insert_with(|| Envelope {
-                protocol: record.protocol.clone(),
-                kind: record.kind,
-                correlation: record.correlation,
-            });
+        // An Out and the Ins it reached carry the same body text: parse it once.
+        let mut bodies: FxHashMap<u64, Body> = FxHashMap::default();
+        let mut body_of = |record: &DumpRecord, raw_hash: u64| {
+            bodies.entry(raw_hash).or_insert_with(|| Body::new(record.body_value())).clone()
+        };
+        let sender_groups: Vec<Option<CompactString>> =
+            senders.iter().map(|s| s.map(|i| records[i].group.clone())).collect();
+        for (index, record) in records.into_iter().enumerate() {
+            let reactions = reactions.entry(record.group.clone()).or_default();
             let group = plan
                 .groups
                 .entry(record.group.clone())
                 .or_insert_with(|| GroupPlan { node_number: record.node, ..GroupPlan::default() });
             match record.direction {
                 Direction::In => {
-                    let message = message_of(record);
+                    let message = message_of(&record, body_of(&record, ends[index].key.2));
                     let key = message_key(&message);
-                    group.reactions.entry(key.clone()).or_default().push_back(Vec::new());
+                    reactions.entry(key.clone()).or_default().push(Vec::new());
                     handling.insert((record.group.clone(), record.trace_id), (key, record.ts_ns));
-                    match senders[index] {
+                    match &sender_groups[index] {
                         Some(sender) => {
-                            group.sources.insert(records[sender].group.clone());
+                            group.sources.insert(sender.clone());
                         }
-                        None => group.injections.push(Injection { at: at(record), message, emit: None }),
+                        None => group.injections.push(Injection { at: at(&record), message, emit: None }),
                     }
                 }
                 Direction::Out => {
@@ -141,15 +138,10 @@ impl Plan {
                         to.push(OUTSIDE.into());
                     }
                     group.destinations.extend(to.iter().cloned());
-                    let message = message_of(record);
-                    group.expected.push(Expected {
-                        record: record.clone(),
-                        body: message.body.clone(),
-                        copies: to.len(),
-                    });
+                    let message = message_of(&record, body_of(&record, ends[index].key.2));
                     let cause = handling.get(&(record.group.clone(), record.trace_id));
                     let answered = cause.and_then(|(key, ts)| {
-                        let list = group.reactions.get_mut(key)?.back_mut()?;
+                        let list = reactions.get_mut(key)?.last_mut()?;
                         list.push(Reaction {
                             delay: Nanos(record.ts_ns.saturating_sub(*ts)),
                             message: message.clone(),
@@ -157,10 +149,18 @@ impl Plan {
                         });
                         Some(())
                     });
+                    let copies = to.len();
+                    let body = message.body.clone();
                     if answered.is_none() {
-                        group.injections.push(Injection { at: at(record), message, emit: Some(to) });
+                        group.injections.push(Injection { at: at(&record), message, emit: Some(to) });
                     }
+                    group.expected.push(Expected { record, body, copies });
                 }
+            }
+        }
+        for (group, reactions) in reactions {
+            if let Some(plan) = plan.groups.get_mut(&group) {
+                plan.reactions = Rc::new(reactions);
             }
         }
         plan

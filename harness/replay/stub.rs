@@ -2,6 +2,7 @@
 //! dump, and stubs that stand in for each group by re-sending what it sent.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -40,7 +41,9 @@ impl Actor for Inlet {
 /// Stands in for one group: for each message it receives, it sends what the
 /// group sent in answer, after the recorded delay, then lets the message go.
 pub(super) struct Stub {
-    pub(super) reactions: Reactions,
+    pub(super) reactions: Rc<Reactions>,
+    /// How many of each message's recorded receptions this run has seen.
+    pub(super) cursors: FxHashMap<MessageKey, usize>,
     /// For sends with no recorded cause, arriving on the `emit` port: where each goes.
     pub(super) emits: FxHashMap<MessageKey, VecDeque<Vec<CompactString>>>,
     pub(super) ports: BTreeMap<CompactString, OutPort>,
@@ -79,7 +82,9 @@ impl Actor for Stub {
             let to = self.emits.get_mut(&key).and_then(VecDeque::pop_front).unwrap_or_default();
             return self.send(ctx, msg, &to);
         }
-        let reactions = self.reactions.get_mut(&key).and_then(VecDeque::pop_front).unwrap_or_default();
+        let seen = self.cursors.entry(key.clone()).or_default();
+        let reactions = self.reactions.get(&key).and_then(|lists| lists.get(*seen)).cloned().unwrap_or_default();
+        *seen += 1;
         let delayed = reactions.iter().filter(|r| r.delay.0 > 0).count();
         if delayed == 0 {
             for reaction in reactions {

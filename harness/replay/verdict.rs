@@ -98,7 +98,7 @@ pub struct Verdict {
 pub(super) struct Actual {
     pub(super) ts: u64,
     pub(super) trace_id: u64,
-    pub(super) name: String,
+    pub(super) name: std::sync::Arc<str>,
     pub(super) body: Body,
 }
 
@@ -106,7 +106,7 @@ pub(super) struct Actual {
 /// replay order. A send to several groups is replayed as one copy per
 /// receiver; the copies count once.
 pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
-    let mut waiting: BTreeMap<(u64, &str), VecDeque<usize>> = BTreeMap::new();
+    let mut waiting: rustc_hash::FxHashMap<(u64, &str), VecDeque<usize>> = Default::default();
     for (index, e) in expected.iter().enumerate() {
         let queue = waiting.entry((e.record.trace_id, e.record.name.as_str())).or_default();
         queue.extend(std::iter::repeat_n(index, e.copies.max(1)));
@@ -115,7 +115,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
     let mut changed: Vec<(usize, &Actual)> = Vec::new();
     let mut extra: Vec<&Actual> = Vec::new();
     for a in actual {
-        match waiting.get_mut(&(a.trace_id, a.name.as_str())).and_then(VecDeque::pop_front) {
+        match waiting.get_mut(&(a.trace_id, &*a.name)).and_then(VecDeque::pop_front) {
             Some(index) => {
                 let already = matched[index];
                 matched[index] = true;
@@ -136,8 +136,12 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
             body: e.body.value().clone(),
         }
     };
-    let replayed =
-        |a: &Actual| SentMessage { trace_id: a.trace_id, name: a.name.clone(), ts: a.ts, body: a.body.value().clone() };
+    let replayed = |a: &Actual| SentMessage {
+        trace_id: a.trace_id,
+        name: a.name.to_string(),
+        ts: a.ts,
+        body: a.body.value().clone(),
+    };
     let first_difference =
         changed.iter().min_by_key(|(i, _)| expected[*i].record.ts_ns).map(|&(index, a)| Difference {
             expected: recorded(index),

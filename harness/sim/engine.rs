@@ -657,6 +657,9 @@ impl Core<'_> {
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
             body: msg.body.clone(),
+            protocol: msg.protocol.clone(),
+            message_kind: msg.kind,
+            correlation: msg.correlation,
             queue_depth,
             waited_ns: waited.0,
         });

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{Body, InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
+use crate::model::{Body, InPort, MessageId, MessageKind, NodeId, OutPort, TraceId, VirtualTime};
 use crate::net::TimerId;
 
 /// One thing that happened, at a virtual instant.
@@ -56,6 +56,12 @@ pub enum EventKind {
         checksum: u64,
         /// The body (shared, not copied), for analyses that compare bodies.
         body: Body,
+        /// Protocol (elfo `mp`).
+        protocol: Arc<str>,
+        /// Message kind (elfo `mk`).
+        message_kind: MessageKind,
+        /// Correlation id (elfo `c`).
+        correlation: Option<u64>,
         /// Messages in transit to or queued at the destination, this one included.
         queue_depth: u32,
         /// How long the sender waited for room (backpressure).

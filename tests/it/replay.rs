@@ -25,7 +25,8 @@ fn replaying_the_sample_dump_with_stubs_is_equal_for_any_seed() {
 
 #[test]
 fn the_recaptured_dump_has_the_recorded_traffic_trace_ids_and_times() {
-    let outcome = Replay::open(&[sample()], false).unwrap().run(3).unwrap();
+    let mut replay = Replay::open(&[sample()], false).unwrap();
+    let outcome = replay.recapture(true).run(3).unwrap();
     let count = |records: &[flowreplay::dump::DumpRecord]| {
         let mut stats = StatsBuilder::new(StatsFilter::default());
         records.iter().for_each(|r| stats.add(r));
