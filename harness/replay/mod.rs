@@ -18,6 +18,7 @@
 //! # Ok::<(), flowreplay::replay::ReplayError>(())
 //! ```
 
+mod capture;
 mod plan;
 mod stub;
 mod verdict;
@@ -30,12 +31,12 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::dump::{sort_records, Direction, DumpError, DumpReader, DumpRecord, RawBody, ReadMode};
-use crate::model::{InPort, MessageId, NodeId, OutPort};
+use crate::dump::{sort_records, DumpError, DumpReader, DumpRecord, ReadMode};
+use crate::model::{InPort, OutPort};
 use crate::net::{ConnectorSpec, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
-use crate::trace::{EventKind, MemoryRecorder};
 
+use capture::Capture;
 use plan::{message_key, Plan, OUTSIDE};
 use stub::{Inlet, Recorded, Stub};
 pub use verdict::{changed_fields, ChangedField, Difference, GroupVerdict, SentMessage, Status, Verdict};
@@ -251,10 +252,9 @@ impl Replay {
     pub fn run(&self, seed: u64) -> Result<ReplayOutcome, ReplayError> {
         let (spec, registry) = self.network_spec();
         let network = spec.build(&registry)?;
-        let names: Vec<CompactString> = network.topology.nodes.iter().map(|n| CompactString::from(&*n.name)).collect();
-        let mut trace = MemoryRecorder::default();
-        let summary = Simulation::new(network, RunConfig { seed, ..RunConfig::default() }).run(Some(&mut trace))?;
-        let (verdict, recaptured) = self.judge(&trace, &names);
+        let mut capture = Capture::new(self.plan.clone(), &network.topology, self.recapture);
+        let summary = Simulation::new(network, RunConfig { seed, ..RunConfig::default() }).run(Some(&mut capture))?;
+        let (verdict, recaptured) = capture.finish();
         Ok(ReplayOutcome { summary, verdict, recaptured })
     }
 
@@ -353,88 +353,6 @@ impl Replay {
             node(&mut spec, OUTSIDE.into(), "exporter".into());
         }
         (spec, registry)
-    }
-
-    /// Compares each group's sends in the trace with its recorded `Out`s,
-    /// and re-captures what moved between groups as dump records.
-    fn judge(&self, trace: &MemoryRecorder, names: &[CompactString]) -> (Verdict, Vec<DumpRecord>) {
-        let first_ts = self.plan.first_ts;
-        let known = |node: NodeId| self.plan.groups.get(&names[node.index()]).map(|_| &names[node.index()]);
-        let mut actual: BTreeMap<&CompactString, Vec<verdict::Actual>> = BTreeMap::new();
-        let mut recaptured = Vec::new();
-        let mut outs: FxHashMap<MessageId, DumpRecord> = FxHashMap::default();
-        let mut seq: BTreeMap<CompactString, u64> = BTreeMap::new();
-        let mut next_seq = |group: &CompactString| {
-            let s = seq.entry(group.clone()).or_default();
-            *s += 1;
-            *s
-        };
-        for event in &trace.events {
-            let ts_ns = first_ts + event.at.as_nanos();
-            match &event.kind {
-                EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
-                    let sender = &names[from.0.index()];
-                    if known(from.0).is_some() {
-                        actual.entry(sender).or_default().push(verdict::Actual {
-                            ts: ts_ns,
-                            trace_id: event.trace_id.0,
-                            name: name.clone(),
-                            body: body.clone(),
-                        });
-                    }
-                    if !self.recapture {
-                        continue;
-                    }
-                    let mut out = DumpRecord {
-                        ts_ns,
-                        group: sender.clone(),
-                        key: None,
-                        node: self.plan.groups.get(sender).map_or(1, |p| p.node_number),
-                        seq: 0,
-                        trace_id: event.trace_id.0,
-                        thread: None,
-                        direction: Direction::Out,
-                        class: None,
-                        name: CompactString::from(&**name),
-                        protocol: CompactString::from(&**protocol),
-                        kind: *message_kind,
-                        body: RawBody::from_value(body.value()),
-                        correlation: *correlation,
-                    };
-                    if known(from.0).is_some() {
-                        out.seq = next_seq(sender);
-                        recaptured.push(out.clone());
-                    }
-                    outs.insert(event.message, out);
-                }
-                EventKind::Deliver { node, .. } => {
-                    let (Some(receiver), Some(out)) = (known(*node), outs.remove(&event.message)) else { continue };
-                    let node_number = self.plan.groups.get(receiver).map_or(out.node, |g| g.node_number);
-                    let seq = next_seq(receiver);
-                    recaptured.push(DumpRecord {
-                        ts_ns,
-                        group: receiver.clone(),
-                        key: None,
-                        node: node_number,
-                        seq,
-                        direction: Direction::In,
-                        ..out
-                    });
-                }
-                _ => {}
-            }
-        }
-        let groups: BTreeMap<String, GroupVerdict> = self
-            .plan
-            .groups
-            .iter()
-            .map(|(group, plan)| {
-                let sent = actual.get(group).map_or(&[][..], Vec::as_slice);
-                (group.to_string(), verdict::judge(&plan.expected, sent))
-            })
-            .collect();
-        let equal = groups.values().all(|g| g.status == Status::Equal);
-        (Verdict { equal, groups }, recaptured)
     }
 }
 

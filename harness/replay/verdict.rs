@@ -95,6 +95,7 @@ pub struct Verdict {
 }
 
 /// A send the replay made.
+#[derive(Debug, Clone)]
 pub(super) struct Actual {
     pub(super) ts: u64,
     pub(super) trace_id: u64,

@@ -1,0 +1,136 @@
+//! Watches a replay's trace as it is recorded: keeps each group's sends for
+//! the verdict and, when asked, re-captures the traffic as dump records. It
+//! holds nothing else, so a long replay does not keep its whole trace.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+
+use crate::dump::{Direction, DumpRecord, RawBody};
+use crate::model::MessageId;
+use crate::net::Topology;
+use crate::trace::{EventKind, Recorder, TraceEvent};
+
+use super::plan::Plan;
+use super::verdict::{self, Actual, GroupVerdict, Status, Verdict};
+
+/// The replay's recorder.
+pub(super) struct Capture {
+    plan: Rc<Plan>,
+    /// Node names by node id, and whether each node is a group of the dump.
+    nodes: Vec<(CompactString, bool)>,
+    recapture: bool,
+    sent: BTreeMap<CompactString, Vec<Actual>>,
+    recaptured: Vec<DumpRecord>,
+    /// Sends on their way, to become `In` records when delivered.
+    in_transit: FxHashMap<MessageId, DumpRecord>,
+    seqs: FxHashMap<CompactString, u64>,
+}
+
+impl Capture {
+    pub(super) fn new(plan: Rc<Plan>, topology: &Topology, recapture: bool) -> Capture {
+        let nodes = topology
+            .nodes
+            .iter()
+            .map(|n| {
+                let name = CompactString::from(&*n.name);
+                let known = plan.groups.contains_key(&name);
+                (name, known)
+            })
+            .collect();
+        Capture {
+            plan,
+            nodes,
+            recapture,
+            sent: BTreeMap::new(),
+            recaptured: Vec::new(),
+            in_transit: FxHashMap::default(),
+            seqs: FxHashMap::default(),
+        }
+    }
+
+    fn next_seq(&mut self, group: &CompactString) -> u64 {
+        let seq = self.seqs.entry(group.clone()).or_default();
+        *seq += 1;
+        *seq
+    }
+
+    fn node_number(&self, group: &CompactString) -> u16 {
+        self.plan.groups.get(group).map_or(1, |g| g.node_number)
+    }
+
+    /// The verdict per group, and the re-captured records.
+    pub(super) fn finish(mut self) -> (Verdict, Vec<DumpRecord>) {
+        let groups: BTreeMap<String, GroupVerdict> = self
+            .plan
+            .groups
+            .iter()
+            .map(|(group, plan)| {
+                let sent = self.sent.remove(group).unwrap_or_default();
+                (group.to_string(), verdict::judge(&plan.expected, &sent))
+            })
+            .collect();
+        let equal = groups.values().all(|g| g.status == Status::Equal);
+        (Verdict { equal, groups }, self.recaptured)
+    }
+}
+
+impl Recorder for Capture {
+    fn record(&mut self, event: TraceEvent) {
+        let ts_ns = self.plan.first_ts + event.at.as_nanos();
+        match event.kind {
+            EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
+                let (sender, known) = self.nodes[from.0.index()].clone();
+                if known {
+                    let actual =
+                        Actual { ts: ts_ns, trace_id: event.trace_id.0, name: name.clone(), body: body.clone() };
+                    self.sent.entry(sender.clone()).or_default().push(actual);
+                }
+                if !self.recapture {
+                    return;
+                }
+                let mut out = DumpRecord {
+                    ts_ns,
+                    group: sender.clone(),
+                    key: None,
+                    node: self.node_number(&sender),
+                    seq: 0,
+                    trace_id: event.trace_id.0,
+                    thread: None,
+                    direction: Direction::Out,
+                    class: None,
+                    name: CompactString::from(&*name),
+                    protocol: CompactString::from(&*protocol),
+                    kind: message_kind,
+                    body: RawBody::from_value(body.value()),
+                    correlation,
+                };
+                if known {
+                    out.seq = self.next_seq(&sender);
+                    self.recaptured.push(out.clone());
+                }
+                self.in_transit.insert(event.message, out);
+            }
+            EventKind::Deliver { node, .. } => {
+                let (receiver, known) = self.nodes[node.index()].clone();
+                let Some(out) = self.in_transit.remove(&event.message) else { return };
+                if known {
+                    let seq = self.next_seq(&receiver);
+                    let node = self.node_number(&receiver);
+                    self.recaptured.push(DumpRecord {
+                        ts_ns,
+                        group: receiver,
+                        key: None,
+                        node,
+                        seq,
+                        direction: Direction::In,
+                        ..out
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
