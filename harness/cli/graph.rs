@@ -13,7 +13,7 @@ use super::Failure;
     after_help = "Examples:\n  flowreplay graph scenarios/dumps/trading.dump | dot -Tsvg > trading.svg\n  flowreplay graph a.dump b.dump --format mermaid"
 )]
 pub(crate) struct GraphArgs {
-    /// One or more elfo dump files.
+    /// One or more elfo dump files or quoted glob patterns ("logs/*.dump").
     #[arg(required = true)]
     dumps: Vec<PathBuf>,
     /// Output format.
@@ -37,7 +37,7 @@ enum GraphFormat {
 
 pub(crate) fn graph(args: GraphArgs) -> Result<(), Failure> {
     let mode = if args.lenient { ReadMode::Lenient } else { ReadMode::Strict };
-    let mut reader = DumpReader::open(&args.dumps, mode);
+    let mut reader = DumpReader::open(&super::expand_dumps(&args.dumps)?, mode);
     let mut builder = NetworkBuilder::new(args.include_system);
     for record in reader.by_ref() {
         builder.add(&record.map_err(|e| Failure::BadInput(e.to_string()))?);

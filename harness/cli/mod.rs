@@ -41,6 +41,28 @@ pub(crate) enum Failure {
     Expectation(String),
 }
 
+/// Dump paths as given, with any glob pattern (`logs/*.dump`, quoted so the
+/// shell left it alone) expanded in sorted order. A pattern that matches
+/// nothing is an error, not an empty input.
+pub(crate) fn expand_dumps(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, Failure> {
+    let mut expanded = Vec::new();
+    for path in paths {
+        let text = path.to_string_lossy();
+        if path.exists() || !text.contains(['*', '?', '[']) {
+            expanded.push(path.clone());
+            continue;
+        }
+        let pattern = glob::glob(&text).map_err(|e| Failure::BadInput(format!("{text}: bad glob pattern: {e}")))?;
+        let mut matches: Vec<_> = pattern.filter_map(Result::ok).collect();
+        if matches.is_empty() {
+            return Err(Failure::BadInput(format!("{text}: no dump matches this pattern")));
+        }
+        matches.sort();
+        expanded.extend(matches);
+    }
+    Ok(expanded)
+}
+
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.verb {

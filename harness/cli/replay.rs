@@ -16,7 +16,7 @@ use super::Failure;
     after_help = "Examples:\n  flowreplay replay scenarios/dumps/trading.dump\n  flowreplay replay prod.dump --json --out recaptured.dump\n  flowreplay replay prod.dump --bind audit=exporter\n\nExit codes: 0 every group sent what it sent when recorded, 1 some group differs, 2 bad input."
 )]
 pub(crate) struct ReplayArgs {
-    /// One or more elfo dump files.
+    /// One or more elfo dump files or quoted glob patterns ("logs/*.dump").
     #[arg(required = true)]
     dumps: Vec<PathBuf>,
     /// Seed for the scheduler's tie-breaks.
@@ -38,7 +38,7 @@ pub(crate) struct ReplayArgs {
 
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
-    let mut replay = Replay::open(&args.dumps, args.lenient).map_err(|e| bad(&e))?;
+    let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(|e| bad(&e))?;
     replay.recapture(args.out.is_some());
     for binding in &args.bindings {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {

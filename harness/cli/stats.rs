@@ -13,7 +13,7 @@ use super::Failure;
     after_help = "Examples:\n  flowreplay stats scenarios/dumps/trading.dump\n  flowreplay stats a.dump b.dump --json --group pricing\n  flowreplay stats big.dump --lenient --since 1700000000000000000"
 )]
 pub(crate) struct StatsArgs {
-    /// One or more elfo dump files (NDJSON), read in the order given.
+    /// One or more elfo dump files (NDJSON) or quoted glob patterns, read in the order given.
     #[arg(required = true)]
     dumps: Vec<PathBuf>,
     /// Print the report as one JSON object.
@@ -44,7 +44,7 @@ pub(crate) fn stats(args: StatsArgs) -> Result<(), Failure> {
         until_ns: args.until,
         include_system: args.include_system,
     };
-    let mut reader = DumpReader::open(&args.dumps, mode);
+    let mut reader = DumpReader::open(&super::expand_dumps(&args.dumps)?, mode);
     let mut builder = StatsBuilder::new(filter);
     for record in reader.by_ref() {
         builder.add(&record.map_err(|e| Failure::BadInput(e.to_string()))?);

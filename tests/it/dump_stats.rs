@@ -161,3 +161,21 @@ fn stats_on_a_bad_line_exits_2_naming_it_unless_lenient() {
     assert_eq!((v["bad_lines"].as_u64(), v["lines"].as_u64()), (Some(1), Some(27)));
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped: "));
 }
+
+#[test]
+fn several_dumps_or_a_quoted_glob_read_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample()).unwrap();
+    let (first, second) = text.split_at(text.match_indices('\n').nth(10).unwrap().0 + 1);
+    std::fs::write(dir.path().join("a.dump"), first).unwrap();
+    std::fs::write(dir.path().join("b.dump"), second).unwrap();
+    let pattern = dir.path().join("*.dump");
+    let out = flowreplay(&["stats", &pattern.to_string_lossy(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 27);
+    assert_eq!(v["requests"]["matched"], 3, "a request in one file matches its response in the other");
+    let none = flowreplay(&["stats", &dir.path().join("*.nothing").to_string_lossy()]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no dump matches"));
+}
