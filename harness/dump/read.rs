@@ -126,26 +126,6 @@ impl DumpReader {
         self.lines_read
     }
 
-    /// Reads the next raw line of the current source into the buffer;
-    /// `Ok(false)` at the end of the source.
-    fn fill(&mut self) -> Result<bool, DumpError> {
-        let Some(source) = &mut self.current else { return Ok(false) };
-        self.buffer.clear();
-        match source.input.read_until(b'\n', &mut self.buffer) {
-            Ok(0) => Ok(false),
-            Ok(_) => {
-                source.line += 1;
-                Ok(true)
-            }
-            Err(e) => Err(DumpError {
-                path: source.path.clone(),
-                line: source.line + 1,
-                column: None,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-
     fn open_next(&mut self) -> Option<Result<(), DumpError>> {
         let path = self.pending.pop_front()?;
         Some(match File::open(&path) {
@@ -172,9 +152,10 @@ impl Iterator for DumpReader {
                     return Some(Err(e));
                 }
             }
-            match self.fill() {
-                Ok(true) => {}
-                Ok(false) => {
+            let Some(source) = &mut self.current else { continue };
+            let parsed = match next_line(source, &mut self.buffer) {
+                Ok(Some(parsed)) => parsed,
+                Ok(None) => {
                     self.current = None;
                     continue;
                 }
@@ -182,9 +163,8 @@ impl Iterator for DumpReader {
                     self.failed = true;
                     return Some(Err(e));
                 }
-            }
-            let Some(source) = &self.current else { continue };
-            match parse_line(&self.buffer, source.line == 1) {
+            };
+            match parsed {
                 Ok(None) => continue,
                 Ok(Some(record)) => {
                     self.lines_read += 1;
@@ -205,9 +185,44 @@ impl Iterator for DumpReader {
     }
 }
 
-/// Parses one raw line: `Ok(None)` for a blank line, else the record or the
+/// What parsing one line gives: nothing (a blank line), a record, or the
 /// column and reason it was refused.
-fn parse_line(raw: &[u8], first_line: bool) -> Result<Option<DumpRecord>, (Option<usize>, String)> {
+type Parsed = Result<Option<DumpRecord>, (Option<usize>, String)>;
+
+/// Reads and parses the next line of `source`: in place in the reader's
+/// buffer when the whole line is there, else copied into `spill` first.
+/// `Ok(None)` at the end of the source.
+fn next_line(source: &mut Source, spill: &mut Vec<u8>) -> Result<Option<Parsed>, DumpError> {
+    let read_error = |source: &Source, e: io::Error| DumpError {
+        path: source.path.clone(),
+        line: source.line + 1,
+        column: None,
+        message: format!("cannot read: {e}"),
+    };
+    let buffered = match source.input.fill_buf() {
+        Ok(buffered) => buffered,
+        Err(e) => return Err(read_error(source, e)),
+    };
+    if buffered.is_empty() {
+        return Ok(None);
+    }
+    source.line += 1;
+    let first = source.line == 1;
+    if let Some(end) = memchr::memchr(b'\n', buffered) {
+        let parsed = parse_line(&buffered[..=end], first);
+        source.input.consume(end + 1);
+        return Ok(Some(parsed));
+    }
+    spill.clear();
+    if let Err(e) = source.input.read_until(b'\n', spill) {
+        source.line -= 1;
+        return Err(read_error(source, e));
+    }
+    Ok(Some(parse_line(spill, first)))
+}
+
+/// Parses one raw line (with its newline, if it has one).
+fn parse_line(raw: &[u8], first_line: bool) -> Parsed {
     let mut bytes = raw;
     let mut offset = 0;
     if first_line {
@@ -218,15 +233,17 @@ fn parse_line(raw: &[u8], first_line: bool) -> Result<Option<DumpRecord>, (Optio
     }
     let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        (Some(offset + e.valid_up_to() + 1), format!("invalid UTF-8 at byte {}", offset + e.valid_up_to() + 1))
-    })?;
-    if text.trim().is_empty() {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    if !raw.ends_with(b"\n") && !text.trim_end().ends_with('}') {
-        return Err((Some(offset + text.len() + 1), "truncated line: the file ends in the middle of a record".into()));
+    let last = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map(|i| bytes[i]);
+    if !raw.ends_with(b"\n") && last != Some(b'}') {
+        return Err((Some(offset + bytes.len() + 1), "truncated line: the file ends in the middle of a record".into()));
     }
+    let text = std::str::from_utf8(bytes).map_err(|bad| {
+        let at = offset + bad.valid_up_to() + 1;
+        (Some(at), format!("invalid UTF-8 at byte {at}"))
+    })?;
     serde_json::from_str::<DumpRecord>(text).map(Some).map_err(|e| {
         let column = e.column();
         (Some(offset + column), describe(&e, text, column))
