@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use flowreplay::dump::{DumpReader, NetworkBuilder, ReadMode};
+use flowreplay::dump::NetworkBuilder;
 
 use super::Failure;
 
@@ -36,12 +36,8 @@ enum GraphFormat {
 }
 
 pub(crate) fn graph(args: GraphArgs) -> Result<(), Failure> {
-    let mode = if args.lenient { ReadMode::Lenient } else { ReadMode::Strict };
-    let mut reader = DumpReader::open(&super::expand_dumps(&args.dumps)?, mode);
     let mut builder = NetworkBuilder::new(args.include_system);
-    for record in reader.by_ref() {
-        builder.add(&record.map_err(|e| Failure::BadInput(e.to_string()))?);
-    }
+    super::read_dumps(&args.dumps, args.lenient, |record| builder.add(&record))?;
     let network = builder.finish();
     print!(
         "{}",
@@ -50,8 +46,5 @@ pub(crate) fn graph(args: GraphArgs) -> Result<(), Failure> {
             GraphFormat::Mermaid => network.to_mermaid(),
         }
     );
-    if reader.bad_lines().count > 0 {
-        eprintln!("skipped {} bad lines", reader.bad_lines().count);
-    }
     Ok(())
 }

@@ -63,6 +63,28 @@ pub(crate) fn expand_dumps(paths: &[std::path::PathBuf]) -> Result<Vec<std::path
     Ok(expanded)
 }
 
+/// Reads every record of the dumps (paths or quoted globs), handing each to
+/// `take`; returns what lenient mode skipped, having listed it on stderr.
+pub(crate) fn read_dumps(
+    paths: &[std::path::PathBuf],
+    lenient: bool,
+    mut take: impl FnMut(flowreplay::dump::DumpRecord),
+) -> Result<flowreplay::dump::BadLines, Failure> {
+    let mut reader =
+        flowreplay::dump::DumpReader::open(&expand_dumps(paths)?, flowreplay::dump::ReadMode::lenient_if(lenient));
+    for record in reader.by_ref() {
+        take(record.map_err(|e| Failure::BadInput(e.to_string()))?);
+    }
+    let bad = reader.bad_lines().clone();
+    for error in &bad.first {
+        eprintln!("skipped: {error}");
+    }
+    if bad.count > bad.first.len() as u64 {
+        eprintln!("skipped {} more bad lines", bad.count - bad.first.len() as u64);
+    }
+    Ok(bad)
+}
+
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.verb {

@@ -66,11 +66,17 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     if outcome.verdict.equal {
         Ok(())
     } else {
-        let reproduce = format!(
+        let mut reproduce = format!(
             "flowreplay replay {} --seed {}",
             args.dumps.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
             args.seed
         );
+        for binding in &args.bindings {
+            reproduce += &format!(" --bind {binding}");
+        }
+        if args.lenient {
+            reproduce += " --lenient";
+        }
         Err(Failure::Expectation(format!("replay differs from the recording\nreproduce: {reproduce}")))
     }
 }

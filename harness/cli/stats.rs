@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use flowreplay::dump::{DumpReader, DumpStats, ReadMode, StatsBuilder, StatsFilter};
+use flowreplay::dump::{DumpStats, StatsBuilder, StatsFilter};
 
 use super::Failure;
 
@@ -37,31 +37,20 @@ pub(crate) struct StatsArgs {
 }
 
 pub(crate) fn stats(args: StatsArgs) -> Result<(), Failure> {
-    let mode = if args.lenient { ReadMode::Lenient } else { ReadMode::Strict };
     let filter = StatsFilter {
         groups: args.groups.clone(),
         since_ns: args.since,
         until_ns: args.until,
         include_system: args.include_system,
     };
-    let mut reader = DumpReader::open(&super::expand_dumps(&args.dumps)?, mode);
     let mut builder = StatsBuilder::new(filter);
-    for record in reader.by_ref() {
-        builder.add(&record.map_err(|e| Failure::BadInput(e.to_string()))?);
-    }
-    let bad = reader.bad_lines().clone();
+    let bad = super::read_dumps(&args.dumps, args.lenient, |record| builder.add(&record))?;
     let stats = builder.finish(bad.count);
     if args.json {
         let value = serde_json::to_value(&stats).map_err(|e| Failure::BadInput(e.to_string()))?;
         println!("{value}");
     } else {
         print_report(&stats);
-    }
-    for error in &bad.first {
-        eprintln!("skipped: {error}");
-    }
-    if bad.count > bad.first.len() as u64 {
-        eprintln!("skipped {} more bad lines", bad.count - bad.first.len() as u64);
     }
     Ok(())
 }

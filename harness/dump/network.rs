@@ -74,9 +74,14 @@ impl From<&DumpRecord> for FlowEnd {
     }
 }
 
-/// For each `In` in `ends`, the index of the `Out` that sent it: the latest
-/// matching `Out` dumped no later than it (with clock skew between threads,
-/// the earliest one). `None` for `Out`s and for external inputs.
+/// For each `In` in `ends`, the index of the `Out` that sent it; `None`
+/// for `Out`s and for external inputs.
+///
+/// `In`s are matched in time order, each to a matching `Out` not yet taken:
+/// the latest one dumped no later than it, else (clock skew between
+/// threads) the earliest later one. Only when every matching `Out` is taken
+/// does an `In` share one, as the receivers of a message sent once to several
+/// actors do.
 pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<usize>> {
     let mut sends: FxHashMap<&FlowKey, Vec<usize>> = FxHashMap::default();
     for (index, end) in ends.iter().enumerate().filter(|(_, e)| e.direction == Direction::Out) {
@@ -85,13 +90,21 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<usize>> {
     for list in sends.values_mut() {
         list.sort_by_key(|&i| (ends[i].ts_ns, i));
     }
-    ends.iter()
-        .map(|end| {
-            let list = sends.get(&end.key).filter(|_| end.direction == Direction::In)?;
-            let before = list.iter().rposition(|&i| ends[i].ts_ns <= end.ts_ns).unwrap_or(0);
-            list.get(before).copied()
-        })
-        .collect()
+    let mut receives: Vec<usize> = (0..ends.len()).filter(|&i| ends[i].direction == Direction::In).collect();
+    receives.sort_by_key(|&i| (ends[i].ts_ns, i));
+    let mut taken = vec![false; ends.len()];
+    let mut senders = vec![None; ends.len()];
+    for index in receives {
+        let Some(list) = sends.get(&ends[index].key) else { continue };
+        let before = list.partition_point(|&o| ends[o].ts_ns <= ends[index].ts_ns);
+        let free = list[..before].iter().rev().chain(&list[before..]).find(|&&o| !taken[o]);
+        let chosen = free.or_else(|| list[..before].last()).or_else(|| list.first());
+        if let Some(&out) = chosen {
+            taken[out] = true;
+            senders[index] = Some(out);
+        }
+    }
+    senders
 }
 
 /// Collects a dump's sends and receives, then matches them.

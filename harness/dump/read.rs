@@ -23,6 +23,17 @@ pub enum ReadMode {
     Lenient,
 }
 
+impl ReadMode {
+    /// `Lenient` when `lenient`, else `Strict` (for a `--lenient` flag).
+    pub fn lenient_if(lenient: bool) -> ReadMode {
+        if lenient {
+            ReadMode::Lenient
+        } else {
+            ReadMode::Strict
+        }
+    }
+}
+
 /// A bad dump line, or a file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct DumpError {

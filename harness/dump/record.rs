@@ -13,8 +13,14 @@ use crate::model::MessageKind;
 pub struct RawBody(Box<RawValue>);
 
 impl RawBody {
-    /// Wraps JSON text, checking that it is valid JSON.
+    /// Wraps JSON text, checking that it is valid JSON. Text spread over
+    /// several lines is made compact, so a written dump keeps one record per
+    /// line.
     pub fn new(json: String) -> Result<RawBody, serde_json::Error> {
+        if json.contains(['\n', '\r']) {
+            let value: serde_json::Value = serde_json::from_str(&json)?;
+            return Ok(RawBody::from_value(&value));
+        }
         RawValue::from_string(json).map(RawBody)
     }
 

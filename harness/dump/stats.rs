@@ -142,8 +142,9 @@ pub struct DumpStats {
     pub requests: RequestStats,
 }
 
-/// Who asked, and which exchange: `c` is unique only per requesting actor.
-type ExchangeKey = (CompactString, Option<CompactString>, u64, u64);
+/// Who asked (node, group, key), and which exchange (`c`, `t`): `c` is
+/// unique only per requesting actor.
+type ExchangeKey = (u16, CompactString, Option<CompactString>, u64, u64);
 
 #[derive(Default)]
 struct Exchange {
@@ -226,15 +227,14 @@ impl StatsBuilder {
             (MessageKind::Response, Direction::In) => false,
             _ => return,
         };
-        let key = (record.group.clone(), record.key.clone(), c, record.trace_id);
-        let exchange = self.exchanges.entry(key).or_default();
+        let key = (record.node, record.group.clone(), record.key.clone(), c, record.trace_id);
+        let exchange = self.exchanges.entry(key.clone()).or_default();
         let slot = if side { &mut exchange.request } else { &mut exchange.response };
         *slot = Some((record.ts_ns, record.name.clone()));
         if let (Some((asked, name)), Some((answered, reply))) = (&exchange.request, &exchange.response) {
             if reply.strip_suffix("::Response") == Some(name.as_str()) {
                 self.latencies.push(answered.saturating_sub(*asked));
                 self.stats.requests.matched += 1;
-                let key = (record.group.clone(), record.key.clone(), c, record.trace_id);
                 self.exchanges.remove(&key);
             }
         }
@@ -262,8 +262,11 @@ impl StatsBuilder {
 }
 
 /// The sequence numbers seen for one (node, group), as merged ranges, so
-/// out-of-order lines and restarts (where `s` starts again at 1) cost only
-/// as much memory as there are holes.
+/// out-of-order lines cost only as much memory as there are holes.
+///
+/// A restart (where `s` starts again at 1) is not told apart: its numbers
+/// merge with the earlier period's, so a hole that the later period covers
+/// goes unreported. Telling periods apart needs lines in `ts` order.
 #[derive(Debug, Default)]
 struct SeqRanges {
     /// start → end, inclusive, non-overlapping and non-adjacent.
@@ -280,10 +283,9 @@ impl SeqRanges {
         }
         let mut start = seq;
         let mut end = seq;
-        if let Some((s, e)) = before.filter(|&(_, e)| e + 1 == seq) {
+        if let Some((s, _)) = before.filter(|&(_, e)| e + 1 == seq) {
             start = s;
             self.ranges.remove(&s);
-            end = end.max(e);
         }
         if let Some(next_end) = seq.checked_add(1).and_then(|n| self.ranges.remove(&n)) {
             end = next_end;

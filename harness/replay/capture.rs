@@ -15,12 +15,27 @@ use crate::trace::{EventKind, Recorder, TraceEvent};
 
 use super::plan::Plan;
 use super::verdict::{self, Actual, GroupVerdict, Status, Verdict};
+use super::EMIT_KIND_PREFIX;
+
+/// What a node of the replay network stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// A group of the dump.
+    Group,
+    /// The inlet that hands a group the sends it made with no recorded cause.
+    Emitter,
+    /// An inlet of outside inputs, or the sink for sends nobody received.
+    Other,
+}
 
 /// The replay's recorder.
 pub(super) struct Capture {
     plan: Rc<Plan>,
-    /// Node names by node id, and whether each node is a group of the dump.
-    nodes: Vec<(CompactString, bool)>,
+    /// Node names by node id, and what each node is.
+    nodes: Vec<(CompactString, Part)>,
+    /// The last `Out` recaptured: a stub sends one copy per receiver of a
+    /// single recorded send, and those copies make one `Out`.
+    last_out: Option<(CompactString, u64, u64, std::sync::Arc<str>, u64)>,
     recapture: bool,
     sent: BTreeMap<CompactString, Vec<Actual>>,
     recaptured: Vec<DumpRecord>,
@@ -36,13 +51,20 @@ impl Capture {
             .iter()
             .map(|n| {
                 let name = CompactString::from(&*n.name);
-                let known = plan.groups.contains_key(&name);
-                (name, known)
+                let part = if plan.groups.contains_key(&name) {
+                    Part::Group
+                } else if n.kind.starts_with(EMIT_KIND_PREFIX) {
+                    Part::Emitter
+                } else {
+                    Part::Other
+                };
+                (name, part)
             })
             .collect();
         Capture {
             plan,
             nodes,
+            last_out: None,
             recapture,
             sent: BTreeMap::new(),
             recaptured: Vec::new(),
@@ -79,11 +101,19 @@ impl Capture {
 
 impl Recorder for Capture {
     fn record(&mut self, event: TraceEvent) {
-        let ts_ns = self.plan.first_ts + event.at.as_nanos();
+        let ts_ns = self.plan.first_ts.saturating_add(event.at.as_nanos());
         match event.kind {
             EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
-                let (sender, known) = self.nodes[from.0.index()].clone();
-                if known {
+                let (sender, part) = self.nodes[from.0.index()].clone();
+                let known = part == Part::Group;
+                // What an emitter passes its group is that group's own send, not an input.
+                if part == Part::Emitter {
+                    return;
+                }
+                let copy = (sender.clone(), ts_ns, event.trace_id.0, name.clone(), body.checksum());
+                let repeat = self.last_out.as_ref() == Some(&copy);
+                self.last_out = Some(copy);
+                if known && !repeat {
                     let actual =
                         Actual { ts: ts_ns, trace_id: event.trace_id.0, name: name.clone(), body: body.clone() };
                     self.sent.entry(sender.clone()).or_default().push(actual);
@@ -107,16 +137,16 @@ impl Recorder for Capture {
                     body: RawBody::from_value(body.value()),
                     correlation,
                 };
-                if known {
+                if known && !repeat {
                     out.seq = self.next_seq(&sender);
                     self.recaptured.push(out.clone());
                 }
                 self.in_transit.insert(event.message, out);
             }
             EventKind::Deliver { node, .. } => {
-                let (receiver, known) = self.nodes[node.index()].clone();
+                let (receiver, part) = self.nodes[node.index()].clone();
                 let Some(out) = self.in_transit.remove(&event.message) else { return };
-                if known {
+                if part == Part::Group {
                     let seq = self.next_seq(&receiver);
                     let node = self.node_number(&receiver);
                     self.recaptured.push(DumpRecord {

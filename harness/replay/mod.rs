@@ -143,17 +143,25 @@ pub fn describe(verdict: &GroupVerdict) -> String {
     report
 }
 
-/// A port name for a group: dots would confuse `node.port` endpoints.
+/// A port name for a group: dots would confuse `node.port` endpoints, and a
+/// slash cannot appear in an elfo group name.
 fn port_for(group: &str) -> String {
-    group.replace('.', "_")
+    group.replace('.', "/")
 }
+
+/// The input port of outside inputs, and of sends with no recorded cause;
+/// the parentheses keep them apart from any group's port.
+const EXTERNAL_PORT: &str = "(external)";
+const EMIT_PORT: &str = "(emit)";
+
+/// The node kind of the inlets that hand a stub its uncaused sends.
+pub(super) const EMIT_KIND_PREFIX: &str = "replay-emit:";
 
 impl Replay {
     /// Reads dumps (strict, or skipping bad lines when `lenient`) and plans
     /// the replay; `system.*` groups are left out.
     pub fn open(paths: &[PathBuf], lenient: bool) -> Result<Replay, ReplayError> {
-        let mode = if lenient { ReadMode::Lenient } else { ReadMode::Strict };
-        let records = DumpReader::open(paths, mode).collect::<Result<Vec<_>, _>>()?;
+        let records = DumpReader::open(paths, ReadMode::lenient_if(lenient)).collect::<Result<Vec<_>, _>>()?;
         Ok(Replay::from_records(records))
     }
 
@@ -175,15 +183,15 @@ impl Replay {
         self.plan.groups.keys().map(|g| g.as_str())
     }
 
-    /// A group's input ports (one per sending group, plus `external` for
-    /// inputs from outside the dump) and output ports (one per receiving
-    /// group, plus `(outside)` for sends nobody in the dump received), as a
-    /// bound node must name them.
+    /// A group's input ports (one per sending group, named after it with `/`
+    /// for `.`, plus `(external)` for inputs from outside the dump) and output
+    /// ports (one per receiving group, plus `(outside)` for sends nobody in
+    /// the dump received), as a bound node must name them.
     pub fn ports(&self, group: &str) -> Option<(Vec<String>, Vec<String>)> {
         let plan = self.plan.groups.get(group)?;
         let mut inputs: Vec<String> = plan.sources.iter().map(|g| port_for(g)).collect();
         if plan.injections.iter().any(|i| i.emit.is_none()) {
-            inputs.push("external".into());
+            inputs.push(EXTERNAL_PORT.into());
         }
         let outputs = plan.destinations.iter().map(|g| port_for(g)).collect();
         Some((inputs, outputs))
@@ -230,6 +238,15 @@ impl Replay {
             return Err(fail(format!(
                 "kind {kind:?} has {} inputs; a bound kind needs exactly one",
                 probe.inputs.len()
+            )));
+        }
+        let (_, outputs) = self.ports(group).unwrap_or_default();
+        let single = probe.outputs.len() == 1 && outputs.len() == 1;
+        if !single && !probe.outputs.iter().all(|o| outputs.contains(o)) {
+            return Err(fail(format!(
+                "kind {kind:?} has outputs [{}], which cannot stand for the group's [{}]",
+                probe.outputs.join(", "),
+                outputs.join(", ")
             )));
         }
         let kind = kind.to_string();
@@ -300,21 +317,21 @@ impl Replay {
                     || plan.sources.iter().any(|s| port_for(s) == *input && outputs_of[s].contains(&port_for(group)))
             });
             let outputs = outputs_of[group].clone();
-            let inlets = [("external", false), ("emit", true)].map(|(kind, emit)| {
+            let inlets = [("external", EXTERNAL_PORT, false), ("emit", EMIT_PORT, true)].map(|(kind, port, emit)| {
                 let queue: VecDeque<_> = plan
                     .injections
                     .iter()
                     .filter(|i| i.emit.is_some() == emit && !(emit && bound.is_some()))
                     .map(|i| (i.at, i.message.clone()))
                     .collect();
-                (kind, queue)
+                (kind, port, queue)
             });
-            for (kind, queue) in inlets {
+            for (kind, port, queue) in inlets {
                 if queue.is_empty() {
                     continue;
                 }
-                if kind == "emit" {
-                    inputs.push("emit".into());
+                if port == EMIT_PORT {
+                    inputs.push(EMIT_PORT.into());
                 }
                 let (id, inlet_kind) = (format!("{kind}:{group}"), format!("replay-{kind}:{group}"));
                 let queue = RefCell::new(Some(queue));
@@ -325,7 +342,7 @@ impl Replay {
                     Ok(build)
                 });
                 node(&mut spec, id.clone(), inlet_kind);
-                wire(&mut spec, format!("{id}.out"), format!("{group}.{kind}"));
+                wire(&mut spec, format!("{id}.out"), format!("{group}.{port}"));
             }
             for destination in &plan.destinations {
                 let from = port_for(destination);
@@ -375,7 +392,7 @@ fn stub_node(plan: &Plan, group: &CompactString, inputs: &[String], outputs: &[S
         cursors: FxHashMap::default(),
         emits,
         ports,
-        emit_port: inputs.iter().position(|i| i == "emit").map(|i| InPort(i as u16)),
+        emit_port: inputs.iter().position(|i| i == EMIT_PORT).map(|i| InPort(i as u16)),
         pending: BTreeMap::new(),
         held: BTreeMap::new(),
         next_hold: 0,

@@ -133,7 +133,6 @@ impl Plan {
                 }
                 Direction::Out => {
                     let mut to = receivers[index].clone();
-                    to.dedup();
                     if to.is_empty() {
                         to.push(OUTSIDE.into());
                     }

@@ -57,21 +57,21 @@ pub(super) struct Stub {
 }
 
 impl Stub {
+    /// Sends `msg` to each group in `to` this node has a port for, a fresh
+    /// copy to all but the last. An injected message that goes nowhere (its
+    /// receiver is bound to code without that input) ends here.
     fn send(&self, ctx: &mut Context<'_>, msg: Message, to: &[CompactString]) {
-        let mut msg = Some(msg);
-        for (index, group) in to.iter().enumerate() {
-            let Some(&port) = self.ports.get(group) else { continue };
-            let copy = match (index + 1 == to.len(), msg.take()) {
-                (true, Some(last)) => last,
-                (_, Some(first)) => {
-                    let copy = Message { id: MessageId::UNASSIGNED, ..first.clone() };
-                    msg = Some(first);
-                    copy
-                }
-                (_, None) => continue,
-            };
-            ctx.send_on(port, copy);
+        let ports: Vec<OutPort> = to.iter().filter_map(|group| self.ports.get(group).copied()).collect();
+        let Some((&last, rest)) = ports.split_last() else {
+            if msg.id != MessageId::UNASSIGNED {
+                ctx.consume(msg);
+            }
+            return;
+        };
+        for &port in rest {
+            ctx.send_on(port, Message { id: MessageId::UNASSIGNED, ..msg.clone() });
         }
+        ctx.send_on(last, msg);
     }
 }
 
@@ -83,23 +83,23 @@ impl Actor for Stub {
             return self.send(ctx, msg, &to);
         }
         let seen = self.cursors.entry(key.clone()).or_default();
-        let reactions = self.reactions.get(&key).and_then(|lists| lists.get(*seen)).cloned().unwrap_or_default();
+        let index = *seen;
         *seen += 1;
+        let all = Rc::clone(&self.reactions);
+        let reactions = all.get(&key).and_then(|lists| lists.get(index)).map_or(&[][..], Vec::as_slice);
         let delayed = reactions.iter().filter(|r| r.delay.0 > 0).count();
-        if delayed == 0 {
-            for reaction in reactions {
-                self.send(ctx, reaction.message, &reaction.to);
-            }
-            return ctx.consume(msg);
+        if delayed > 0 {
+            self.next_hold += 1;
+            self.held.insert(self.next_hold, (msg, delayed));
+        } else {
+            ctx.consume(msg);
         }
-        self.next_hold += 1;
-        self.held.insert(self.next_hold, (msg, delayed));
         for reaction in reactions {
             if reaction.delay.0 == 0 {
-                self.send(ctx, reaction.message, &reaction.to);
+                self.send(ctx, reaction.message.clone(), &reaction.to);
             } else {
                 let timer = ctx.set_timer(reaction.delay);
-                self.pending.insert(timer, (reaction, self.next_hold));
+                self.pending.insert(timer, (reaction.clone(), self.next_hold));
             }
         }
     }

@@ -69,7 +69,7 @@ pub struct GroupVerdict {
     pub status: Status,
     /// Sends recorded.
     pub expected: u64,
-    /// Sends replayed.
+    /// Sends replayed (a send to several receivers counts once).
     pub actual: u64,
     /// Aligned sends whose bodies differ.
     pub changed: u64,
@@ -113,6 +113,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
         queue.extend(std::iter::repeat_n(index, e.copies.max(1)));
     }
     let mut matched = vec![false; expected.len()];
+    let mut copies_absorbed = 0u64;
     let mut changed: Vec<(usize, &Actual)> = Vec::new();
     let mut extra: Vec<&Actual> = Vec::new();
     for a in actual {
@@ -120,6 +121,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
             Some(index) => {
                 let already = matched[index];
                 matched[index] = true;
+                copies_absorbed += u64::from(already);
                 if !already && expected[index].body != a.body {
                     changed.push((index, a));
                 }
@@ -161,7 +163,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
     GroupVerdict {
         status,
         expected: expected.len() as u64,
-        actual: actual.len() as u64,
+        actual: actual.len() as u64 - copies_absorbed,
         changed: changed.len() as u64,
         missing: missing.len() as u64,
         extra: extra.len() as u64,

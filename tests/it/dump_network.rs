@@ -90,3 +90,22 @@ fn graph_cli_prints_dot_by_default_and_mermaid_on_request() {
     assert!(run(&[]).contains("\"orders\" -> \"audit\" [label=\"OrderPlaced ×3\"];"));
     assert!(run(&["--format", "mermaid"]).contains("flowchart LR"));
 }
+
+/// Regression: each In used to take the latest matching Out even when another
+/// In had taken it, leaving the earlier identical Out "undelivered".
+#[test]
+fn identical_sends_are_matched_one_to_one_before_any_is_shared() {
+    let line = |ts: u64, g: &str, d: &str| {
+        format!(
+            r#"{{"ts":{ts},"g":"{g}","k":"_","n":1,"s":{ts},"t":9,"d":"{d}","mn":"Tick","mp":"p","mk":"Regular","m":null}}"#
+        ) + "\n"
+    };
+    let text = [line(10, "a", "Out"), line(20, "a", "Out"), line(25, "b", "In"), line(30, "b", "In")].concat();
+    let network = infer(&text, false);
+    assert_eq!(network.edges[&("a".into(), "b".into())].messages, 2);
+    assert!(network.undelivered.is_empty(), "{:?}", network.undelivered);
+    // One send received by two groups is one Out shared by two Ins.
+    let broadcast = [line(10, "a", "Out"), line(20, "b", "In"), line(20, "c", "In")].concat();
+    let network = infer(&broadcast, false);
+    assert_eq!((network.edges.len(), network.undelivered.len()), (2, 0));
+}

@@ -60,19 +60,24 @@ fn system_groups_are_counted_only_when_asked() {
 }
 
 #[test]
-fn records_are_ordered_by_seq_within_a_group_and_by_ts_across_groups() {
+fn records_are_ordered_by_ts_then_seq_within_a_group() {
     let ordered = sort_records(read_all(&sample()).unwrap());
     let mut last_seq = std::collections::BTreeMap::new();
     for r in &ordered {
         let previous = last_seq.insert((r.node, r.group.clone()), r.seq);
         assert!(previous.is_none_or(|p| p < r.seq), "{} s={} after s={previous:?}", r.group, r.seq);
     }
-    assert!(ordered.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns), "this sample's clocks agree with its sequences");
-    // Clock skew: a later s with an earlier ts still comes after within its group.
-    let text = line((50, 2), ("g", "_"), 1, ("In", "B", "Regular"), None)
-        + &line((60, 1), ("g", "_"), 1, ("In", "A", "Regular"), None);
-    let skewed = sort_records(read_str("t.dump", &text, ReadMode::Strict).0.into_iter().map(Result::unwrap).collect());
-    assert_eq!(skewed.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2]);
+    assert!(ordered.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
+    // Equal ts: s decides within the group. A restart (s back to 1) stays after what came before.
+    let text = [
+        line((60, 2), ("g", "_"), 1, ("In", "B", "Regular"), None),
+        line((60, 1), ("g", "_"), 1, ("In", "A", "Regular"), None),
+        line((90, 1), ("g", "_"), 1, ("In", "C", "Regular"), None),
+        line((70, 3), ("g", "_"), 1, ("In", "D", "Regular"), None),
+    ]
+    .concat();
+    let ordered = sort_records(read_str("t.dump", &text, ReadMode::Strict).0.into_iter().map(Result::unwrap).collect());
+    assert_eq!(ordered.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["A", "B", "D", "C"]);
 }
 
 #[test]
@@ -178,4 +183,28 @@ fn several_dumps_or_a_quoted_glob_read_as_one() {
     let none = flowreplay(&["stats", &dir.path().join("*.nothing").to_string_lossy()]);
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no dump matches"));
+}
+
+/// Regression: the same group and key on two nodes are two requesters, but
+/// their exchanges with equal `c` and `t` were merged.
+#[test]
+fn requesters_on_different_nodes_do_not_share_exchanges() {
+    let on = |n: u16, l: String| l.replace("\"n\":1", &format!("\"n\":{n}"));
+    let text = [
+        on(1, line((100, 1), ("web", "_"), 7, ("Out", "Get", "Request"), Some(1))),
+        on(2, line((110, 1), ("web", "_"), 7, ("Out", "Get", "Request"), Some(1))),
+        on(2, line((300, 2), ("web", "_"), 7, ("In", "Get::Response", "Response"), Some(1))),
+    ]
+    .concat();
+    let stats = stats_of(&text, StatsFilter::default());
+    assert_eq!((stats.requests.matched, stats.requests.unmatched), (1, 1));
+    assert_eq!(stats.requests.latency_ns.max, 190);
+}
+
+/// Regression: a body given as pretty-printed JSON was written over several
+/// lines, breaking the one-record-per-line format.
+#[test]
+fn a_multi_line_body_is_written_on_one_line() {
+    let body = flowreplay::dump::RawBody::new("{\n  \"a\": 1\n}".into()).unwrap();
+    assert_eq!(body.get(), r#"{"a":1}"#);
 }

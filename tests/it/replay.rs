@@ -138,3 +138,60 @@ fn replay_cli_prints_a_verdict_and_exits_by_it() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("expected GROUP=NODE_KIND"));
 }
+
+fn replay_text(text: &str, recapture: bool) -> flowreplay::replay::ReplayOutcome {
+    let records = flowreplay::dump::read_str("t.dump", text, flowreplay::dump::ReadMode::Strict)
+        .0
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut replay = Replay::from_records(records);
+    replay.recapture(recapture).run(5).unwrap()
+}
+
+fn line(ts: u64, g: &str, s: u64, d: &str, mn: &str) -> String {
+    format!(
+        r#"{{"ts":{ts},"g":"{g}","k":"_","n":1,"s":{s},"t":77,"d":"{d}","mn":"{mn}","mp":"p","mk":"Regular","m":{{"v":1}}}}"#
+    ) + "\n"
+}
+
+/// Regression: a send with no recorded cause (an undumped timer) was
+/// re-captured as an In of the sender itself, so the re-captured dump no
+/// longer replayed equal.
+#[test]
+fn an_uncaused_send_is_replayed_and_recaptured_as_a_send_only() {
+    let text = [
+        line(100, "clock", 1, "Out", "Tick"),
+        line(150, "worker", 1, "In", "Tick"),
+        line(160, "worker", 2, "Out", "Done"),
+    ]
+    .concat();
+    let outcome = replay_text(&text, true);
+    assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
+    let shape: Vec<(String, flowreplay::dump::Direction, String)> =
+        outcome.recaptured.iter().map(|r| (r.group.to_string(), r.direction, r.name.to_string())).collect();
+    use flowreplay::dump::Direction::{In, Out};
+    assert_eq!(
+        shape,
+        [
+            ("clock".into(), Out, "Tick".into()),
+            ("worker".into(), In, "Tick".into()),
+            ("worker".into(), Out, "Done".into())
+        ]
+    );
+    let mut again = Replay::from_records(outcome.recaptured.clone());
+    assert!(again.recapture(false).run(5).unwrap().verdict.equal, "the re-captured dump replays equal");
+}
+
+/// Regression: one send received by two groups counted as two sends.
+#[test]
+fn a_send_received_by_two_groups_counts_once() {
+    let text =
+        [line(100, "hub", 1, "Out", "News"), line(110, "left", 1, "In", "News"), line(120, "right", 1, "In", "News")]
+            .concat();
+    let outcome = replay_text(&text, true);
+    let hub = &outcome.verdict.groups["hub"];
+    assert_eq!((hub.status, hub.expected, hub.actual), (Status::Equal, 1, 1));
+    assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::Out).count(), 1);
+    assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::In).count(), 2);
+}
