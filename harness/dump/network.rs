@@ -49,12 +49,15 @@ pub struct InferredNetwork {
     pub undelivered: BTreeMap<CompactString, Flow>,
 }
 
-/// What an `Out` and its `In` share: trace id, name and body (as a hash).
-pub type FlowKey = (u64, CompactString, u64);
+/// What an `Out` and its `In` share: trace id, and hashes (xxh3) of the
+/// name and of the body text. Fixed-size, so matching a large dump holds 32
+/// bytes per record.
+pub type FlowKey = (u64, u64, u64);
 
 /// The [`FlowKey`] of a record.
 pub fn flow_key(record: &DumpRecord) -> FlowKey {
-    (record.trace_id, record.name.clone(), xxhash_rust::xxh3::xxh3_64(record.body.get().as_bytes()))
+    let hash = |bytes: &[u8]| xxhash_rust::xxh3::xxh3_64(bytes);
+    (record.trace_id, hash(record.name.as_bytes()), hash(record.body.get().as_bytes()))
 }
 
 /// The part of a record that matching needs.
@@ -82,26 +85,24 @@ impl From<&DumpRecord> for FlowEnd {
 /// threads) the earliest later one. Only when every matching `Out` is taken
 /// does an `In` share one, as the receivers of a message sent once to several
 /// actors do.
-pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<usize>> {
-    let mut sends: FxHashMap<&FlowKey, Vec<usize>> = FxHashMap::default();
-    for (index, end) in ends.iter().enumerate().filter(|(_, e)| e.direction == Direction::Out) {
-        sends.entry(&end.key).or_default().push(index);
-    }
-    for list in sends.values_mut() {
-        list.sort_by_key(|&i| (ends[i].ts_ns, i));
-    }
-    let mut receives: Vec<usize> = (0..ends.len()).filter(|&i| ends[i].direction == Direction::In).collect();
-    receives.sort_by_key(|&i| (ends[i].ts_ns, i));
+pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
+    // Sends sorted by (key, ts): a receive's candidates are one contiguous run.
+    let mut sends: Vec<u32> = (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::Out).collect();
+    sends.sort_unstable_by_key(|&i| (ends[i as usize].key, ends[i as usize].ts_ns, i));
+    let mut receives: Vec<u32> = (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::In).collect();
+    receives.sort_unstable_by_key(|&i| (ends[i as usize].ts_ns, i));
     let mut taken = vec![false; ends.len()];
     let mut senders = vec![None; ends.len()];
     for index in receives {
-        let Some(list) = sends.get(&ends[index].key) else { continue };
-        let before = list.partition_point(|&o| ends[o].ts_ns <= ends[index].ts_ns);
-        let free = list[..before].iter().rev().chain(&list[before..]).find(|&&o| !taken[o]);
-        let chosen = free.or_else(|| list[..before].last()).or_else(|| list.first());
-        if let Some(&out) = chosen {
-            taken[out] = true;
-            senders[index] = Some(out);
+        let end = &ends[index as usize];
+        let start = sends.partition_point(|&o| ends[o as usize].key < end.key);
+        let stop = start + sends[start..].partition_point(|&o| ends[o as usize].key == end.key);
+        let list = &sends[start..stop];
+        let before = list.partition_point(|&o| ends[o as usize].ts_ns <= end.ts_ns);
+        let free = list[..before].iter().rev().chain(&list[before..]).find(|&&o| !taken[o as usize]);
+        if let Some(&out) = free.or_else(|| list[..before].last()).or_else(|| list.first()) {
+            taken[out as usize] = true;
+            senders[index as usize] = Some(out);
         }
     }
     senders
@@ -109,12 +110,16 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<usize>> {
 
 /// Collects a dump's sends and receives, then matches them.
 ///
-/// Memory holds one small entry per record (the body only as a hash).
+/// Memory holds 40 bytes per record: its [`FlowEnd`] and the indices of its
+/// group and name among the distinct ones seen.
 #[derive(Default)]
 pub struct NetworkBuilder {
     include_system: bool,
     ends: Vec<FlowEnd>,
-    groups: Vec<CompactString>,
+    /// (group, name) of each record, as indices into `names`.
+    labels: Vec<(u32, u32)>,
+    names: Vec<CompactString>,
+    index: FxHashMap<CompactString, u32>,
 }
 
 impl NetworkBuilder {
@@ -129,7 +134,18 @@ impl NetworkBuilder {
             return;
         }
         self.ends.push(FlowEnd::from(record));
-        self.groups.push(record.group.clone());
+        let label = (self.intern(&record.group), self.intern(&record.name));
+        self.labels.push(label);
+    }
+
+    fn intern(&mut self, text: &CompactString) -> u32 {
+        if let Some(&i) = self.index.get(text) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(text.clone());
+        self.index.insert(text.clone(), i);
+        i
     }
 
     /// Matches sends to receives ([`match_flows`]) and returns the network.
@@ -137,22 +153,25 @@ impl NetworkBuilder {
         let senders = match_flows(&self.ends);
         let mut delivered = vec![false; self.ends.len()];
         let mut network = InferredNetwork::default();
-        for (index, end) in self.ends.iter().enumerate().filter(|(_, e)| e.direction == Direction::In) {
-            let (group, name) = (&self.groups[index], &end.key.1);
+        let text = |i: u32| &self.names[i as usize];
+        for index in (0..self.ends.len()).filter(|&i| self.ends[i].direction == Direction::In) {
+            let (group, name) = self.labels[index];
             match senders[index] {
                 Some(sender) => {
-                    delivered[sender] = true;
-                    network.edges.entry((self.groups[sender].clone(), group.clone())).or_default().add(name);
+                    delivered[sender as usize] = true;
+                    let from = text(self.labels[sender as usize].0).clone();
+                    network.edges.entry((from, text(group).clone())).or_default().add(text(name));
                 }
-                None => network.external.entry(group.clone()).or_default().add(name),
+                None => network.external.entry(text(group).clone()).or_default().add(text(name)),
             }
         }
         for (index, end) in self.ends.iter().enumerate() {
             if end.direction == Direction::Out && !delivered[index] {
-                network.undelivered.entry(self.groups[index].clone()).or_default().add(&end.key.1);
+                let (group, name) = self.labels[index];
+                network.undelivered.entry(text(group).clone()).or_default().add(text(name));
             }
         }
-        let mut groups = self.groups;
+        let mut groups: Vec<CompactString> = self.labels.iter().map(|&(group, _)| text(group).clone()).collect();
         groups.sort();
         groups.dedup();
         network.groups = groups;

@@ -97,7 +97,7 @@ impl Plan {
         let mut receivers: Vec<Vec<CompactString>> = vec![Vec::new(); records.len()];
         for (index, sender) in senders.iter().enumerate() {
             if let Some(sender) = *sender {
-                receivers[sender].push(records[index].group.clone());
+                receivers[sender as usize].push(records[index].group.clone());
             }
         }
         let mut plan = Plan { first_ts, groups: BTreeMap::new() };
@@ -111,7 +111,7 @@ impl Plan {
             bodies.entry(raw_hash).or_insert_with(|| Body::new(record.body_value())).clone()
         };
         let sender_groups: Vec<Option<CompactString>> =
-            senders.iter().map(|s| s.map(|i| records[i].group.clone())).collect();
+            senders.iter().map(|s| s.map(|i| records[i as usize].group.clone())).collect();
         for (index, record) in records.into_iter().enumerate() {
             let reactions = reactions.entry(record.group.clone()).or_default();
             let group = plan
