@@ -87,9 +87,11 @@ impl From<&DumpRecord> for FlowEnd {
 /// actors do.
 pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
     // Sends sorted by (key, ts): a receive's candidates are one contiguous run.
-    let mut sends: Vec<u32> = (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::Out).collect();
+    let mut sends: Vec<u32> =
+        (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::Out).collect();
     sends.sort_unstable_by_key(|&i| (ends[i as usize].key, ends[i as usize].ts_ns, i));
-    let mut receives: Vec<u32> = (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::In).collect();
+    let mut receives: Vec<u32> =
+        (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::In).collect();
     receives.sort_unstable_by_key(|&i| (ends[i as usize].ts_ns, i));
     let mut taken = vec![false; ends.len()];
     let mut senders = vec![None; ends.len()];

@@ -275,13 +275,32 @@ fn describe(error: &serde_json::Error, text: &str, column: usize) -> String {
     }
 }
 
-/// The key whose value spans `column` (1-based, bytes), found by walking
-/// back to the nearest `"key":` before it.
+/// The top-level key whose value spans `column` (1-based, bytes): a scan
+/// that skips over strings (escapes included) and tracks nesting, so a `":`
+/// inside a string value does not mislead it.
 fn field_at(text: &str, column: usize) -> Option<&str> {
-    let before = text.get(..column.saturating_sub(1).min(text.len()))?;
-    let colon = before.rfind("\":")?;
-    let start = before[..colon].rfind('"')? + 1;
-    Some(&before[start..colon])
+    let bytes = text.as_bytes();
+    let limit = column.saturating_sub(1).min(bytes.len());
+    let (mut depth, mut at) = (0usize, 0usize);
+    let (mut key, mut last_string) = (None, None);
+    while at < limit {
+        match bytes[at] {
+            b'"' => {
+                let start = at + 1;
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                last_string = text.get(start..at.min(bytes.len()));
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b':' if depth == 1 => key = last_string,
+            _ => {}
+        }
+        at += 1;
+    }
+    key
 }
 
 /// Reads a whole dump into memory in strict mode: convenient for tests and

@@ -79,6 +79,15 @@ fn a_wrong_type_names_the_field_line_and_column() {
     assert!(e.contains("field `n`") && e.contains("expected u16"), "{e}");
 }
 
+/// Regression: the field was found by the nearest `":` before the error,
+/// which a string value containing `":` fooled.
+#[test]
+fn a_wrong_type_after_a_tricky_string_still_names_its_own_field() {
+    let line = GOOD.replace(r#""g":"pricing""#, r#""g":"a\":b{[""#).replace(r#""n":1"#, r#""n":"one""#);
+    let e = strict_error(&line);
+    assert!(e.contains("field `n`"), "{e}");
+}
+
 #[test]
 fn a_float_id_is_refused_rather_than_rounded() {
     let e = strict_error(&GOOD.replace("12345678901234567890", "1.2345678901234567e19"));
