@@ -174,12 +174,15 @@ impl<'a> Context<'a> {
     }
 
     /// Sends a message on the named output port. A name the node does not
-    /// have is recorded as a dropped message naming the port.
+    /// have ends the message as nacked (permanently, naming the port) and
+    /// its subscribers get the NACK: reported, never lost.
     pub fn send(&mut self, port: &str, msg: Message) {
         self.effects.push(send_by_name(self.outputs, port, msg));
     }
 
-    /// Sends a message on an output port resolved earlier with [`Context::output`].
+    /// Sends a message on an output port resolved earlier with
+    /// [`Context::output`]; an index the node does not have is treated as an
+    /// unknown port name.
     pub fn send_on(&mut self, port: OutPort, msg: Message) {
         self.effects.push(Effect::Send(port, msg));
     }

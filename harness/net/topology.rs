@@ -331,6 +331,15 @@ impl NetworkSpec {
                 known: registry.kinds().map(String::from).collect(),
                 node: index,
             })?;
+            if spec.mailbox == 0 {
+                let message = "mailbox must hold at least 1 message".to_string();
+                return Err(TopologyError::BadConfig {
+                    id: spec.id.clone(),
+                    kind: spec.kind.clone(),
+                    message,
+                    node: index,
+                });
+            }
             let build = factory(&spec.config).map_err(|message| TopologyError::BadConfig {
                 id: spec.id.clone(),
                 kind: spec.kind.clone(),
@@ -343,7 +352,7 @@ impl NetworkSpec {
                 role: build.role,
                 inputs: build.inputs.iter().map(|p| Arc::from(p.as_str())).collect(),
                 outputs: build.outputs.iter().map(|p| Arc::from(p.as_str())).collect(),
-                mailbox: spec.mailbox.max(1),
+                mailbox: spec.mailbox,
                 service_time: spec.service_time,
             });
             behaviours.push(build.behaviour);
@@ -475,8 +484,6 @@ fn topological_order(nodes: &[NodeInfo], connectors: &[Connector]) -> Result<Vec
         if let Some(at) = path.iter().position(|&n| n == previous) {
             let mut cycle: Vec<String> = path[at..].iter().rev().map(|&n| nodes[n].name.to_string()).collect();
             cycle.insert(0, nodes[previous].name.to_string());
-            cycle.dedup();
-            cycle.push(cycle[0].clone());
             return Err(TopologyError::Cycle { path: cycle, connector });
         }
         path.push(previous);

@@ -84,7 +84,12 @@ impl AsyncDriver {
                 tokio::select! {
                     biased;
                     _ = wake.notified() => {}
-                    _ = &mut limit => break,
+                    _ = &mut limit => {
+                        // A handler whose sleep ends on the same millisecond
+                        // is ready too: let it run before stopping.
+                        tokio::task::yield_now().await;
+                        break;
+                    }
                 }
             }
         });

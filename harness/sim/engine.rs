@@ -22,7 +22,8 @@ use rustc_hash::FxHashSet;
 
 use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 use crate::net::{
-    Arrivals, AsyncContext, Behaviour, Caller, Context, Effect, Network, Outcome, Receipt, Signal, TimerId, Topology,
+    Arrivals, AsyncContext, Behaviour, Caller, Context, Effect, NackReason, Network, Outcome, Receipt, Role, Signal,
+    TimerId, Topology,
 };
 use crate::trace::{EventKind, Phase, Recorder, TraceEvent};
 
@@ -82,6 +83,9 @@ struct NodeState {
     deferred: Option<VirtualTime>,
     /// The deliver event of the message an async handler is working on.
     async_cause: Option<u64>,
+    /// The head message's service time has elapsed (it waits only for the
+    /// node's own parked sends to go through).
+    served: bool,
     stopped: bool,
     stats: NodeSummary,
 }
@@ -176,6 +180,7 @@ impl Simulation {
                 source,
                 deferred: None,
                 async_cause: None,
+                served: false,
                 stopped: false,
                 stats: NodeSummary {
                     node: info.name.to_string(),
@@ -277,7 +282,11 @@ impl Engine<'_> {
                 self.core.schedule(at, Event::Inject(node));
             }
         }
-        let mut shutdown = order.into_iter();
+        // Receivers stop first (no new input), then the rest in topological order.
+        let roles: Vec<Role> = self.core.topology.nodes.iter().map(|n| n.role).collect();
+        let (receivers, rest): (Vec<NodeId>, Vec<NodeId>) =
+            order.into_iter().partition(|n| roles[n.index()] == Role::Receiver);
+        let mut shutdown = receivers.into_iter().chain(rest);
         loop {
             if let Some(reason) = self.core.limit_reached() {
                 return reason;
@@ -288,8 +297,9 @@ impl Engine<'_> {
                         self.shut_down(node);
                         continue;
                     }
-                    None if self.core.queue.peek_time().is_none() => return StopReason::Completed,
-                    None => {}
+                    // Every node is stopped and drained: what is left are timers
+                    // of stopped nodes, which never fire.
+                    None => return StopReason::Completed,
                 }
             }
             if self.core.async_running() {
@@ -334,8 +344,9 @@ impl Engine<'_> {
             }
             Event::Served(node) => {
                 self.core.pending -= 1;
-                self.core.nodes[node.index()].busy = false;
-                self.handle_next(node);
+                let state = &mut self.core.nodes[node.index()];
+                state.busy = false;
+                state.served = true;
                 self.run_node(node);
             }
             Event::Wake(node) => {
@@ -394,13 +405,15 @@ impl Engine<'_> {
                 }
                 continue;
             }
-            if state.service_time > Nanos::ZERO {
-                state.busy = true;
-                let at = self.core.now.after(state.service_time);
-                self.core.schedule(at, Event::Served(node));
-                return;
+            if state.served || state.service_time == Nanos::ZERO {
+                state.served = false;
+                self.handle_next(node);
+                continue;
             }
-            self.handle_next(node);
+            state.busy = true;
+            let at = self.core.now.after(state.service_time);
+            self.core.schedule(at, Event::Served(node));
+            return;
         }
     }
 
@@ -429,11 +442,11 @@ impl Engine<'_> {
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
             Behaviour::Async(actor) => {
-                let Some(driver) = &mut core.async_driver else { return };
+                // Built in `Simulation::run` whenever a node is async.
+                let driver = core.async_driver.as_mut().expect("an async node has an async driver");
                 let state = &mut core.nodes[node.index()];
                 state.busy = true;
                 state.async_cause = cause;
-                core.pending += 1;
                 let (log, wake) = (driver.log.clone(), driver.wake.clone());
                 let outputs: Rc<[Arc<str>]> = core.topology.nodes[node.index()].outputs.iter().cloned().collect();
                 let rng = core.rng.fork();
@@ -515,10 +528,14 @@ impl Core<'_> {
         self.config.max_events.filter(|&max| self.events >= max).map(|_| StopReason::MaxEvents)
     }
 
-    /// Every workload is spent, nothing but timers is scheduled, and no
-    /// armed timer could still release a message some node is holding.
+    /// Every workload is spent, no async handler is running, nothing but
+    /// timers is scheduled, and no armed timer could still release a message
+    /// some node is holding.
     fn drained(&self) -> bool {
-        self.pending == 0 && self.active_sources == 0 && (self.timers.is_empty() || self.ledger.live_count() == 0)
+        self.pending == 0
+            && self.active_sources == 0
+            && !self.async_running()
+            && (self.timers.is_empty() || self.ledger.live_count() == 0)
     }
 
     fn async_running(&self) -> bool {
@@ -529,7 +546,7 @@ impl Core<'_> {
     /// nothing scheduled, up to the time limit or a day of virtual time) and
     /// queues what they produced, never earlier than now.
     fn advance_async(&mut self) {
-        const HORIZON: Nanos = Nanos(86_400_000_000_000);
+        const HORIZON: Nanos = Nanos(365 * 86_400_000_000_000);
         let until = match (self.queue.peek_time(), self.config.max_time) {
             (Some(at), _) => at,
             (None, Some(limit)) => VirtualTime(limit.0),
@@ -538,7 +555,10 @@ impl Core<'_> {
         let Some(driver) = &mut self.async_driver else { return };
         for record in driver.advance(until) {
             let at = record.at.max(self.now);
-            self.schedule(at, Event::Async(record.node, record.effect));
+            // Tie 0 and scheduling order keep one handler's effects in the
+            // order it produced them, its end last.
+            self.pending += 1;
+            self.queue.push(at, 0, Event::Async(record.node, record.effect));
         }
     }
 
@@ -558,11 +578,7 @@ impl Core<'_> {
     fn apply_one(&mut self, node: NodeId, cause: Option<u64>, effect: Effect) {
         match effect {
             Effect::Send(port, msg) => self.send(node, port, msg, cause),
-            Effect::SendUnknownPort(port, msg) => {
-                let reason = format!("{} has no output port {port:?}", self.topology.nodes[node.index()].name);
-                let msg = self.number(node, msg);
-                self.finish(node, msg, Outcome::Dropped(Arc::from(reason)), cause);
-            }
+            Effect::SendUnknownPort(port, msg) => self.refuse_unroutable(node, &port, msg, cause),
             Effect::Notify { message, trace_id, name, origin, mut path, nack } => {
                 let Some(hop) = path.pop() else { return };
                 let receipt = Receipt { message, trace_id, name, origin, port: hop.port, upstream: path };
@@ -572,7 +588,10 @@ impl Core<'_> {
                 };
                 self.schedule(self.now, Event::Signal(hop.node, signal, cause));
             }
-            Effect::Finish(msg, outcome) => self.finish(node, msg, outcome, cause),
+            Effect::Finish(msg, outcome) => {
+                let msg = self.number(node, msg);
+                self.finish(node, msg, outcome, cause);
+            }
             Effect::SetTimer(timer, after) => {
                 self.timers.insert(timer);
                 self.schedule(self.now.after(after), Event::Timer(node, timer));
@@ -581,6 +600,25 @@ impl Core<'_> {
                 self.timers.remove(&timer);
             }
         }
+    }
+
+    /// A send on a port the node does not have: the message ends as nacked
+    /// (permanently) and its subscribers hear so.
+    fn refuse_unroutable(&mut self, node: NodeId, port: &str, msg: Message, cause: Option<u64>) {
+        let reason: Arc<str> = format!("{} has no output port {port:?}", self.topology.nodes[node.index()].name).into();
+        let why = NackReason { reason, permanent: true };
+        let mut msg = self.number(node, msg);
+        let path = std::mem::take(&mut msg.return_path);
+        let notify = Effect::Notify {
+            message: msg.id,
+            trace_id: msg.trace_id,
+            name: msg.name.clone(),
+            origin: node,
+            path,
+            nack: Some(why.clone()),
+        };
+        self.apply_one(node, cause, notify);
+        self.finish(node, msg, Outcome::Nacked(why), cause);
     }
 
     /// Gives a message created by an actor its id.
@@ -621,8 +659,10 @@ impl Core<'_> {
     /// Sends `msg` from `node` on `port`: straight into the connector if the
     /// destination has room and nobody is waiting there, else parked.
     fn send(&mut self, node: NodeId, port: OutPort, msg: Message, cause: Option<u64>) {
+        let Some(&connector) = self.topology.wiring[node.index()].get(port.0 as usize) else {
+            return self.refuse_unroutable(node, &format!("#{}", port.0), msg, cause);
+        };
         let msg = self.number(node, msg);
-        let connector = self.topology.wiring[node.index()][port.0 as usize];
         let (dest, dest_port) = self.topology.connectors[connector].to;
         let target = &mut self.nodes[dest.index()];
         if target.reserved < target.capacity && target.waiting.is_empty() {

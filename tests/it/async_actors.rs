@@ -48,6 +48,7 @@ fn run(seed: u64) -> (flowreplay::RunSummary, Vec<flowreplay::TraceEvent>) {
 #[test]
 fn an_async_actor_that_sleeps_5ms_shows_exactly_that_gap_in_the_trace() {
     let (summary, events) = run(1);
+    assert_eq!(summary.stopped_by, flowreplay::StopReason::Completed, "regression: async runs never shut down");
     assert_eq!(
         summary.terminal["exported"], 20,
         "{:?} {:?} {:?}",
@@ -87,4 +88,26 @@ fn an_async_actor_handles_one_message_at_a_time() {
         .map(|e| e.at.as_nanos())
         .collect();
     assert!(sends.windows(2).all(|w| w[1] - w[0] == 5_000_000), "{sends:?}");
+}
+
+/// Regression: a handler starting between whole milliseconds had its
+/// effect applied a millisecond late when its sleep ended on the same tokio
+/// tick as the engine's next event.
+#[test]
+fn an_async_sleep_is_exact_when_the_handler_starts_mid_millisecond() {
+    let skewed = SCENARIO.replace("to = \"sleepy.in\"\nlatency = \"1ms\"", "to = \"sleepy.in\"\nlatency = \"500us\"");
+    assert_ne!(skewed, SCENARIO);
+    let mut registry = Registry::builtin();
+    registry.register("sleeper", |_| Ok(NodeBuild::async_processor(Sleeper, &["in"], &["out"])));
+    let (summary, events) = run_text(&skewed, &registry, 2);
+    assert_eq!(summary.stopped_by, flowreplay::StopReason::Completed);
+    let sleepy = flowreplay::NodeId(1);
+    for msg in 1..=20 {
+        let at = |pred: &dyn Fn(&EventKind) -> bool| {
+            events.iter().find(|e| e.message.0 == msg && pred(&e.kind)).map(|e| e.at.as_nanos()).unwrap()
+        };
+        let delivered = at(&|k| matches!(k, EventKind::Deliver { node, .. } if *node == sleepy));
+        let forwarded = at(&|k| matches!(k, EventKind::Send { from, .. } if from.0 == sleepy));
+        assert_eq!((delivered % 1_000_000, forwarded - delivered), (500_000, 5_000_000), "message {msg}");
+    }
 }

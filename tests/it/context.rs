@@ -91,3 +91,75 @@ fn timers_fire_after_their_delay_cancelled_ones_never_and_derived_messages_are_c
     assert_eq!(&names[..5], ["Echo"; 5], "before the CONFIG at 45 ms");
     assert_eq!(&names[5..], ["Reply"; 5], "after it");
 }
+
+/// Misbehaves on purpose: sends on a port index it does not have, and ends
+/// a message it created without sending it.
+struct Careless;
+
+impl Actor for Careless {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, msg: Message) {
+        let note = ctx.derive("Note", Body::default(), 1);
+        ctx.consume(note);
+        ctx.send_on(flowreplay::OutPort(7), msg);
+    }
+}
+
+/// Regressions: `send_on` a port index the node lacks panicked, and ending a
+/// never-sent derived message was counted as a second ending.
+#[test]
+fn a_send_on_a_missing_port_is_a_permanent_nack_and_unsent_messages_can_end() {
+    let mut registry = Registry::builtin();
+    registry.register("holder", |_| Ok(NodeBuild::processor(Careless, &["in"], &["out"])));
+    let scenario = flowreplay::Scenario::parse(SCENARIO, "careless.toml").unwrap();
+    let mut trace = flowreplay::MemoryRecorder::default();
+    let network = scenario.network(&registry).unwrap();
+    let summary = flowreplay::Simulation::new(network, scenario.run).run(Some(&mut trace)).unwrap();
+    assert!(summary.conserved(), "{:?}", summary.violations);
+    assert_eq!((summary.terminal["nacked"], summary.terminal["consumed"], summary.created), (10, 10, 10));
+    assert!(summary.reasons["nacked"].keys().all(|r| r.contains("has no output port")));
+    assert_eq!(summary.nodes[0].nacks, 10, "the subscribed receiver heard of each one");
+    assert!(trace.events.iter().any(|e| matches!(e.kind, EventKind::Nack { permanent: true, .. })));
+}
+
+/// Regression: shutdown followed topological order only, so a receiver
+/// declared late was stopped after processors.
+#[test]
+fn receivers_are_shut_down_before_everything_else() {
+    let text = r#"
+[[node]]
+id = "src1"
+kind = "receiver"
+config.workload = { count = 1, rate = 10, messages = [{ name = "M" }] }
+[[node]]
+id = "f"
+kind = "filter"
+config = { drop_if = { name = "X" } }
+[[node]]
+id = "sink"
+kind = "exporter"
+[[node]]
+id = "src2"
+kind = "receiver"
+config.workload = { count = 1, rate = 10, messages = [{ name = "M" }] }
+[[connector]]
+from = "src1.out"
+to = "f.in"
+[[connector]]
+from = "f.out"
+to = "sink.in"
+[[connector]]
+from = "src2.out"
+to = "sink.in"
+"#;
+    let (summary, events) = crate::run_text(text, &Registry::builtin(), 1);
+    let stops: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Lifecycle { node, phase: flowreplay::trace::Phase::Stop } => {
+                Some(summary.nodes[node.index()].node.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops, ["src1", "src2", "f", "sink"]);
+}

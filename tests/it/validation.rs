@@ -90,7 +90,7 @@ fn a_cycle_is_named_node_by_node() {
         wire("r.on", "sink.in")
     );
     let e = error(&text);
-    assert!(e.contains("cycle: a -> b -> r -> a"), "{e}");
+    assert!(e.contains("cycle: a -> b -> r -> a (a topology"), "{e}");
 }
 
 #[test]
@@ -134,4 +134,13 @@ fn a_filter_config_with_a_typo_names_the_field() {
     );
     let e = error(&text);
     assert!(e.contains("bad.toml:8:") && e.contains("unknown field `drop_iff`"), "{e}");
+}
+
+#[test]
+fn a_zero_mailbox_from_code_is_refused_too() {
+    let scenario = Scenario::parse(&format!("{SRC}{SINK}{}", wire("src.out", "sink.in")), "ok.toml").unwrap();
+    let mut spec = scenario.network.clone();
+    spec.nodes[1].mailbox = 0;
+    let e = spec.build(&flowreplay::Registry::builtin()).err().unwrap().to_string();
+    assert!(e.contains("node \"sink\"") && e.contains("mailbox must hold at least 1 message"), "{e}");
 }
