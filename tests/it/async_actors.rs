@@ -54,6 +54,12 @@ fn an_async_actor_that_sleeps_5ms_shows_exactly_that_gap_in_the_trace() {
         "{:?} {:?} {:?}",
         summary.terminal, summary.in_flight, summary.stopped_by
     );
+    assert_sleeps_exactly_5ms(&events, 0);
+}
+
+/// Each of the 20 messages leaves the sleeper exactly 5 ms after reaching
+/// it, and reaches it `offset_ns` past a whole millisecond.
+fn assert_sleeps_exactly_5ms(events: &[flowreplay::TraceEvent], offset_ns: u64) {
     let sleepy = flowreplay::NodeId(1);
     for msg in 1..=20 {
         let at = |pred: &dyn Fn(&EventKind) -> bool| {
@@ -61,7 +67,7 @@ fn an_async_actor_that_sleeps_5ms_shows_exactly_that_gap_in_the_trace() {
         };
         let delivered = at(&|k| matches!(k, EventKind::Deliver { node, .. } if *node == sleepy));
         let forwarded = at(&|k| matches!(k, EventKind::Send { from, .. } if from.0 == sleepy));
-        assert_eq!(forwarded - delivered, 5_000_000, "message {msg}");
+        assert_eq!((delivered % 1_000_000, forwarded - delivered), (offset_ns, 5_000_000), "message {msg}");
     }
 }
 
@@ -101,13 +107,5 @@ fn an_async_sleep_is_exact_when_the_handler_starts_mid_millisecond() {
     registry.register("sleeper", |_| Ok(NodeBuild::async_processor(Sleeper, &["in"], &["out"])));
     let (summary, events) = run_text(&skewed, &registry, 2);
     assert_eq!(summary.stopped_by, flowreplay::StopReason::Completed);
-    let sleepy = flowreplay::NodeId(1);
-    for msg in 1..=20 {
-        let at = |pred: &dyn Fn(&EventKind) -> bool| {
-            events.iter().find(|e| e.message.0 == msg && pred(&e.kind)).map(|e| e.at.as_nanos()).unwrap()
-        };
-        let delivered = at(&|k| matches!(k, EventKind::Deliver { node, .. } if *node == sleepy));
-        let forwarded = at(&|k| matches!(k, EventKind::Send { from, .. } if from.0 == sleepy));
-        assert_eq!((delivered % 1_000_000, forwarded - delivered), (500_000, 5_000_000), "message {msg}");
-    }
+    assert_sleeps_exactly_5ms(&events, 500_000);
 }
