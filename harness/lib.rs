@@ -7,6 +7,8 @@
 //!
 //! The modules follow the data flow, and each imports only those before it:
 //!
+//! - [`atomic_file`]: the one temp-file-then-rename way every output file
+//!   is written.
 //! - [`model`]: messages, ids, virtual time and the seeded rng.
 //! - [`dump`]: elfo NDJSON dumps: typed records, a streaming strict/lenient
 //!   reader, a writer in elfo's key order, ordering and statistics.
@@ -37,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod dump;
 pub mod model;
 pub mod net;

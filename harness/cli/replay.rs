@@ -1,10 +1,10 @@
 //! `flowreplay replay`: run a dump's network again and say, per group,
 //! whether it still sends what it sent when recorded.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use flowreplay::atomic_file::AtomicFile;
 use flowreplay::dump::write_records;
 use flowreplay::replay::{describe, Replay, Status};
 
@@ -81,14 +81,9 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     }
 }
 
-/// Writes records to a temporary file beside `path`, then renames it into place.
+/// Writes the records as a dump at `path`, atomically.
 fn write_dump(path: &std::path::Path, records: &[flowreplay::dump::DumpRecord]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let mut file = tempfile::Builder::new().prefix(".flowreplay-").tempfile_in(dir)?;
-    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    let mut out = AtomicFile::create(path)?;
     write_records(&mut out, records)?;
-    out.flush()?;
-    drop(out);
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    out.commit()
 }

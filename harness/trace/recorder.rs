@@ -1,7 +1,9 @@
 //! Recorders: where trace events go.
 
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::atomic_file::AtomicFile;
 
 use crate::net::Topology;
 
@@ -33,8 +35,7 @@ impl Recorder for MemoryRecorder {
 /// so an interrupted run never leaves a partial trace behind.
 pub struct NdjsonRecorder {
     names: ndjson::Names,
-    out: BufWriter<tempfile::NamedTempFile>,
-    path: PathBuf,
+    out: AtomicFile,
     line: Vec<u8>,
     error: Option<io::Error>,
     written_bytes: u64,
@@ -43,15 +44,9 @@ pub struct NdjsonRecorder {
 impl NdjsonRecorder {
     /// Starts a trace that will land at `path`.
     pub fn create(path: &Path, topology: &Topology) -> io::Result<NdjsonRecorder> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let file = tempfile::Builder::new().prefix(".flowreplay-").suffix(".tmp").tempfile_in(dir)?;
         Ok(NdjsonRecorder {
             names: ndjson::Names::new(topology),
-            out: BufWriter::with_capacity(1 << 16, file),
-            path: path.to_path_buf(),
+            out: AtomicFile::create(path)?,
             line: Vec::with_capacity(256),
             error: None,
             written_bytes: 0,
@@ -64,9 +59,7 @@ impl NdjsonRecorder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        file.as_file().sync_all()?;
-        file.persist(&self.path).map_err(|e| e.error)?;
+        self.out.commit()?;
         Ok(self.written_bytes)
     }
 }

@@ -1,0 +1,44 @@
+//! The one way flowreplay writes an output file: into a temporary file
+//! beside the destination, renamed into place only when complete. An
+//! interrupted or failed write leaves nothing at the destination, and an
+//! existing file there is replaced whole or not at all.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A buffered file that appears at its path only on [`AtomicFile::commit`].
+pub struct AtomicFile {
+    out: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts a file that will land at `path`.
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let file = tempfile::Builder::new().prefix(".flowreplay-").suffix(".tmp").tempfile_in(dir)?;
+        Ok(AtomicFile { out: BufWriter::with_capacity(1 << 16, file), path: path.to_path_buf() })
+    }
+
+    /// Flushes, syncs and renames the file into place. Dropping an
+    /// `AtomicFile` without committing removes the temporary file.
+    pub fn commit(self) -> io::Result<()> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.as_file().sync_all()?;
+        file.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
