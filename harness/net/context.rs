@@ -285,7 +285,7 @@ mod async_context {
     /// so a sleep that is not a whole number of milliseconds rounds up.
     pub struct AsyncContext {
         caller: Caller,
-        outputs: Rc<[Arc<str>]>,
+        outputs: Arc<[Arc<str>]>,
         started_virtual: VirtualTime,
         started_tokio: tokio::time::Instant,
         rng: RefCell<SimRng>,
@@ -296,7 +296,7 @@ mod async_context {
     impl AsyncContext {
         pub(crate) fn new(
             caller: Caller,
-            outputs: Rc<[Arc<str>]>,
+            outputs: Arc<[Arc<str>]>,
             started_virtual: VirtualTime,
             rng: SimRng,
             log: AsyncLog,

@@ -15,7 +15,6 @@
 //! frees (`Wake`): backpressure, never a drop.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
@@ -448,7 +447,7 @@ impl Engine<'_> {
                 state.busy = true;
                 state.async_cause = cause;
                 let (log, wake) = (driver.log.clone(), driver.wake.clone());
-                let outputs: Rc<[Arc<str>]> = core.topology.nodes[node.index()].outputs.iter().cloned().collect();
+                let outputs = core.topology.nodes[node.index()].outputs.clone();
                 let rng = core.rng.fork();
                 let now = core.now;
                 driver.start(now, || {
