@@ -5,6 +5,7 @@
 //! object per line, keys in any order, lines in any order, ids that must stay
 //! exact `u64`s, bodies that may be `null` or cut short (`" TRUNCATED"`).
 
+mod fast_path;
 mod network;
 mod order;
 mod read;

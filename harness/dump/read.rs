@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::fast_path;
 use super::record::DumpRecord;
 
 /// How to treat lines that are not valid dump records.
@@ -255,6 +256,9 @@ fn parse_line(raw: &[u8], first_line: bool) -> Parsed {
         let at = offset + bad.valid_up_to() + 1;
         (Some(at), format!("invalid UTF-8 at byte {at}"))
     })?;
+    if let Some(record) = fast_path::parse(text) {
+        return Ok(Some(record));
+    }
     serde_json::from_str::<DumpRecord>(text).map(Some).map_err(|e| {
         let column = e.column();
         (Some(offset + column), describe(&e, text, column))

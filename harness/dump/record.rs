@@ -30,6 +30,11 @@ impl RawBody {
         serde_json::value::to_raw_value(value).map(RawBody).unwrap_or_else(|_| RawBody::null())
     }
 
+    /// A copy of a validated JSON value borrowed from a line.
+    pub(crate) fn from_raw(raw: &RawValue) -> RawBody {
+        RawBody(raw.to_owned())
+    }
+
     /// The body `null`.
     pub fn null() -> RawBody {
         // "null" is valid JSON.
