@@ -1,7 +1,7 @@
 //! The message: what moves through the network.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
@@ -23,27 +23,51 @@ pub enum MessageKind {
 ///
 /// The checksum is xxh3-64 of the body's compact JSON text, computed once when
 /// the body is made, so tracing a hop never re-hashes it. Cloning a body
-/// clones an `Arc`: a fan-out does not copy the JSON.
+/// clones an `Arc`: a fan-out does not copy the JSON. The compact text is
+/// kept and the value parsed from it only when asked for: a replay of a
+/// large dump holds a million bodies, and a parsed JSON object costs several
+/// times its text.
 #[derive(Debug, Clone)]
 pub struct Body(Arc<BodyInner>);
 
 #[derive(Debug)]
 struct BodyInner {
-    value: serde_json::Value,
+    text: Box<str>,
     checksum: u64,
+    value: OnceLock<serde_json::Value>,
 }
 
 impl Body {
     /// Wraps a JSON value, hashing it once.
     pub fn new(value: serde_json::Value) -> Body {
         let text = value.to_string();
-        let checksum = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
-        Body(Arc::new(BodyInner { value, checksum }))
+        let body = Body::from_compact(text);
+        // The cell was made empty just above.
+        let _ = body.0.value.set(value);
+        body
     }
 
-    /// The JSON value.
+    /// A body from JSON text in any layout, keeping only its compact form
+    /// until the value is needed.
+    pub fn parse(json: &str) -> Result<Body, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(json)?;
+        Ok(Body::from_compact(value.to_string()))
+    }
+
+    fn from_compact(text: String) -> Body {
+        let checksum = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+        Body(Arc::new(BodyInner { text: text.into_boxed_str(), checksum, value: OnceLock::new() }))
+    }
+
+    /// The JSON value (parsed on first use).
     pub fn value(&self) -> &serde_json::Value {
-        &self.0.value
+        // The text is serde_json's own output, so it parses.
+        self.0.value.get_or_init(|| serde_json::from_str(&self.0.text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The compact JSON text: equal values have equal text.
+    pub fn text(&self) -> &str {
+        &self.0.text
     }
 
     /// A stable 64-bit checksum of the body (xxh3 of its compact JSON text).
@@ -53,9 +77,10 @@ impl Body {
 }
 
 impl PartialEq for Body {
-    /// Same JSON value (checked cheaply first by sharing, then by checksum).
+    /// Same JSON value: the same compact text (checked cheaply first by
+    /// sharing, then by checksum).
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || (self.checksum() == other.checksum() && self.value() == other.value())
+        Arc::ptr_eq(&self.0, &other.0) || (self.checksum() == other.checksum() && self.text() == other.text())
     }
 }
 

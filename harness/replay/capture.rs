@@ -134,7 +134,7 @@ impl Recorder for Capture {
                     name: CompactString::from(&*name),
                     protocol: CompactString::from(&*protocol),
                     kind: message_kind,
-                    body: RawBody::from_value(body.value()),
+                    body: RawBody::new(body.text().to_string()).unwrap_or_else(|_| RawBody::null()),
                     correlation,
                 };
                 if known && !repeat {

@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::dump::{match_flows, Direction, DumpRecord, FlowEnd};
-use crate::model::{Body, Message, MessageId, Nanos, TraceId, VirtualTime};
+use crate::model::{Body, Headers, Message, MessageId, Nanos, TraceId, VirtualTime};
 
 /// Where the sends nobody in the dump received go.
 pub(super) const OUTSIDE: &str = "(outside)";
@@ -34,7 +36,10 @@ pub(super) fn message_key(msg: &Message) -> MessageKey {
 /// For each message a group received (by [`MessageKey`], in the order
 /// received), what it sent in answer. Shared by every run of the plan; each
 /// stub keeps its own cursor into it.
-pub(super) type Reactions = FxHashMap<MessageKey, Vec<Vec<Reaction>>>;
+/// Most messages are received once and answered with one send, so both
+/// levels are sized exactly rather than grown in fours: at a million records
+/// the spare room would cost more than the reactions.
+pub(super) type Reactions = FxHashMap<MessageKey, SmallVec<[Vec<Reaction>; 1]>>;
 
 /// A message injected into a group from outside the dump, at a virtual
 /// time. `emit` marks a send the group made with no recorded cause (a timer
@@ -49,10 +54,13 @@ pub(super) struct Injection {
 /// A recorded `Out`: what the replay should reproduce.
 #[derive(Debug, Clone)]
 pub(super) struct Expected {
-    pub(super) record: DumpRecord,
+    /// When it was dumped.
+    pub(super) ts_ns: u64,
+    pub(super) trace_id: u64,
+    pub(super) name: Arc<str>,
     pub(super) body: Body,
     /// How many groups received it: the replay sends one copy to each.
-    pub(super) copies: usize,
+    pub(super) copies: u32,
 }
 
 /// Everything one group needs.
@@ -76,16 +84,35 @@ pub(super) struct Plan {
     pub(super) groups: BTreeMap<CompactString, GroupPlan>,
 }
 
-/// The message a record describes (unnumbered, keeping its trace id), with
-/// its body taken from `body`.
-pub(super) fn message_of(record: &DumpRecord, body: Body) -> Message {
-    let mut msg = Message::new(record.name.as_str(), body, record.body_bytes() as u32);
-    msg.id = MessageId::UNASSIGNED;
-    msg.trace_id = TraceId(record.trace_id);
-    msg.protocol = record.protocol.as_str().into();
-    msg.kind = record.kind;
-    msg.correlation = record.correlation;
-    msg
+/// Shared copies of the names and protocols in a dump, so that a million
+/// messages hold a handful of strings between them.
+#[derive(Default)]
+struct Names {
+    strings: FxHashMap<CompactString, Arc<str>>,
+    no_headers: Headers,
+}
+
+impl Names {
+    fn get(&mut self, name: &CompactString) -> Arc<str> {
+        self.strings.entry(name.clone()).or_insert_with(|| Arc::from(name.as_str())).clone()
+    }
+
+    /// The message a record describes (unnumbered, keeping its trace id),
+    /// with its body taken from `body`.
+    fn message_of(&mut self, record: &DumpRecord, body: Body) -> Message {
+        Message {
+            id: MessageId::UNASSIGNED,
+            trace_id: TraceId(record.trace_id),
+            name: self.get(&record.name),
+            protocol: self.get(&record.protocol),
+            kind: record.kind,
+            correlation: record.correlation,
+            headers: self.no_headers.clone(),
+            body,
+            size_bytes: record.body_bytes() as u32,
+            return_path: Default::default(),
+        }
+    }
 }
 
 impl Plan {
@@ -107,8 +134,10 @@ impl Plan {
         let mut handling: FxHashMap<(CompactString, u64), (MessageKey, u64)> = FxHashMap::default();
         // An Out and the Ins it reached carry the same body text: parse it once.
         let mut bodies: FxHashMap<u64, Body> = FxHashMap::default();
+        let mut names = Names::default();
         let mut body_of = |record: &DumpRecord, raw_hash: u64| {
-            bodies.entry(raw_hash).or_insert_with(|| Body::new(record.body_value())).clone()
+            // The text was validated as JSON when the line was read.
+            bodies.entry(raw_hash).or_insert_with(|| Body::parse(record.body.get()).unwrap_or_default()).clone()
         };
         let sender_groups: Vec<Option<CompactString>> =
             senders.iter().map(|s| s.map(|i| records[i as usize].group.clone())).collect();
@@ -120,15 +149,18 @@ impl Plan {
                 .or_insert_with(|| GroupPlan { node_number: record.node, ..GroupPlan::default() });
             match record.direction {
                 Direction::In => {
-                    let message = message_of(&record, body_of(&record, ends[index].key.2));
-                    let key = message_key(&message);
+                    let body = body_of(&record, ends[index].key.2);
+                    let key = (record.trace_id, record.name.clone(), body.checksum());
                     reactions.entry(key.clone()).or_default().push(Vec::new());
                     handling.insert((record.group.clone(), record.trace_id), (key, record.ts_ns));
                     match &sender_groups[index] {
                         Some(sender) => {
                             group.sources.insert(sender.clone());
                         }
-                        None => group.injections.push(Injection { at: at(&record), message, emit: None }),
+                        None => {
+                            let message = names.message_of(&record, body);
+                            group.injections.push(Injection { at: at(&record), message, emit: None });
+                        }
                     }
                 }
                 Direction::Out => {
@@ -137,10 +169,13 @@ impl Plan {
                         to.push(OUTSIDE.into());
                     }
                     group.destinations.extend(to.iter().cloned());
-                    let message = message_of(&record, body_of(&record, ends[index].key.2));
+                    let message = names.message_of(&record, body_of(&record, ends[index].key.2));
                     let cause = handling.get(&(record.group.clone(), record.trace_id));
                     let answered = cause.and_then(|(key, ts)| {
                         let list = reactions.get_mut(key)?.last_mut()?;
+                        if list.len() == list.capacity() && list.len() < 4 {
+                            list.reserve_exact(1);
+                        }
                         list.push(Reaction {
                             delay: Nanos(record.ts_ns.saturating_sub(*ts)),
                             message: message.clone(),
@@ -148,12 +183,17 @@ impl Plan {
                         });
                         Some(())
                     });
-                    let copies = to.len();
-                    let body = message.body.clone();
+                    let expected = Expected {
+                        ts_ns: record.ts_ns,
+                        trace_id: record.trace_id,
+                        name: message.name.clone(),
+                        body: message.body.clone(),
+                        copies: to.len() as u32,
+                    };
                     if answered.is_none() {
                         group.injections.push(Injection { at: at(&record), message, emit: Some(to) });
                     }
-                    group.expected.push(Expected { record, body, copies });
+                    group.expected.push(expected);
                 }
             }
         }

@@ -109,8 +109,8 @@ pub(super) struct Actual {
 pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
     let mut waiting: rustc_hash::FxHashMap<(u64, &str), VecDeque<usize>> = Default::default();
     for (index, e) in expected.iter().enumerate() {
-        let queue = waiting.entry((e.record.trace_id, e.record.name.as_str())).or_default();
-        queue.extend(std::iter::repeat_n(index, e.copies.max(1)));
+        let queue = waiting.entry((e.trace_id, &*e.name)).or_default();
+        queue.extend(std::iter::repeat_n(index, e.copies.max(1) as usize));
     }
     let mut matched = vec![false; expected.len()];
     let mut copies_absorbed = 0u64;
@@ -133,9 +133,9 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
     let recorded = |index: usize| {
         let e = &expected[index];
         SentMessage {
-            trace_id: e.record.trace_id,
-            name: e.record.name.to_string(),
-            ts: e.record.ts_ns,
+            trace_id: e.trace_id,
+            name: e.name.to_string(),
+            ts: e.ts_ns,
             body: e.body.value().clone(),
         }
     };
@@ -146,7 +146,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
         body: a.body.value().clone(),
     };
     let first_difference =
-        changed.iter().min_by_key(|(i, _)| expected[*i].record.ts_ns).map(|&(index, a)| Difference {
+        changed.iter().min_by_key(|(i, _)| expected[*i].ts_ns).map(|&(index, a)| Difference {
             expected: recorded(index),
             actual: replayed(a),
             changed: changed_fields(expected[index].body.value(), a.body.value()),
