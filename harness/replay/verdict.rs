@@ -132,12 +132,7 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
     let missing: Vec<usize> = (0..expected.len()).filter(|&i| !matched[i]).collect();
     let recorded = |index: usize| {
         let e = &expected[index];
-        SentMessage {
-            trace_id: e.trace_id,
-            name: e.name.to_string(),
-            ts: e.ts_ns,
-            body: e.body.value().clone(),
-        }
+        SentMessage { trace_id: e.trace_id, name: e.name.to_string(), ts: e.ts_ns, body: e.body.value().clone() }
     };
     let replayed = |a: &Actual| SentMessage {
         trace_id: a.trace_id,
@@ -145,12 +140,11 @@ pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
         ts: a.ts,
         body: a.body.value().clone(),
     };
-    let first_difference =
-        changed.iter().min_by_key(|(i, _)| expected[*i].ts_ns).map(|&(index, a)| Difference {
-            expected: recorded(index),
-            actual: replayed(a),
-            changed: changed_fields(expected[index].body.value(), a.body.value()),
-        });
+    let first_difference = changed.iter().min_by_key(|(i, _)| expected[*i].ts_ns).map(|&(index, a)| Difference {
+        expected: recorded(index),
+        actual: replayed(a),
+        changed: changed_fields(expected[index].body.value(), a.body.value()),
+    });
     let status = if !changed.is_empty() {
         Status::Different
     } else if !missing.is_empty() {
