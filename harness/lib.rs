@@ -9,6 +9,7 @@
 //!
 //! - [`atomic_file`]: the one temp-file-then-rename way every output file
 //!   is written.
+//! - [`line_error`]: the file:line:column error of every line-oriented input.
 //! - [`model`]: messages, ids, virtual time and the seeded rng.
 //! - [`dump`]: elfo NDJSON dumps: typed records, a streaming strict/lenient
 //!   reader, a writer in elfo's key order, ordering and statistics.
@@ -41,6 +42,7 @@
 
 pub mod atomic_file;
 pub mod dump;
+pub mod line_error;
 pub mod model;
 pub mod net;
 pub mod replay;

@@ -3,9 +3,11 @@
 //! expectation, 2: bad input or usage).
 
 mod graph;
+mod lineage;
 mod replay;
 mod run;
 mod stats;
+mod trace_args;
 
 use std::process::ExitCode;
 
@@ -24,12 +26,14 @@ struct Cli {
 enum Verb {
     /// Run a scenario and write its trace.
     Run(run::RunArgs),
-    /// Report what elfo dumps contain: groups, messages, gaps, request latencies.
+    /// Report what elfo dumps contain (groups, messages, gaps, request latencies), or a trace's metrics.
     Stats(stats::StatsArgs),
     /// Draw the network an elfo dump implies (DOT or Mermaid), with per-edge counts.
     Graph(graph::GraphArgs),
     /// Replay an elfo dump in the simulator and judge each group against its recording.
     Replay(replay::ReplayArgs),
+    /// Follow a message's causes and effects through a trace or a dump.
+    Lineage(lineage::LineageArgs),
 }
 
 /// A failure, sorted by what the user should make of it.
@@ -92,6 +96,7 @@ pub(crate) fn main() -> ExitCode {
         Verb::Stats(args) => stats::stats(args),
         Verb::Graph(args) => graph::graph(args),
         Verb::Replay(args) => replay::replay(args),
+        Verb::Lineage(args) => lineage::lineage(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,14 +6,19 @@ use std::path::PathBuf;
 use clap::Args;
 use flowreplay::atomic_file::AtomicFile;
 use flowreplay::dump::write_records;
+use flowreplay::dump::{DumpRecord, RawBody};
 use flowreplay::replay::{describe, Replay, Status};
+use flowreplay::trace::export::Format;
+use flowreplay::trace::{BodyCapture, TraceSettings};
+use flowreplay::Body;
 
+use super::trace_args::TraceArgs;
 use super::Failure;
 
 /// Arguments of `flowreplay replay`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay replay scenarios/dumps/trading.dump\n  flowreplay replay prod.dump --json --out recaptured.dump\n  flowreplay replay prod.dump --bind audit=exporter\n\nExit codes: 0 every group sent what it sent when recorded, 1 some group differs, 2 bad input."
+    after_help = "Examples:\n  flowreplay replay scenarios/dumps/trading.dump\n  flowreplay replay prod.dump --json --out recaptured.dump\n  flowreplay replay prod.dump --bind audit=exporter\n  flowreplay replay prod.dump --out replay.json --format chrome\n  flowreplay replay prod.dump --out clean.dump --redact /card/number\n\nExit codes: 0 every group sent what it sent when recorded, 1 some group differs, 2 bad input."
 )]
 pub(crate) struct ReplayArgs {
     /// One or more elfo dump files or quoted glob patterns ("logs/*.dump").
@@ -22,9 +27,11 @@ pub(crate) struct ReplayArgs {
     /// Seed for the scheduler's tie-breaks.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Write the re-captured messages here as an elfo dump (atomically).
+    /// Write the re-captured messages here (an elfo dump unless --format says otherwise; atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    trace: TraceArgs,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     json: bool,
@@ -39,7 +46,15 @@ pub(crate) struct ReplayArgs {
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(|e| bad(&e))?;
-    replay.recapture(args.out.is_some());
+    let defaults = TraceSettings { format: Format::Elfo, ..TraceSettings::default() };
+    let settings = args.trace.settings(defaults)?;
+    let elfo = settings.format == Format::Elfo;
+    if elfo && settings.sampling.is_some() {
+        return Err(Failure::BadInput(
+            "sampling applies to the ndjson and chrome formats; a re-captured elfo dump is whole".into(),
+        ));
+    }
+    replay.recapture(elfo && args.out.is_some());
     for binding in &args.bindings {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {
             Failure::BadInput(format!("--bind {binding:?}: expected GROUP=NODE_KIND, e.g. audit=exporter"))
@@ -47,11 +62,22 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         replay.bind_kind(group, kind).map_err(|e| bad(&e))?;
     }
     eprintln!("flowreplay replay · seed {} · {} groups", args.seed, replay.groups().count());
-    let outcome = replay.run(args.seed).map_err(|e| bad(&e))?;
-    if let Some(path) = &args.out {
-        write_dump(path, &outcome.recaptured)
-            .map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", path.display())))?;
-    }
+    let cannot_write = |path: &PathBuf, e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
+    let outcome = match &args.out {
+        Some(path) if !elfo => {
+            let (outcome, file) = replay
+                .run_observed(args.seed, |topology| settings.create(path, topology, args.seed))
+                .map_err(|e| bad(&e))?;
+            file.finish().map_err(|e| cannot_write(path, e))?;
+            outcome
+        }
+        Some(path) => {
+            let outcome = replay.run(args.seed).map_err(|e| bad(&e))?;
+            write_dump(path, &outcome.recaptured, &settings.capture).map_err(|e| cannot_write(path, e))?;
+            outcome
+        }
+        None => replay.run(args.seed).map_err(|e| bad(&e))?,
+    };
     if args.json {
         println!("{}", serde_json::to_value(&outcome.verdict).map_err(|e| bad(&e))?);
     } else {
@@ -79,6 +105,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         for binding in &args.bindings {
             reproduce += &format!(" --bind {binding}");
         }
+        reproduce += &args.trace.reproduce();
         if args.lenient {
             reproduce += " --lenient";
         }
@@ -87,8 +114,19 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
 }
 
 /// Writes the records as a dump at `path`, atomically.
-fn write_dump(path: &std::path::Path, records: &[flowreplay::dump::DumpRecord]) -> std::io::Result<()> {
+/// Writes re-captured records, with the fields `capture` names redacted.
+fn write_dump(path: &std::path::Path, records: &[DumpRecord], capture: &BodyCapture) -> std::io::Result<()> {
     let mut out = AtomicFile::create(path)?;
-    write_records(&mut out, records)?;
+    if capture.redact.is_empty() {
+        write_records(&mut out, records)?;
+    } else {
+        let capture = BodyCapture { enabled: true, ..capture.clone() };
+        let redacted = records.iter().map(|record| {
+            let body = Body::parse(record.body.get()).unwrap_or_default();
+            let value = capture.render(&body).unwrap_or_default();
+            DumpRecord { body: RawBody::from_value(&value), ..record.clone() }
+        });
+        write_records(&mut out, &redacted.collect::<Vec<_>>())?;
+    }
     out.commit()
 }

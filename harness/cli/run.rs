@@ -3,14 +3,16 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use flowreplay::{Nanos, NdjsonRecorder, Recorder, Registry, RunConfig, RunSummary, Scenario, Simulation, TieBreak};
+use flowreplay::trace::{MetricsRecorder, RecorderReport, Tee};
+use flowreplay::{Nanos, Registry, RunConfig, RunSummary, Scenario, Simulation, TieBreak};
 
+use super::trace_args::TraceArgs;
 use super::Failure;
 
 /// Arguments of `flowreplay run`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay run scenarios/linear-pipeline.toml\n  flowreplay run scenarios/fanout.toml --seed 42 --out trace.ndjson\n  flowreplay run scenarios/nack.toml --json"
+    after_help = "Examples:\n  flowreplay run scenarios/linear-pipeline.toml\n  flowreplay run scenarios/fanout.toml --seed 42 --out trace.ndjson\n  flowreplay run scenarios/nack.toml --out trace.json --format chrome   # open in ui.perfetto.dev\n  flowreplay run scenarios/fanout.toml --out sampled.ndjson --sample 0.1 --always-message Alert\n  flowreplay run scenarios/nack.toml --json --metrics"
 )]
 pub(crate) struct RunArgs {
     /// The scenario file (TOML; see docs/scenarios.md).
@@ -18,12 +20,17 @@ pub(crate) struct RunArgs {
     /// Seed for every random choice [default: the scenario's `run.seed`, else 0].
     #[arg(long)]
     seed: Option<u64>,
-    /// Write the trace here as NDJSON (one event per line; written atomically).
+    /// Write the trace here (NDJSON unless --format says otherwise; written atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Also report metrics from every trace event: latencies, queue depths, failures.
+    #[arg(long)]
+    metrics: bool,
+    #[command(flatten)]
+    trace: TraceArgs,
     /// Order of simultaneous events [default: the scenario's, else random].
     #[arg(long, value_enum)]
     tie_break: Option<TieBreakArg>,
@@ -70,7 +77,10 @@ impl RunArgs {
         if let Some(limit) = config.max_events {
             line.push_str(&format!(" --max-events {limit}"));
         }
-        line
+        if let Some(out) = &self.out {
+            line.push_str(&format!(" --out {}", out.display()));
+        }
+        line + &self.trace.reproduce()
     }
 }
 
@@ -79,29 +89,46 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let network = scenario.network(&Registry::builtin()).map_err(|e| Failure::BadInput(e.to_string()))?;
     let config = args.config(&scenario);
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
-    let mut recorder = match &args.out {
-        Some(path) => Some(
-            NdjsonRecorder::create(path, &network.topology)
-                .map_err(|e| Failure::BadInput(format!("{}: cannot create trace file: {e}", path.display())))?,
-        ),
+    let settings = args.trace.settings(scenario.trace.clone())?;
+    let mut file = match &args.out {
+        Some(path) => Some(settings.create(path, &network.topology, config.seed).map_err(|e| {
+            Failure::BadInput(format!("{}: cannot create trace file: {e}", path.display()))
+        })?),
         None => None,
     };
-    let summary = Simulation::new(network, config)
-        .run(recorder.as_mut().map(|r| r as &mut dyn Recorder))
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
-    let trace_bytes = match (recorder, &args.out) {
-        (Some(recorder), Some(path)) => Some(
-            recorder.finish().map_err(|e| Failure::BadInput(format!("{}: cannot write trace: {e}", path.display())))?,
-        ),
+    let mut metrics = args.metrics.then(|| MetricsRecorder::new(&network.topology));
+    let simulation = Simulation::new(network, config);
+    let summary = match (&mut metrics, &mut file) {
+        (Some(metrics), Some(file)) => simulation.run(Some(&mut Tee(metrics, file))),
+        (Some(metrics), None) => simulation.run(Some(metrics)),
+        (None, Some(file)) => simulation.run(Some(file)),
+        (None, None) => simulation.run(None),
+    }
+    .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let trace = match (file, &args.out) {
+        (Some(file), Some(path)) => Some((
+            path,
+            file.finish().map_err(|e| Failure::BadInput(format!("{}: cannot write trace: {e}", path.display())))?,
+        )),
         _ => None,
     };
+    let metrics = metrics.map(MetricsRecorder::finish);
     if args.json {
         let mut value = serde_json::to_value(&summary).map_err(|e| Failure::BadInput(e.to_string()))?;
         value["scenario"] = scenario.name.clone().into();
         value["trace"] = args.out.as_ref().map(|p| p.display().to_string()).into();
+        if let Some((_, report)) = &trace {
+            value["recorder"] = serde_json::to_value(report).map_err(|e| Failure::BadInput(e.to_string()))?;
+        }
+        if let Some(metrics) = &metrics {
+            value["metrics"] = serde_json::to_value(metrics).map_err(|e| Failure::BadInput(e.to_string()))?;
+        }
         println!("{value}");
     } else {
-        print_summary(&summary, &args.reproduce(&config), args.out.as_ref().zip(trace_bytes));
+        print_summary(&summary, &args.reproduce(&config), trace);
+        if let Some(metrics) = &metrics {
+            super::stats::print_trace_metrics(metrics);
+        }
     }
     if summary.conserved() {
         Ok(())
@@ -114,7 +141,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     }
 }
 
-fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf, u64)>) {
+fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf, RecorderReport)>) {
     let seconds = flowreplay::VirtualTime(summary.end_time_ns);
     println!(
         "injected {} · created {} · delivered {} · {} events · ended at {seconds}s ({:?})",
@@ -140,8 +167,12 @@ fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf,
             edge.bytes
         );
     }
-    if let Some((path, bytes)) = trace {
-        println!("trace: {} ({bytes} bytes)", path.display());
+    if let Some((path, report)) = trace {
+        let sampled = match report.sampled_out {
+            0 => String::new(),
+            n => format!(", {n} sampled out"),
+        };
+        println!("trace: {} ({} events, {} bytes{sampled})", path.display(), report.recorded, report.bytes_written);
     }
     println!("reproduce: {reproduce}");
 }

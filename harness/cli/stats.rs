@@ -1,20 +1,22 @@
-//! `flowreplay stats`: what an elfo dump contains.
+//! `flowreplay stats`: what an elfo dump or a flowreplay trace contains.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use flowreplay::dump::{DumpStats, StatsBuilder, StatsFilter};
+use flowreplay::dump::{DumpStats, LatencySummary, StatsBuilder, StatsFilter};
+use flowreplay::trace::{is_trace_file, MetricsBuilder, ReasonCounts, TraceMetrics, TraceReader};
 
 use super::Failure;
 
 /// Arguments of `flowreplay stats`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay stats scenarios/dumps/trading.dump\n  flowreplay stats a.dump b.dump --json --group pricing\n  flowreplay stats big.dump --lenient --since 1700000000000000000"
+    after_help = "Examples:\n  flowreplay stats scenarios/dumps/trading.dump\n  flowreplay stats a.dump b.dump --json --group pricing\n  flowreplay stats big.dump --lenient --since 1700000000000000000\n  flowreplay stats trace.ndjson --json      # a trace written by run --out"
 )]
 pub(crate) struct StatsArgs {
-    /// One or more elfo dump files (NDJSON) or quoted glob patterns, read in the order given.
-    #[arg(required = true)]
+    /// elfo dump files (NDJSON) or quoted glob patterns, read in the order given; or one
+    /// flowreplay trace (NDJSON from `run --out`), for its metrics.
+    #[arg(required = true, value_name = "DUMP_OR_TRACE")]
     dumps: Vec<PathBuf>,
     /// Print the report as one JSON object.
     #[arg(long)]
@@ -37,6 +39,11 @@ pub(crate) struct StatsArgs {
 }
 
 pub(crate) fn stats(args: StatsArgs) -> Result<(), Failure> {
+    if let [path] = args.dumps.as_slice() {
+        if path.exists() && is_trace_file(path).map_err(|e| Failure::BadInput(e.to_string()))? {
+            return trace_stats(path, &args);
+        }
+    }
     let filter = StatsFilter {
         groups: args.groups.clone(),
         since_ns: args.since,
@@ -79,4 +86,74 @@ fn print_report(stats: &DumpStats) {
         "requests: matched {} · unmatched {} · orphan responses {} · latency ns min {} mean {} p50 {} p99 {} max {}",
         r.matched, r.unmatched, r.orphan_responses, l.min, l.mean, l.p50, l.p99, l.max
     );
+}
+
+/// Metrics of a flowreplay trace file.
+fn trace_stats(path: &std::path::Path, args: &StatsArgs) -> Result<(), Failure> {
+    let dump_only = [
+        ("--lenient", args.lenient),
+        ("--group", !args.groups.is_empty()),
+        ("--since", args.since.is_some()),
+        ("--until", args.until.is_some()),
+        ("--include-system", args.include_system),
+    ];
+    if let Some((flag, _)) = dump_only.iter().find(|(_, given)| *given) {
+        return Err(Failure::BadInput(format!("{}: {flag} applies to elfo dumps, and this is a trace", path.display())));
+    }
+    let mut builder = MetricsBuilder::default();
+    for line in TraceReader::open(path).map_err(|e| Failure::BadInput(e.to_string()))? {
+        builder.add(&line.map_err(|e| Failure::BadInput(e.to_string()))?);
+    }
+    let metrics = builder.finish();
+    if args.json {
+        println!("{}", serde_json::to_value(&metrics).map_err(|e| Failure::BadInput(e.to_string()))?);
+    } else {
+        print_trace_metrics(&metrics);
+    }
+    Ok(())
+}
+
+/// The trace metrics report as text.
+pub(crate) fn print_trace_metrics(metrics: &TraceMetrics) {
+    let span = match (metrics.first_ts, metrics.last_ts) {
+        (Some(first), Some(last)) => format!("{} .. {} s", flowreplay::VirtualTime(first), flowreplay::VirtualTime(last)),
+        _ => "no events".into(),
+    };
+    let kinds: Vec<String> = metrics.events.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+    println!("{} events ({}) · {span}", metrics.lines, kinds.join(" · "));
+    for (node, group) in &metrics.groups {
+        let queue = metrics.max_queue.get(node.as_str()).copied().unwrap_or(0);
+        println!("{node}: in {} · out {} · max queue {queue}", group.inbound, group.outbound);
+        for (message, counts) in &group.messages {
+            println!("  {message:<32} out {:>8}  {:>12} B", counts.outbound, counts.bytes);
+        }
+    }
+    println!("edges:");
+    for (edge, counts) in &metrics.edges {
+        println!("  {edge:<40} {:>9} msgs {:>12} B", counts.messages, counts.bytes);
+    }
+    let latency = |what: &str, l: &LatencySummary| {
+        println!("{what} ns: min {} mean {} p50 {} p99 {} max {}", l.min, l.mean, l.p50, l.p99, l.max);
+    };
+    latency("send -> deliver", &metrics.send_to_deliver_ns);
+    latency("inject -> export", &metrics.inject_to_export_ns);
+    let reasons = |what: &str, counts: &ReasonCounts| {
+        let by: Vec<String> = counts.reasons.iter().map(|(r, n)| format!("{r} × {n}")).collect();
+        println!("{what} {}{}", counts.total, if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) });
+    };
+    println!("acks {}", metrics.acks);
+    reasons("nacks", &metrics.nacks);
+    reasons("drops", &metrics.drops);
+    reasons("rejects", &metrics.rejects);
+    reasons("faults", &metrics.faults);
+    for failure in &metrics.last_failures {
+        println!(
+            "  failure: #{} {} at {} {}s: {}",
+            failure.msg,
+            failure.event,
+            failure.node,
+            flowreplay::VirtualTime(failure.t_ns),
+            failure.reason
+        );
+    }
 }

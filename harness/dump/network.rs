@@ -25,9 +25,15 @@ pub struct Flow {
 }
 
 impl Flow {
-    fn add(&mut self, name: &CompactString) {
+    /// Counts one message named `name`.
+    pub fn add(&mut self, name: &str) {
         self.messages += 1;
-        *self.names.entry(name.clone()).or_default() += 1;
+        match self.names.get_mut(name) {
+            Some(count) => *count += 1,
+            None => {
+                self.names.insert(name.into(), 1);
+            }
+        }
     }
 
     /// `Name ×n, Other ×m`, for graph labels.

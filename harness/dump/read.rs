@@ -6,10 +6,11 @@
 //! counts them and keeps the first few for the report. Either way the caller
 //! never gets a partial result passed off as complete.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+use crate::line_error::LineError;
 
 use super::fast_path;
 use super::record::DumpRecord;
@@ -35,28 +36,8 @@ impl ReadMode {
     }
 }
 
-/// A bad dump line, or a file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct DumpError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line number (0 when the file itself could not be opened).
-    pub line: u64,
-    /// 1-based column (in bytes), where known.
-    pub column: Option<usize>,
-    /// What was wrong and what was expected.
-    pub message: String,
-}
-
-impl fmt::Display for DumpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (0, _) => write!(f, "{}: {}", self.path.display(), self.message),
-            (line, Some(column)) => write!(f, "{}:{line}:{column}: {}", self.path.display(), self.message),
-            (line, None) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
-        }
-    }
-}
+/// A bad dump line, or a dump that could not be read.
+pub type DumpError = LineError;
 
 /// What lenient mode skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -54,6 +54,9 @@ pub enum Effect {
     SetTimer(TimerId, Nanos),
     /// Cancel a timer that has not fired.
     CancelTimer(TimerId),
+    /// An injected fault (an outage, a scheduled failure) hit the handling
+    /// of a message: recorded in the trace, changes nothing by itself.
+    Fault(MessageId, TraceId, Arc<str>),
 }
 
 /// Output port names of a node, in port order, for resolving `send("out", …)`.
@@ -249,6 +252,12 @@ impl<'a> Context<'a> {
         self.effects.push(Effect::CancelTimer(timer));
     }
 
+    /// Notes in the trace that an injected fault (`reason`) hit the handling
+    /// of `msg`; what the node then does with the message is up to it.
+    pub fn fault(&mut self, msg: &Message, reason: &str) {
+        self.effects.push(Effect::Fault(msg.id, msg.trace_id, Arc::from(reason)));
+    }
+
     /// The run's seeded random source.
     pub fn rng(&mut self) -> &mut SimRng {
         self.rng
@@ -363,6 +372,11 @@ mod async_context {
         /// Ends `msg`'s life here (see [`Context::consume`]).
         pub fn consume(&self, msg: Message) {
             self.push(Some(Effect::Finish(msg, Outcome::Consumed)));
+        }
+
+        /// Notes an injected fault in the trace (see [`Context::fault`]).
+        pub fn fault(&self, msg: &Message, reason: &str) {
+            self.push(Some(Effect::Fault(msg.id, msg.trace_id, Arc::from(reason))));
         }
 
         /// A new message in the current message's trace (see [`Context::derive`]).

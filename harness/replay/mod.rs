@@ -33,8 +33,9 @@ use rustc_hash::FxHashMap;
 
 use crate::dump::{sort_records, DumpError, DumpReader, DumpRecord, ReadMode};
 use crate::model::{InPort, OutPort};
-use crate::net::{ConnectorSpec, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, TopologyError};
+use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, Topology, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
+use crate::trace::{Recorder, Tee};
 
 use capture::Capture;
 use plan::{message_key, Plan, OUTSIDE};
@@ -70,6 +71,9 @@ pub enum ReplayError {
     /// The simulator could not start.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The observer's output could not be created.
+    #[error("cannot create the trace output: {0}")]
+    Output(std::io::Error),
 }
 
 impl From<TopologyError> for ReplayError {
@@ -267,10 +271,41 @@ impl Replay {
 
     /// Runs the replay with `seed` and judges every group.
     pub fn run(&self, seed: u64) -> Result<ReplayOutcome, ReplayError> {
+        let network = self.network()?;
+        self.execute(network, seed, None)
+    }
+
+    /// Runs the replay like [`Replay::run`], also handing every trace event
+    /// to the recorder `observe` makes for the replay network (an export,
+    /// metrics), and returns that recorder.
+    pub fn run_observed<R: Recorder>(
+        &self,
+        seed: u64,
+        observe: impl FnOnce(&Topology) -> std::io::Result<R>,
+    ) -> Result<(ReplayOutcome, R), ReplayError> {
+        let network = self.network()?;
+        let mut observer = observe(&network.topology).map_err(ReplayError::Output)?;
+        let outcome = self.execute(network, seed, Some(&mut observer))?;
+        Ok((outcome, observer))
+    }
+
+    fn network(&self) -> Result<Network, ReplayError> {
         let (spec, registry) = self.network_spec();
-        let network = spec.build(&registry)?;
+        Ok(spec.build(&registry)?)
+    }
+
+    fn execute(
+        &self,
+        network: Network,
+        seed: u64,
+        observer: Option<&mut dyn Recorder>,
+    ) -> Result<ReplayOutcome, ReplayError> {
         let mut capture = Capture::new(self.plan.clone(), &network.topology, self.recapture);
-        let summary = Simulation::new(network, RunConfig { seed, ..RunConfig::default() }).run(Some(&mut capture))?;
+        let simulation = Simulation::new(network, RunConfig { seed, ..RunConfig::default() });
+        let summary = match observer {
+            Some(observer) => simulation.run(Some(&mut Tee(observer, &mut capture)))?,
+            None => simulation.run(Some(&mut capture))?,
+        };
         let (verdict, recaptured) = capture.finish();
         Ok(ReplayOutcome { summary, verdict, recaptured })
     }

@@ -8,6 +8,7 @@ use toml::Spanned;
 use crate::model::Nanos;
 use crate::net::Latency;
 use crate::sim::TieBreak;
+use crate::trace::Sampling;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +18,8 @@ pub(super) struct RawScenario {
     pub(super) description: Option<String>,
     #[serde(default)]
     pub(super) run: RawRun,
+    #[serde(default)]
+    pub(super) trace: RawTrace,
     #[serde(default, rename = "node")]
     pub(super) nodes: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "connector")]
@@ -30,6 +33,16 @@ pub(super) struct RawRun {
     pub(super) tie_break: Option<TieBreak>,
     pub(super) max_time: Option<Nanos>,
     pub(super) max_events: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTrace {
+    pub(super) format: Option<Spanned<String>>,
+    pub(super) bodies: Option<bool>,
+    #[serde(default)]
+    pub(super) redact: Vec<Spanned<String>>,
+    pub(super) sample: Option<Spanned<Sampling>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{RunConfig, TieBreak};
+use crate::trace::{RedactPath, TraceSettings};
 
-use file::RawScenario;
+use file::{RawScenario, RawTrace};
 
 /// A bad scenario: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +46,8 @@ pub struct Scenario {
     pub network: NetworkSpec,
     /// Run settings from `[run]`; the seed is the default seed.
     pub run: RunConfig,
+    /// Trace settings from `[trace]`, used when the run writes a trace.
+    pub trace: TraceSettings,
     path: PathBuf,
     text: String,
     node_spans: Vec<Range<usize>>,
@@ -92,12 +95,14 @@ impl Scenario {
                 max_time: raw.run.max_time,
                 max_events: raw.run.max_events,
             },
+            trace: TraceSettings::default(),
             path: path.to_path_buf(),
             text: text.to_string(),
             node_spans: Vec::new(),
             config_spans: Vec::new(),
             connector_spans: Vec::new(),
         };
+        scenario.trace = scenario.trace_settings(raw.trace)?;
         for node in raw.nodes {
             let span = node.span();
             let node = node.into_inner();
@@ -157,6 +162,23 @@ impl Scenario {
                 None => ScenarioError { path: self.path.clone(), position: None, message: e.to_string() },
             }
         })
+    }
+
+    /// The `[trace]` section, checked.
+    fn trace_settings(&self, raw: RawTrace) -> Result<TraceSettings, ScenarioError> {
+        let mut settings = TraceSettings::default();
+        if let Some(format) = raw.format {
+            settings.format = format.get_ref().parse().map_err(|e| self.error_at(format.span(), e))?;
+        }
+        settings.capture.enabled = raw.bodies.unwrap_or(false);
+        for path in raw.redact {
+            settings.capture.redact.push(RedactPath::parse(path.get_ref()).map_err(|e| self.error_at(path.span(), e))?);
+        }
+        if let Some(sample) = raw.sample {
+            sample.get_ref().validate().map_err(|e| self.error_at(sample.span(), e))?;
+            settings.sampling = Some(sample.into_inner());
+        }
+        Ok(settings)
     }
 
     fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {

@@ -162,6 +162,18 @@ impl Simulation {
 
     /// Runs to the end (or a limit), sending every trace event to `recorder`.
     pub fn run(self, recorder: Option<&mut dyn Recorder>) -> Result<RunSummary, SimError> {
+        self.run_with(recorder)
+    }
+
+    /// Runs with the trace hooks compiled out: the baseline the
+    /// `tracing_overhead` bench measures "recorder off" against. Use
+    /// [`Simulation::run`] with `None` otherwise; it costs nothing measurable
+    /// more.
+    pub fn run_untraced(self) -> Result<RunSummary, SimError> {
+        self.run_with(Untraced)
+    }
+
+    fn run_with<H: Hooks>(self, hooks: H) -> Result<RunSummary, SimError> {
         let needs_async = self.behaviours.iter().any(|b| matches!(b, Behaviour::Async(_)));
         let topology = self.topology;
         let nodes = topology
@@ -213,7 +225,7 @@ impl Simulation {
                 nodes,
                 edges,
                 ledger: Ledger::default(),
-                recorder,
+                hooks,
                 trace_seq: 0,
                 next_message: 0,
                 next_timer: 0,
@@ -235,12 +247,43 @@ impl Simulation {
     }
 }
 
-struct Engine<'r> {
-    behaviours: Vec<Behaviour>,
-    core: Core<'r>,
+/// Where the engine's trace hooks lead. `TRACED` is a constant, so with
+/// [`Untraced`] the compiler removes every hook, event building included.
+trait Hooks {
+    const TRACED: bool;
+    fn recorder(&mut self) -> Option<&mut (dyn Recorder + '_)>;
 }
 
-struct Core<'r> {
+impl Hooks for Option<&mut dyn Recorder> {
+    const TRACED: bool = true;
+
+    #[inline]
+    fn recorder(&mut self) -> Option<&mut (dyn Recorder + '_)> {
+        match self {
+            Some(recorder) => Some(&mut **recorder),
+            None => None,
+        }
+    }
+}
+
+/// No trace hooks at all.
+struct Untraced;
+
+impl Hooks for Untraced {
+    const TRACED: bool = false;
+
+    #[inline]
+    fn recorder(&mut self) -> Option<&mut (dyn Recorder + '_)> {
+        None
+    }
+}
+
+struct Engine<H> {
+    behaviours: Vec<Behaviour>,
+    core: Core<H>,
+}
+
+struct Core<H> {
     now: VirtualTime,
     queue: EventQueue<Event>,
     rng: SimRng,
@@ -249,7 +292,7 @@ struct Core<'r> {
     nodes: Vec<NodeState>,
     edges: Vec<EdgeSummary>,
     ledger: Ledger,
-    recorder: Option<&'r mut dyn Recorder>,
+    hooks: H,
     trace_seq: u64,
     next_message: u64,
     next_timer: u64,
@@ -265,7 +308,7 @@ struct Core<'r> {
     async_driver: Option<AsyncDriver>,
 }
 
-impl Engine<'_> {
+impl<H: Hooks> Engine<H> {
     /// The loop: start every node, then take events in order until the
     /// network has drained and shut down, or a limit is reached.
     fn run(&mut self) -> StopReason {
@@ -495,7 +538,7 @@ impl Engine<'_> {
     }
 }
 
-impl Core<'_> {
+impl<H: Hooks> Core<H> {
     fn schedule(&mut self, at: VirtualTime, event: Event) {
         if !matches!(event, Event::Inject(_) | Event::Timer(..)) {
             self.pending += 1;
@@ -516,7 +559,10 @@ impl Core<'_> {
         parent: Option<u64>,
         kind: impl FnOnce() -> EventKind,
     ) -> Option<u64> {
-        let recorder = self.recorder.as_deref_mut()?;
+        if !H::TRACED {
+            return None;
+        }
+        let recorder = self.hooks.recorder()?;
         let seq = self.trace_seq;
         self.trace_seq += 1;
         recorder.record(TraceEvent { seq, at: self.now, parent, message, trace_id, kind: kind() });
@@ -598,6 +644,9 @@ impl Core<'_> {
             Effect::CancelTimer(timer) => {
                 self.timers.remove(&timer);
             }
+            Effect::Fault(message, trace_id, reason) => {
+                self.trace(message, trace_id, cause, || EventKind::Fault { node, reason });
+            }
         }
     }
 
@@ -646,6 +695,7 @@ impl Core<'_> {
             name: msg.name.clone(),
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
+            body: msg.body.clone(),
             waited_ns,
         });
         self.nodes[node.index()].mailbox.push_back(Queued { port: InPort::INJECT, msg, cause });

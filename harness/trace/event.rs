@@ -39,6 +39,8 @@ pub enum EventKind {
         size_bytes: u32,
         /// Body checksum.
         checksum: u64,
+        /// The body (shared, not copied).
+        body: Body,
         /// How long the injection waited behind backpressure.
         waited_ns: u64,
     },
@@ -132,6 +134,14 @@ pub enum EventKind {
         /// The node.
         node: NodeId,
     },
+    /// An injected fault (an outage, a scheduled failure) hit a node while
+    /// it handled the message.
+    Fault {
+        /// The node.
+        node: NodeId,
+        /// What the fault was.
+        reason: Arc<str>,
+    },
     /// A node started or stopped.
     Lifecycle {
         /// The node.
@@ -165,6 +175,7 @@ impl EventKind {
             EventKind::Drop { .. } => "drop",
             EventKind::Reject { .. } => "reject",
             EventKind::Consume { .. } => "consume",
+            EventKind::Fault { .. } => "fault",
             EventKind::Lifecycle { .. } => "lifecycle",
         }
     }

@@ -1,11 +1,26 @@
-//! The trace: events, recorders and the NDJSON format.
+//! The trace: events, recorders, sampling, redaction, exports, and the
+//! analyses that read a trace back (metrics and lineage).
 //!
 //! The engine builds events only when a recorder is attached, so a run
 //! without tracing pays for one branch per event site.
 
 mod event;
+pub mod export;
+mod line;
+mod lineage;
+mod metrics;
 mod ndjson;
 mod recorder;
+mod redact;
+mod sample;
+mod settings;
 
 pub use event::{EventKind, Phase, TraceEvent};
-pub use recorder::{MemoryRecorder, NdjsonRecorder, Recorder};
+pub use line::{Checksum, Names, TraceLine};
+pub use ndjson::{is_trace_file, write_line, TraceReader};
+pub use recorder::{FileRecorder, MemoryRecorder, NdjsonRecorder, Recorder, RecorderReport, Tee};
+pub use redact::{BodyCapture, RedactPath, HIDDEN};
+pub use lineage::{dump_lineage, trace_lineage, Lineage, LineageMessage, Origin, Reach, Step};
+pub use metrics::{EdgeCounts, Failure, MetricsBuilder, MetricsRecorder, ReasonCounts, TraceMetrics};
+pub use sample::{SampledRecorder, Sampling};
+pub use settings::{TraceFile, TraceSettings};

@@ -1,178 +1,120 @@
-//! The NDJSON trace format: one event per line.
+//! The NDJSON trace format: one [`TraceLine`] per line, written and read.
 //!
 //! Each line is a JSON object with `seq`, `t_ns` (virtual nanoseconds),
 //! `event` (the kind), `msg` (message id), `trace` (trace id), `parent` (the
 //! causing event's `seq`, or null) and the kind's own fields: endpoints as
 //! `"node.port"` strings, `name`, `size` (bytes), `checksum` (16 hex digits),
-//! `q` (destination queue depth), `waited_ns`, `reason`, `permanent`.
-//! Keys are written in a fixed order so the same run gives the same bytes.
+//! `q` (destination queue depth), `waited_ns`, `reason`, `permanent`,
+//! `timer`, `phase`, and `body` when bodies are captured. Keys are written in
+//! a fixed order so the same run gives the same bytes.
 
-use std::sync::Arc;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use crate::line_error::LineError;
 
-use crate::model::{InPort, NodeId, OutPort};
-use crate::net::Topology;
+use super::line::TraceLine;
 
-use super::event::{EventKind, Phase, TraceEvent};
-
-/// Node and port names, resolved once per trace.
-pub(crate) struct Names {
-    nodes: Vec<Arc<str>>,
-    inputs: Vec<Vec<String>>,
-    outputs: Vec<Vec<String>>,
-}
-
-impl Names {
-    pub(crate) fn new(topology: &Topology) -> Names {
-        let ids = 0..topology.nodes.len() as u32;
-        Names {
-            nodes: topology.nodes.iter().map(|n| n.name.clone()).collect(),
-            inputs: ids
-                .clone()
-                .map(|n| {
-                    let node = &topology.nodes[n as usize];
-                    let mut ports: Vec<String> =
-                        (0..node.inputs.len()).map(|p| topology.input_name(NodeId(n), InPort(p as u16))).collect();
-                    ports.push(node.name.to_string());
-                    ports
-                })
-                .collect(),
-            outputs: ids
-                .map(|n| {
-                    let node = &topology.nodes[n as usize];
-                    (0..node.outputs.len()).map(|p| topology.output_name(NodeId(n), OutPort(p as u16))).collect()
-                })
-                .collect(),
-        }
-    }
-
-    fn node(&self, node: NodeId) -> &str {
-        &self.nodes[node.index()]
-    }
-
-    fn input(&self, (node, port): (NodeId, InPort)) -> &str {
-        let ports = &self.inputs[node.index()];
-        ports.get(port.0 as usize).unwrap_or(&ports[ports.len() - 1])
-    }
-
-    fn output(&self, (node, port): (NodeId, OutPort)) -> &str {
-        &self.outputs[node.index()][port.0 as usize]
-    }
-}
-
-#[derive(Serialize)]
-struct Line<'a> {
-    seq: u64,
-    t_ns: u64,
-    event: &'static str,
-    msg: u64,
-    trace: u64,
-    parent: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    node: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    size: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checksum: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    q: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waited_ns: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    permanent: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timer: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phase: Option<&'static str>,
-}
-
-/// Appends one event as a JSON line (with its trailing newline) to `out`.
-pub(crate) fn write_event(out: &mut Vec<u8>, event: &TraceEvent, names: &Names) {
-    let mut line = Line {
-        seq: event.seq,
-        t_ns: event.at.as_nanos(),
-        event: event.kind.label(),
-        msg: event.message.0,
-        trace: event.trace_id.0,
-        parent: event.parent,
-        node: None,
-        from: None,
-        to: None,
-        name: None,
-        size: None,
-        checksum: None,
-        q: None,
-        waited_ns: None,
-        reason: None,
-        permanent: None,
-        timer: None,
-        phase: None,
-    };
-    let nonzero = |n: u64| (n > 0).then_some(n);
-    match &event.kind {
-        EventKind::Inject { node, name, size_bytes, checksum, waited_ns } => {
-            line.node = Some(names.node(*node));
-            line.name = Some(name);
-            line.size = Some(*size_bytes);
-            line.checksum = Some(format!("{checksum:016x}"));
-            line.waited_ns = nonzero(*waited_ns);
-        }
-        EventKind::Send { from, to, name, size_bytes, checksum, queue_depth, waited_ns, .. } => {
-            line.from = Some(names.output(*from));
-            line.to = Some(names.input(*to));
-            line.name = Some(name);
-            line.size = Some(*size_bytes);
-            line.checksum = Some(format!("{checksum:016x}"));
-            line.q = Some(*queue_depth);
-            line.waited_ns = nonzero(*waited_ns);
-        }
-        EventKind::Blocked { from, to } => {
-            line.from = Some(names.output(*from));
-            line.to = Some(names.input(*to));
-        }
-        EventKind::Deliver { node, port } => line.to = Some(names.input((*node, *port))),
-        EventKind::Ack { node, origin } => {
-            line.node = Some(names.node(*node));
-            line.from = Some(names.node(*origin));
-        }
-        EventKind::Nack { node, origin, reason, permanent } => {
-            line.node = Some(names.node(*node));
-            line.from = Some(names.node(*origin));
-            line.reason = Some(reason);
-            line.permanent = Some(*permanent);
-        }
-        EventKind::Timer { node, timer } => {
-            line.node = Some(names.node(*node));
-            line.timer = Some(timer.0);
-        }
-        EventKind::Export { node } | EventKind::Consume { node } => line.node = Some(names.node(*node)),
-        EventKind::Drop { node, reason } => {
-            line.node = Some(names.node(*node));
-            line.reason = Some(reason);
-        }
-        EventKind::Reject { node, reason, permanent } => {
-            line.node = Some(names.node(*node));
-            line.reason = Some(reason);
-            line.permanent = Some(*permanent);
-        }
-        EventKind::Lifecycle { node, phase } => {
-            line.node = Some(names.node(*node));
-            line.phase = Some(match phase {
-                Phase::Start => "start",
-                Phase::Stop => "stop",
-            });
-        }
-    }
-    // Serializing a plain struct of strings and integers into a Vec cannot fail.
-    serde_json::to_writer(&mut *out, &line).unwrap_or_default();
+/// Appends one line (with its trailing newline) to `out`.
+pub fn write_line(out: &mut Vec<u8>, line: &TraceLine<'_>) {
+    // Serializing strings, integers and JSON values into a Vec cannot fail.
+    serde_json::to_writer(&mut *out, line).unwrap_or_default();
     out.push(b'\n');
+}
+
+/// Reads an NDJSON trace line by line; the first bad line is an error naming
+/// the file, line and column. Blank lines are skipped.
+pub struct TraceReader {
+    path: PathBuf,
+    input: Box<dyn BufRead>,
+    line: u64,
+    buffer: Vec<u8>,
+    failed: bool,
+}
+
+impl TraceReader {
+    /// Opens a trace file.
+    pub fn open(path: &Path) -> Result<TraceReader, LineError> {
+        let file = File::open(path).map_err(|e| LineError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: None,
+            message: format!("cannot open trace: {e}"),
+        })?;
+        Ok(TraceReader::from_reader(path, BufReader::with_capacity(1 << 16, file)))
+    }
+
+    /// Reads a trace from an open input; `name` is used in errors.
+    pub fn from_reader(name: &Path, input: impl BufRead + 'static) -> TraceReader {
+        TraceReader { path: name.to_path_buf(), input: Box::new(input), line: 0, buffer: Vec::new(), failed: false }
+    }
+
+    fn error(&self, column: Option<usize>, message: String) -> LineError {
+        LineError { path: self.path.clone(), line: self.line, column, message }
+    }
+}
+
+impl Iterator for TraceReader {
+    type Item = Result<TraceLine<'static>, LineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.buffer.clear();
+            self.line += 1;
+            match self.input.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(self.error(None, format!("cannot read: {e}"))));
+                }
+            }
+            let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let parsed = match std::str::from_utf8(bytes) {
+                Err(bad) => Err(self.error(Some(bad.valid_up_to() + 1), "invalid UTF-8".into())),
+                Ok(text) => serde_json::from_str::<TraceLine<'_>>(text).map(TraceLine::into_owned).map_err(|e| {
+                    let full = e.to_string();
+                    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m);
+                    self.error(Some(e.column()), format!("{message} (expected a flowreplay trace event)"))
+                }),
+            };
+            self.failed = parsed.is_err();
+            return Some(parsed);
+        }
+    }
+}
+
+/// Whether a file is a flowreplay trace (rather than an elfo dump): its first
+/// non-blank line is an object with an `event` key.
+pub fn is_trace_file(path: &Path) -> Result<bool, LineError> {
+    let file = File::open(path).map_err(|e| LineError {
+        path: path.to_path_buf(),
+        line: 0,
+        column: None,
+        message: format!("cannot open: {e}"),
+    })?;
+    let mut input = BufReader::new(file);
+    let mut line = Vec::new();
+    while input.read_until(b'\n', &mut line).map_err(|e| LineError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })? > 0
+    {
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            let head = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&line);
+            return Ok(head.is_ok_and(|object| object.contains_key("event")));
+        }
+        line.clear();
+    }
+    Ok(false)
 }

@@ -4,17 +4,43 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::atomic_file::AtomicFile;
-
 use crate::net::Topology;
 
 use super::event::TraceEvent;
+use super::line::{Names, TraceLine};
 use super::ndjson;
+use super::redact::BodyCapture;
 
 /// A destination for trace events. The engine calls [`Recorder::record`] for
 /// each event in trace order; without a recorder it builds no events at all.
 pub trait Recorder {
     /// Takes one event.
     fn record(&mut self, event: TraceEvent);
+
+    /// What the recorder has done so far.
+    fn report(&self) -> RecorderReport {
+        RecorderReport::default()
+    }
+}
+
+/// A recorder's account of itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecorderReport {
+    /// Events kept (held or written).
+    pub recorded: u64,
+    /// Events a sampler left out.
+    pub sampled_out: u64,
+    /// Bytes written, for recorders that write.
+    pub bytes_written: u64,
+}
+
+/// A recorder that writes a file: nothing is at the destination until
+/// [`FileRecorder::finish`] renames the finished file into place.
+pub trait FileRecorder: Recorder {
+    /// Flushes, writes any closing part and renames the file into place;
+    /// reports the first write error, in which case nothing is left at the
+    /// destination.
+    fn finish(self: Box<Self>) -> io::Result<RecorderReport>;
 }
 
 /// Keeps every event in memory, for tests and analysis.
@@ -28,52 +54,134 @@ impl Recorder for MemoryRecorder {
     fn record(&mut self, event: TraceEvent) {
         self.events.push(event);
     }
+
+    fn report(&self) -> RecorderReport {
+        RecorderReport { recorded: self.events.len() as u64, ..RecorderReport::default() }
+    }
 }
 
-/// Streams events as NDJSON (one JSON object per line) into a temporary file
-/// beside the destination; [`NdjsonRecorder::finish`] renames it into place,
-/// so an interrupted run never leaves a partial trace behind.
-pub struct NdjsonRecorder {
-    names: ndjson::Names,
+/// Hands every event to two recorders (the first gets a copy).
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: Recorder, B: Recorder> Recorder for Tee<A, B> {
+    fn record(&mut self, event: TraceEvent) {
+        self.0.record(event.clone());
+        self.1.record(event);
+    }
+
+    /// The second recorder's report: the first is usually an observer
+    /// (metrics) and the second what is kept.
+    fn report(&self) -> RecorderReport {
+        self.1.report()
+    }
+}
+
+impl<R: Recorder + ?Sized> Recorder for &mut R {
+    fn record(&mut self, event: TraceEvent) {
+        (**self).record(event);
+    }
+
+    fn report(&self) -> RecorderReport {
+        (**self).report()
+    }
+}
+
+impl<R: Recorder + ?Sized> Recorder for Box<R> {
+    fn record(&mut self, event: TraceEvent) {
+        (**self).record(event);
+    }
+
+    fn report(&self) -> RecorderReport {
+        (**self).report()
+    }
+}
+
+/// Writes lines to a file that lands at its destination only when finished,
+/// remembering the first write error instead of failing the run mid-way.
+pub(crate) struct LineSink {
     out: AtomicFile,
     line: Vec<u8>,
     error: Option<io::Error>,
-    written_bytes: u64,
+    report: RecorderReport,
 }
 
-impl NdjsonRecorder {
-    /// Starts a trace that will land at `path`.
-    pub fn create(path: &Path, topology: &Topology) -> io::Result<NdjsonRecorder> {
-        Ok(NdjsonRecorder {
-            names: ndjson::Names::new(topology),
-            out: AtomicFile::create(path)?,
-            line: Vec::with_capacity(256),
-            error: None,
-            written_bytes: 0,
-        })
+impl LineSink {
+    pub(crate) fn create(path: &Path) -> io::Result<LineSink> {
+        Ok(LineSink { out: AtomicFile::create(path)?, line: Vec::with_capacity(256), error: None, report: Default::default() })
     }
 
-    /// Flushes and renames the trace into place; reports the first write
-    /// error, in which case nothing is left at the destination.
-    pub fn finish(self) -> io::Result<u64> {
+    /// Writes what `fill` appends to a cleared line buffer, as one record.
+    pub(crate) fn write(&mut self, fill: impl FnOnce(&mut Vec<u8>)) {
+        if self.error.is_some() {
+            return;
+        }
+        self.line.clear();
+        fill(&mut self.line);
+        if self.line.is_empty() {
+            return;
+        }
+        self.report.recorded += 1;
+        self.report.bytes_written += self.line.len() as u64;
+        if let Err(e) = self.out.write_all(&self.line) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes framing (a header or footer) that is not an event.
+    pub(crate) fn write_frame(&mut self, bytes: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        self.report.bytes_written += bytes.len() as u64;
+        if let Err(e) = self.out.write_all(bytes) {
+            self.error = Some(e);
+        }
+    }
+
+    pub(crate) fn report(&self) -> RecorderReport {
+        self.report
+    }
+
+    pub(crate) fn finish(self) -> io::Result<RecorderReport> {
         if let Some(error) = self.error {
             return Err(error);
         }
         self.out.commit()?;
-        Ok(self.written_bytes)
+        Ok(self.report)
+    }
+}
+
+/// Streams events as NDJSON (one JSON object per line, see
+/// [`TraceLine`]) into a temporary file beside the destination;
+/// [`FileRecorder::finish`] renames it into place, so an interrupted run
+/// never leaves a partial trace behind.
+pub struct NdjsonRecorder {
+    names: Names,
+    capture: BodyCapture,
+    sink: LineSink,
+}
+
+impl NdjsonRecorder {
+    /// Starts a trace that will land at `path`, with bodies captured as
+    /// `capture` says.
+    pub fn create(path: &Path, topology: &Topology, capture: BodyCapture) -> io::Result<NdjsonRecorder> {
+        Ok(NdjsonRecorder { names: Names::new(topology), capture, sink: LineSink::create(path)? })
     }
 }
 
 impl Recorder for NdjsonRecorder {
     fn record(&mut self, event: TraceEvent) {
-        if self.error.is_some() {
-            return;
-        }
-        self.line.clear();
-        ndjson::write_event(&mut self.line, &event, &self.names);
-        self.written_bytes += self.line.len() as u64;
-        if let Err(e) = self.out.write_all(&self.line) {
-            self.error = Some(e);
-        }
+        let (names, capture) = (&self.names, &self.capture);
+        self.sink.write(|out| ndjson::write_line(out, &TraceLine::of(&event, names, capture)));
+    }
+
+    fn report(&self) -> RecorderReport {
+        self.sink.report()
+    }
+}
+
+impl FileRecorder for NdjsonRecorder {
+    fn finish(self: Box<Self>) -> io::Result<RecorderReport> {
+        self.sink.finish()
     }
 }

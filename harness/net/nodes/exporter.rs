@@ -63,8 +63,10 @@ impl Actor for Exporter {
         self.received += 1;
         if let Some(outage) = self.outage_at(ctx.now()) {
             let (reason, permanent) = (outage.reason.clone(), outage.permanent);
+            ctx.fault(&msg, &reason);
             ctx.nack(msg, &reason, permanent);
         } else if self.config.fail_every.is_some_and(|n| self.received % n == 0) {
+            ctx.fault(&msg, &self.config.reason);
             ctx.nack(msg, &self.config.reason, self.config.permanent);
         } else {
             ctx.export(msg);

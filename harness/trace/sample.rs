@@ -1,0 +1,160 @@
+//! Sampling: keep a share of the traffic in the trace, plus whatever must
+//! always (or never) be there.
+//!
+//! The rate is decided per trace id, with the run's seed, so a kept message
+//! comes with its whole causal tree (lineage still works on a sampled
+//! trace) and the same seed keeps the same messages. A message's fate is
+//! decided once, at its first event, and holds for all its events.
+//! Sampled-out events are counted; metrics taken beside the sampler (see
+//! [`super::MetricsRecorder`]) still see every event.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{MessageId, SimRng, TraceId};
+use crate::net::Topology;
+
+use super::event::{EventKind, TraceEvent};
+use super::recorder::{Recorder, RecorderReport};
+
+/// What to keep. In a scenario file this is `[trace.sample]`, with the same
+/// keys.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sampling {
+    /// Share of traces kept, from 0 (none) to 1 (all).
+    pub rate: f64,
+    /// Events at these actors (node names) are always kept...
+    pub always_actors: BTreeSet<String>,
+    /// ...and messages with these names.
+    pub always_messages: BTreeSet<String>,
+    /// Events at these actors are never kept (this wins over `always`)...
+    pub never_actors: BTreeSet<String>,
+    /// ...nor messages with these names.
+    pub never_messages: BTreeSet<String>,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            rate: 1.0,
+            always_actors: BTreeSet::new(),
+            always_messages: BTreeSet::new(),
+            never_actors: BTreeSet::new(),
+            never_messages: BTreeSet::new(),
+        }
+    }
+}
+
+impl Sampling {
+    /// Checks the rate is a share.
+    pub fn validate(&self) -> Result<(), String> {
+        if (0.0..=1.0).contains(&self.rate) {
+            Ok(())
+        } else {
+            Err(format!("sample rate {} is not between 0 and 1", self.rate))
+        }
+    }
+
+    /// Whether the rate keeps `trace` under `seed`: the seeded rng, seeded
+    /// from the pair, so the answer depends on nothing else.
+    pub fn keeps_trace(&self, seed: u64, trace: TraceId) -> bool {
+        let draw = SimRng::seed_from(seed ^ trace.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64();
+        // The top 53 bits as a fraction in [0, 1): exact in an f64.
+        ((draw >> 11) as f64 / (1u64 << 53) as f64) < self.rate
+    }
+}
+
+/// Passes a sample of the events on to another recorder.
+pub struct SampledRecorder<R> {
+    inner: R,
+    sampling: Sampling,
+    seed: u64,
+    nodes: Vec<Arc<str>>,
+    /// Each live message's fate, decided at its first event.
+    fates: FxHashMap<MessageId, bool>,
+    sampled_out: u64,
+}
+
+impl<R: Recorder> SampledRecorder<R> {
+    /// Samples a run of `topology` with `seed` into `inner`.
+    pub fn new(inner: R, sampling: Sampling, seed: u64, topology: &Topology) -> SampledRecorder<R> {
+        let nodes = topology.nodes.iter().map(|n| n.name.clone()).collect();
+        SampledRecorder { inner, sampling, seed, nodes, fates: FxHashMap::default(), sampled_out: 0 }
+    }
+
+    /// The recorder the kept events went to.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    fn keeps(&mut self, event: &TraceEvent) -> bool {
+        let actors: [Option<&str>; 2] = match &event.kind {
+            EventKind::Send { from, to, .. } | EventKind::Blocked { from, to } => {
+                [Some(&self.nodes[from.0.index()]), Some(&self.nodes[to.0.index()])]
+            }
+            EventKind::Inject { node, .. }
+            | EventKind::Deliver { node, .. }
+            | EventKind::Ack { node, .. }
+            | EventKind::Nack { node, .. }
+            | EventKind::Timer { node, .. }
+            | EventKind::Export { node }
+            | EventKind::Drop { node, .. }
+            | EventKind::Reject { node, .. }
+            | EventKind::Consume { node }
+            | EventKind::Fault { node, .. }
+            | EventKind::Lifecycle { node, .. } => [Some(&self.nodes[node.index()]), None],
+        };
+        let at = |set: &BTreeSet<String>| actors.iter().flatten().any(|a| set.contains(*a));
+        if at(&self.sampling.never_actors) {
+            return false;
+        }
+        if at(&self.sampling.always_actors) {
+            return true;
+        }
+        if event.message == MessageId(0) {
+            return true;
+        }
+        let name = match &event.kind {
+            EventKind::Inject { name, .. } | EventKind::Send { name, .. } => Some(name),
+            _ => None,
+        };
+        let keep = match self.fates.get(&event.message) {
+            Some(&keep) => keep,
+            None => {
+                let by_name = name.and_then(|n| {
+                    if self.sampling.never_messages.contains(&**n) {
+                        Some(false)
+                    } else if self.sampling.always_messages.contains(&**n) {
+                        Some(true)
+                    } else {
+                        None
+                    }
+                });
+                let keep = by_name.unwrap_or_else(|| self.sampling.keeps_trace(self.seed, event.trace_id));
+                self.fates.insert(event.message, keep);
+                keep
+            }
+        };
+        if event.kind.is_terminal() {
+            self.fates.remove(&event.message);
+        }
+        keep
+    }
+}
+
+impl<R: Recorder> Recorder for SampledRecorder<R> {
+    fn record(&mut self, event: TraceEvent) {
+        if self.keeps(&event) {
+            self.inner.record(event);
+        } else {
+            self.sampled_out += 1;
+        }
+    }
+
+    fn report(&self) -> RecorderReport {
+        RecorderReport { sampled_out: self.sampled_out, ..self.inner.report() }
+    }
+}
