@@ -27,7 +27,6 @@ impl AtomicFile {
     /// `AtomicFile` without committing removes the temporary file.
     pub fn commit(self) -> io::Result<()> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        file.as_file().sync_all()?;
         file.persist(&self.path).map_err(|e| e.error)?;
         Ok(())
     }

@@ -62,7 +62,8 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         replay.bind_kind(group, kind).map_err(|e| bad(&e))?;
     }
     eprintln!("flowreplay replay · seed {} · {} groups", args.seed, replay.groups().count());
-    let cannot_write = |path: &PathBuf, e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
+    let cannot_write =
+        |path: &PathBuf, e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
     let outcome = match &args.out {
         Some(path) if !elfo => {
             let (outcome, file) = replay

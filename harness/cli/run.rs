@@ -91,9 +91,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
     let settings = args.trace.settings(scenario.trace.clone())?;
     let mut file = match &args.out {
-        Some(path) => Some(settings.create(path, &network.topology, config.seed).map_err(|e| {
-            Failure::BadInput(format!("{}: cannot create trace file: {e}", path.display()))
-        })?),
+        Some(path) => Some(
+            settings
+                .create(path, &network.topology, config.seed)
+                .map_err(|e| Failure::BadInput(format!("{}: cannot create trace file: {e}", path.display())))?,
+        ),
         None => None,
     };
     let mut metrics = args.metrics.then(|| MetricsRecorder::new(&network.topology));

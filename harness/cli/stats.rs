@@ -98,7 +98,10 @@ fn trace_stats(path: &std::path::Path, args: &StatsArgs) -> Result<(), Failure> 
         ("--include-system", args.include_system),
     ];
     if let Some((flag, _)) = dump_only.iter().find(|(_, given)| *given) {
-        return Err(Failure::BadInput(format!("{}: {flag} applies to elfo dumps, and this is a trace", path.display())));
+        return Err(Failure::BadInput(format!(
+            "{}: {flag} applies to elfo dumps, and this is a trace",
+            path.display()
+        )));
     }
     let mut builder = MetricsBuilder::default();
     for line in TraceReader::open(path).map_err(|e| Failure::BadInput(e.to_string()))? {
@@ -116,7 +119,9 @@ fn trace_stats(path: &std::path::Path, args: &StatsArgs) -> Result<(), Failure> 
 /// The trace metrics report as text.
 pub(crate) fn print_trace_metrics(metrics: &TraceMetrics) {
     let span = match (metrics.first_ts, metrics.last_ts) {
-        (Some(first), Some(last)) => format!("{} .. {} s", flowreplay::VirtualTime(first), flowreplay::VirtualTime(last)),
+        (Some(first), Some(last)) => {
+            format!("{} .. {} s", flowreplay::VirtualTime(first), flowreplay::VirtualTime(last))
+        }
         _ => "no events".into(),
     };
     let kinds: Vec<String> = metrics.events.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
@@ -139,7 +144,11 @@ pub(crate) fn print_trace_metrics(metrics: &TraceMetrics) {
     latency("inject -> export", &metrics.inject_to_export_ns);
     let reasons = |what: &str, counts: &ReasonCounts| {
         let by: Vec<String> = counts.reasons.iter().map(|(r, n)| format!("{r} × {n}")).collect();
-        println!("{what} {}{}", counts.total, if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) });
+        println!(
+            "{what} {}{}",
+            counts.total,
+            if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) }
+        );
     };
     println!("acks {}", metrics.acks);
     reasons("nacks", &metrics.nacks);

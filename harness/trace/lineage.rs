@@ -108,11 +108,8 @@ impl Forest {
 
     /// The chosen messages as a tree, depth first from each root.
     fn select(mut self, chosen: &BTreeSet<u64>) -> Lineage {
-        let roots: Vec<u64> = chosen
-            .iter()
-            .copied()
-            .filter(|m| self.messages[m].parent.is_none_or(|p| !chosen.contains(&p)))
-            .collect();
+        let roots: Vec<u64> =
+            chosen.iter().copied().filter(|m| self.messages[m].parent.is_none_or(|p| !chosen.contains(&p))).collect();
         let mut lineage = Lineage::default();
         let mut stack: Vec<(u64, usize)> = roots.into_iter().rev().map(|m| (m, 0)).collect();
         while let Some((msg, depth)) = stack.pop() {
@@ -158,7 +155,10 @@ pub enum Origin {
 }
 
 /// The lineage of `origin` in a trace.
-pub fn trace_lineage<'a>(lines: impl IntoIterator<Item = &'a TraceLine<'a>>, origin: Origin) -> Result<Lineage, String> {
+pub fn trace_lineage<'a>(
+    lines: impl IntoIterator<Item = &'a TraceLine<'a>>,
+    origin: Origin,
+) -> Result<Lineage, String> {
     let mut messages: BTreeMap<u64, LineageMessage> = BTreeMap::new();
     let mut owner: BTreeMap<u64, u64> = BTreeMap::new();
     for line in lines {

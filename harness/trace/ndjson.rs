@@ -16,11 +16,78 @@ use crate::line_error::LineError;
 
 use super::line::TraceLine;
 
-/// Appends one line (with its trailing newline) to `out`.
+/// Appends one line (with its trailing newline) to `out`: the bytes
+/// serde_json would write for the [`TraceLine`], formatted by hand, since
+/// writing traces is the hot path of a traced run.
 pub fn write_line(out: &mut Vec<u8>, line: &TraceLine<'_>) {
-    // Serializing strings, integers and JSON values into a Vec cannot fail.
-    serde_json::to_writer(&mut *out, line).unwrap_or_default();
-    out.push(b'\n');
+    let mut numbers = itoa::Buffer::new();
+    let mut number = |out: &mut Vec<u8>, key: &str, value: u64| {
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(numbers.format(value).as_bytes());
+    };
+    number(out, "{\"seq\":", line.seq);
+    number(out, ",\"t_ns\":", line.t_ns);
+    text(out, ",\"event\":", &line.event);
+    number(out, ",\"msg\":", line.msg);
+    number(out, ",\"trace\":", line.trace);
+    match line.parent {
+        Some(parent) => number(out, ",\"parent\":", parent),
+        None => out.extend_from_slice(b",\"parent\":null"),
+    }
+    let texts =
+        [(",\"node\":", &line.node), (",\"from\":", &line.from), (",\"to\":", &line.to), (",\"name\":", &line.name)];
+    for (key, value) in texts {
+        if let Some(value) = value {
+            text(out, key, value);
+        }
+    }
+    if let Some(size) = line.size {
+        number(out, ",\"size\":", u64::from(size));
+    }
+    if let Some(checksum) = line.checksum {
+        out.extend_from_slice(b",\"checksum\":\"");
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        out.extend((0..16).rev().map(|nibble| DIGITS[(checksum.0 >> (nibble * 4)) as usize & 0xf]));
+        out.push(b'"');
+    }
+    if let Some(q) = line.q {
+        number(out, ",\"q\":", u64::from(q));
+    }
+    if let Some(waited) = line.waited_ns {
+        number(out, ",\"waited_ns\":", waited);
+    }
+    if let Some(reason) = &line.reason {
+        text(out, ",\"reason\":", reason);
+    }
+    if let Some(permanent) = line.permanent {
+        out.extend_from_slice(if permanent { b",\"permanent\":true" } else { b",\"permanent\":false" });
+    }
+    if let Some(timer) = line.timer {
+        number(out, ",\"timer\":", timer);
+    }
+    if let Some(phase) = &line.phase {
+        text(out, ",\"phase\":", phase);
+    }
+    if let Some(body) = &line.body {
+        out.extend_from_slice(b",\"body\":");
+        // Serializing a JSON value into a Vec cannot fail.
+        serde_json::to_writer(&mut *out, body).unwrap_or_default();
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// `key` then `value` as a JSON string: copied as is when nothing in it
+/// needs escaping (names almost never do), else escaped by serde_json.
+fn text(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(key.as_bytes());
+    if value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Serializing a &str into a Vec cannot fail.
+        serde_json::to_writer(&mut *out, value).unwrap_or_default();
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+    }
 }
 
 /// Reads an NDJSON trace line by line; the first bad line is an error naming
@@ -117,4 +184,45 @@ pub fn is_trace_file(path: &Path) -> Result<bool, LineError> {
         line.clear();
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::trace::Checksum;
+
+    #[test]
+    fn hand_written_lines_are_the_bytes_serde_json_writes() {
+        let mut line = TraceLine {
+            seq: 7,
+            t_ns: 1_000_000,
+            event: Cow::Borrowed("send"),
+            msg: 3,
+            trace: u64::MAX,
+            parent: Some(6),
+            node: None,
+            from: Some(Cow::Borrowed("a.out")),
+            to: Some(Cow::Borrowed("b.in")),
+            name: Some(Cow::Borrowed("Quo\"te\n")),
+            size: Some(256),
+            checksum: Some(Checksum(0x00ab_cdef_0123_4567)),
+            q: Some(2),
+            waited_ns: Some(5),
+            reason: Some(Cow::Borrowed("outage")),
+            permanent: Some(false),
+            timer: Some(9),
+            phase: Some(Cow::Borrowed("stop")),
+            body: Some(serde_json::json!({"k": [1, "x"]})),
+        };
+        for parent in [Some(6), None] {
+            line.parent = parent;
+            let mut ours = Vec::new();
+            write_line(&mut ours, &line);
+            let mut reference = serde_json::to_vec(&line).unwrap();
+            reference.push(b'\n');
+            assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(reference).unwrap());
+        }
+    }
 }

@@ -43,23 +43,6 @@ pub trait FileRecorder: Recorder {
     fn finish(self: Box<Self>) -> io::Result<RecorderReport>;
 }
 
-/// Keeps every event in memory, for tests and analysis.
-#[derive(Debug, Default)]
-pub struct MemoryRecorder {
-    /// The events, in trace order.
-    pub events: Vec<TraceEvent>,
-}
-
-impl Recorder for MemoryRecorder {
-    fn record(&mut self, event: TraceEvent) {
-        self.events.push(event);
-    }
-
-    fn report(&self) -> RecorderReport {
-        RecorderReport { recorded: self.events.len() as u64, ..RecorderReport::default() }
-    }
-}
-
 /// Hands every event to two recorders (the first gets a copy).
 pub struct Tee<A, B>(pub A, pub B);
 
@@ -107,7 +90,12 @@ pub(crate) struct LineSink {
 
 impl LineSink {
     pub(crate) fn create(path: &Path) -> io::Result<LineSink> {
-        Ok(LineSink { out: AtomicFile::create(path)?, line: Vec::with_capacity(256), error: None, report: Default::default() })
+        Ok(LineSink {
+            out: AtomicFile::create(path)?,
+            line: Vec::with_capacity(256),
+            error: None,
+            report: Default::default(),
+        })
     }
 
     /// Writes what `fill` appends to a cleared line buffer, as one record.

@@ -76,3 +76,72 @@ fn the_trace_file_has_one_event_per_line_with_time_message_and_edge() {
         assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
     }
 }
+
+#[test]
+fn run_writes_every_trace_format_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario("fanout").to_string_lossy().into_owned();
+    for format in ["ndjson", "elfo", "chrome", "dot", "mermaid"] {
+        let out = dir.path().join(format!("trace.{format}"));
+        let run = flowreplay(&["run", &scenario, "--out", &out.to_string_lossy(), "--format", format]);
+        assert_eq!(run.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&run.stderr));
+        assert!(std::fs::metadata(&out).unwrap().len() > 0, "{format}");
+    }
+    let bad = flowreplay(&["run", &scenario, "--out", "x", "--format", "svg"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ndjson, elfo, chrome, dot, mermaid"));
+}
+
+#[test]
+fn stats_and_lineage_read_a_trace_written_by_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.ndjson").to_string_lossy().into_owned();
+    let run = flowreplay(&["run", &scenario("linear-pipeline").to_string_lossy(), "--out", &trace, "--sample", "0.5"]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("sampled out"), "the recorder reports on itself");
+    let stats = flowreplay(&["stats", &trace, "--json"]);
+    assert_eq!(stats.status.code(), Some(0), "{}", String::from_utf8_lossy(&stats.stderr));
+    let metrics: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert!(metrics["edges"].as_object().is_some_and(|e| !e.is_empty()) && metrics["lines"].as_u64() > Some(0));
+    let refused = flowreplay(&["stats", &trace, "--group", "x"]);
+    assert_eq!(refused.status.code(), Some(2));
+
+    let full = dir.path().join("full.ndjson").to_string_lossy().into_owned();
+    flowreplay(&["run", &scenario("linear-pipeline").to_string_lossy(), "--out", &full]);
+    let lineage = flowreplay(&["lineage", &full, "--message", "3", "--ancestors"]);
+    assert_eq!(lineage.status.code(), Some(0), "{}", String::from_utf8_lossy(&lineage.stderr));
+    let text = String::from_utf8_lossy(&lineage.stdout);
+    assert!(text.starts_with("#3 Metrics") && text.contains("send      ingest.out -> drop-debug.in"), "{text}");
+    let missing = flowreplay(&["lineage", &full, "--message", "123456789"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn lineage_on_a_dump_follows_a_trace_id_and_explains_why_not_a_message_id() {
+    let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
+    let dump = dump.to_string_lossy();
+    let out = flowreplay(&["lineage", &dump, "--trace-id", "1152921504606847976", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let lineage: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lineage["messages"][0]["name"], "NewOrder");
+    let refused = flowreplay(&["lineage", &dump, "--message", "1"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--trace-id"));
+}
+
+#[test]
+fn replay_exports_other_formats_and_redacts_its_recaptured_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
+    let chrome = dir.path().join("replay.json");
+    let out =
+        flowreplay(&["replay", &dump.to_string_lossy(), "--out", &chrome.to_string_lossy(), "--format", "chrome"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&chrome).unwrap()).unwrap();
+    assert!(value["traceEvents"].as_array().is_some_and(|e| e.len() > 10));
+    let clean = dir.path().join("clean.dump");
+    let out = flowreplay(&["replay", &dump.to_string_lossy(), "--out", &clean.to_string_lossy(), "--redact", "/order"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&clean).unwrap();
+    assert!(text.contains("\"order\":\"<hidden>\"") && !text.contains("\"order\":14"), "{text}");
+}

@@ -65,7 +65,7 @@ fn timers_fire_after_their_delay_cancelled_ones_never_and_derived_messages_are_c
     sim.schedule_config(VirtualTime(45_000_000), flowreplay::NodeId(1), serde_json::json!({"echo": "Reply"}));
     let mut trace = flowreplay::MemoryRecorder::default();
     let summary = sim.run(Some(&mut trace)).unwrap();
-    let events = trace.events;
+    let events: Vec<_> = trace.events().collect();
 
     assert_eq!(summary.injected, 10);
     assert_eq!(summary.created, 10, "one echo per job");
@@ -118,7 +118,7 @@ fn a_send_on_a_missing_port_is_a_permanent_nack_and_unsent_messages_can_end() {
     assert_eq!((summary.terminal["nacked"], summary.terminal["consumed"], summary.created), (10, 10, 10));
     assert!(summary.reasons["nacked"].keys().all(|r| r.contains("has no output port")));
     assert_eq!(summary.nodes[0].nacks, 10, "the subscribed receiver heard of each one");
-    assert!(trace.events.iter().any(|e| matches!(e.kind, EventKind::Nack { permanent: true, .. })));
+    assert!(trace.events().any(|e| matches!(e.kind, EventKind::Nack { permanent: true, .. })));
 }
 
 /// Regression: shutdown followed topological order only, so a receiver

@@ -11,6 +11,7 @@ mod dump_read;
 mod dump_stats;
 mod replay;
 mod signals;
+mod trace;
 mod validation;
 
 use std::path::PathBuf;
@@ -39,10 +40,10 @@ pub fn scenario(name: &str) -> PathBuf {
 pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, Vec<TraceEvent>) {
     let scenario = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let network = scenario.network(registry).unwrap_or_else(|e| panic!("{e}"));
-    let mut trace = MemoryRecorder::default();
+    let mut trace = MemoryRecorder::with_bodies();
     let config = RunConfig { seed, ..scenario.run };
     let summary = Simulation::new(network, config).run(Some(&mut trace)).expect("run starts");
-    (summary, trace.events)
+    (summary, trace.events().collect())
 }
 
 /// Runs a shipped scenario file with `seed`, keeping the trace in memory.

@@ -26,16 +26,17 @@ impl ChromeRecorder {
     pub fn create(path: &Path, topology: &Topology, capture: BodyCapture) -> io::Result<ChromeRecorder> {
         let mut sink = LineSink::create(path)?;
         let mut header = String::from("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-        header += &json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": "flowreplay"}})
-            .to_string();
+        header +=
+            &json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": "flowreplay"}}).to_string();
         for (index, node) in topology.nodes.iter().enumerate() {
             let tid = index + 1;
             header += ",\n";
             header += &json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": &*node.name}})
                 .to_string();
             header += ",\n";
-            header += &json!({"name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid, "args": {"sort_index": tid}})
-                .to_string();
+            header +=
+                &json!({"name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid, "args": {"sort_index": tid}})
+                    .to_string();
         }
         sink.write_frame(header.as_bytes());
         let tracks = topology.nodes.iter().map(|n| n.name.to_string()).collect();

@@ -39,7 +39,14 @@ impl GraphRecorder {
         let mut groups = nodes.clone();
         groups.sort();
         let network = InferredNetwork { groups, ..InferredNetwork::default() };
-        Ok(GraphRecorder { nodes, network, in_transit: FxHashMap::default(), style, sink: LineSink::create(path)?, events: 0 })
+        Ok(GraphRecorder {
+            nodes,
+            network,
+            in_transit: FxHashMap::default(),
+            style,
+            sink: LineSink::create(path)?,
+            events: 0,
+        })
     }
 }
 

@@ -60,12 +60,7 @@ impl Format {
     }
 
     /// A recorder writing this format to `path`.
-    pub fn create(
-        self,
-        path: &Path,
-        topology: &Topology,
-        capture: BodyCapture,
-    ) -> io::Result<Box<dyn FileRecorder>> {
+    pub fn create(self, path: &Path, topology: &Topology, capture: BodyCapture) -> io::Result<Box<dyn FileRecorder>> {
         Ok(match self {
             Format::Ndjson => Box::new(NdjsonRecorder::create(path, topology, capture)?),
             Format::Elfo => Box::new(ElfoRecorder::create(path, topology, capture)?),

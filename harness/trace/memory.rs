@@ -1,0 +1,406 @@
+//! The in-memory recorder, packed.
+//!
+//! A [`TraceEvent`] is about 150 bytes: fine to pass along, costly to hold a
+//! million of. The recorder keeps each event as a few bytes in one growing
+//! buffer instead: numbers as deltas from the previous event (sequence
+//! numbers and virtual times only grow) in LEB128 varints, names as indices
+//! into a table of the distinct names, checksums as 8 raw bytes. A typical
+//! event takes 10–30 bytes. Bodies are kept (shared, not copied) only when
+//! asked for; otherwise the decoded events carry a `null` body and the exact
+//! checksum.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{Body, InPort, MessageId, MessageKind, NodeId, OutPort, TraceId, VirtualTime};
+use crate::net::TimerId;
+
+use super::event::{EventKind, Phase, TraceEvent};
+use super::recorder::{Recorder, RecorderReport};
+
+/// Keeps every event in memory, packed; decode them with
+/// [`MemoryRecorder::events`].
+#[derive(Debug, Default)]
+pub struct MemoryRecorder {
+    bytes: Vec<u8>,
+    names: Names,
+    bodies: Vec<Body>,
+    keep_bodies: bool,
+    count: u64,
+    last: Cursor,
+}
+
+/// What each event is encoded relative to.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cursor {
+    seq: u64,
+    at: u64,
+    message: u64,
+}
+
+/// The distinct names (message names, protocols, reasons) seen, each stored
+/// once. The last one looked up is remembered, since a message keeps its
+/// name hop after hop.
+#[derive(Debug, Default)]
+struct Names {
+    list: Vec<Arc<str>>,
+    index: FxHashMap<Arc<str>, u32>,
+    last: Option<(Arc<str>, u32)>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &Arc<str>) -> u32 {
+        if let Some((last, id)) = &self.last {
+            if Arc::ptr_eq(last, name) {
+                return *id;
+            }
+        }
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.list.len() as u32;
+                self.list.push(name.clone());
+                self.index.insert(name.clone(), id);
+                id
+            }
+        };
+        self.last = Some((name.clone(), id));
+        id
+    }
+}
+
+const INJECT: u8 = 0;
+const SEND: u8 = 1;
+const BLOCKED: u8 = 2;
+const DELIVER: u8 = 3;
+const ACK: u8 = 4;
+const NACK: u8 = 5;
+const TIMER: u8 = 6;
+const EXPORT: u8 = 7;
+const DROP: u8 = 8;
+const REJECT: u8 = 9;
+const CONSUME: u8 = 10;
+const FAULT: u8 = 11;
+const LIFECYCLE: u8 = 12;
+
+fn put(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Zigzag: small negative and positive differences both stay small.
+fn put_signed(out: &mut Vec<u8>, value: i64) {
+    put(out, ((value << 1) ^ (value >> 63)) as u64);
+}
+
+fn kind_code(kind: MessageKind) -> u64 {
+    match kind {
+        MessageKind::Regular => 0,
+        MessageKind::Request => 1,
+        MessageKind::Response => 2,
+    }
+}
+
+impl MemoryRecorder {
+    /// A recorder that drops bodies (keeping their checksums).
+    pub fn new() -> MemoryRecorder {
+        MemoryRecorder::default()
+    }
+
+    /// A recorder that keeps every injected and sent body (shared, not copied).
+    pub fn with_bodies() -> MemoryRecorder {
+        MemoryRecorder { keep_bodies: true, ..MemoryRecorder::default() }
+    }
+
+    /// Events recorded.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes held for the events, bodies excluded: the packed events, the
+    /// name table and the body handles.
+    pub fn bytes_held(&self) -> usize {
+        let names: usize = self.names.list.iter().map(|n| n.len() + 2 * std::mem::size_of::<Arc<str>>() + 8).sum();
+        self.bytes.capacity() + names + self.bodies.capacity() * std::mem::size_of::<Body>()
+    }
+
+    /// The events, decoded, in trace order.
+    pub fn events(&self) -> Events<'_> {
+        Events { recorder: self, at: 0, body: 0, last: Cursor::default() }
+    }
+}
+
+impl Recorder for MemoryRecorder {
+    fn record(&mut self, event: TraceEvent) {
+        let out = &mut self.bytes;
+        let code = match &event.kind {
+            EventKind::Inject { .. } => INJECT,
+            EventKind::Send { .. } => SEND,
+            EventKind::Blocked { .. } => BLOCKED,
+            EventKind::Deliver { .. } => DELIVER,
+            EventKind::Ack { .. } => ACK,
+            EventKind::Nack { .. } => NACK,
+            EventKind::Timer { .. } => TIMER,
+            EventKind::Export { .. } => EXPORT,
+            EventKind::Drop { .. } => DROP,
+            EventKind::Reject { .. } => REJECT,
+            EventKind::Consume { .. } => CONSUME,
+            EventKind::Fault { .. } => FAULT,
+            EventKind::Lifecycle { .. } => LIFECYCLE,
+        };
+        out.push(code);
+        put(out, event.seq - self.last.seq);
+        put(out, event.at.as_nanos() - self.last.at);
+        put(out, event.parent.map_or(0, |p| event.seq - p + 1));
+        put_signed(out, event.message.0.wrapping_sub(self.last.message) as i64);
+        put_signed(out, event.trace_id.0.wrapping_sub(event.message.0) as i64);
+        self.last = Cursor { seq: event.seq, at: event.at.as_nanos(), message: event.message.0 };
+        let node = |out: &mut Vec<u8>, node: &NodeId| put(out, u64::from(node.0));
+        match &event.kind {
+            EventKind::Inject { node: n, name, size_bytes, checksum, body, waited_ns } => {
+                node(out, n);
+                let name = self.names.intern(name);
+                put(out, u64::from(name));
+                put(out, u64::from(*size_bytes));
+                out.extend_from_slice(&checksum.to_le_bytes());
+                put(out, *waited_ns);
+                if self.keep_bodies {
+                    self.bodies.push(body.clone());
+                }
+            }
+            EventKind::Send {
+                from,
+                to,
+                name,
+                size_bytes,
+                checksum,
+                body,
+                protocol,
+                message_kind,
+                correlation,
+                queue_depth,
+                waited_ns,
+            } => {
+                node(out, &from.0);
+                put(out, u64::from(from.1 .0));
+                node(out, &to.0);
+                put(out, u64::from(to.1 .0));
+                let name = self.names.intern(name);
+                put(out, u64::from(name));
+                put(out, u64::from(*size_bytes));
+                out.extend_from_slice(&checksum.to_le_bytes());
+                let protocol = self.names.intern(protocol);
+                put(out, u64::from(protocol));
+                put(out, kind_code(*message_kind));
+                put(out, correlation.map_or(0, |c| c.wrapping_add(1)));
+                put(out, u64::from(*queue_depth));
+                put(out, *waited_ns);
+                if self.keep_bodies {
+                    self.bodies.push(body.clone());
+                }
+            }
+            EventKind::Blocked { from, to } => {
+                node(out, &from.0);
+                put(out, u64::from(from.1 .0));
+                node(out, &to.0);
+                put(out, u64::from(to.1 .0));
+            }
+            EventKind::Deliver { node: n, port } => {
+                node(out, n);
+                put(out, u64::from(port.0));
+            }
+            EventKind::Ack { node: n, origin } => {
+                node(out, n);
+                node(out, origin);
+            }
+            EventKind::Nack { node: n, origin, reason, permanent } => {
+                node(out, n);
+                node(out, origin);
+                let reason = self.names.intern(reason);
+                put(out, u64::from(reason));
+                put(out, u64::from(*permanent));
+            }
+            EventKind::Timer { node: n, timer } => {
+                node(out, n);
+                put(out, timer.0);
+            }
+            EventKind::Export { node: n } | EventKind::Consume { node: n } => node(out, n),
+            EventKind::Drop { node: n, reason } | EventKind::Fault { node: n, reason } => {
+                node(out, n);
+                let reason = self.names.intern(reason);
+                put(out, u64::from(reason));
+            }
+            EventKind::Reject { node: n, reason, permanent } => {
+                node(out, n);
+                let reason = self.names.intern(reason);
+                put(out, u64::from(reason));
+                put(out, u64::from(*permanent));
+            }
+            EventKind::Lifecycle { node: n, phase } => {
+                node(out, n);
+                out.push(matches!(phase, Phase::Stop) as u8);
+            }
+        }
+        self.count += 1;
+    }
+
+    fn report(&self) -> RecorderReport {
+        RecorderReport { recorded: self.count, ..RecorderReport::default() }
+    }
+}
+
+/// The recorded events, decoded one by one.
+pub struct Events<'a> {
+    recorder: &'a MemoryRecorder,
+    at: usize,
+    body: usize,
+    last: Cursor,
+}
+
+impl Events<'_> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.recorder.bytes[self.at];
+        self.at += 1;
+        byte
+    }
+
+    fn number(&mut self) -> u64 {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let byte = self.byte();
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return value;
+            }
+            shift += 7;
+        }
+    }
+
+    fn signed(&mut self) -> i64 {
+        let raw = self.number();
+        (raw >> 1) as i64 ^ -((raw & 1) as i64)
+    }
+
+    fn node(&mut self) -> NodeId {
+        NodeId(self.number() as u32)
+    }
+
+    fn name(&mut self) -> Arc<str> {
+        let index = self.number() as usize;
+        self.recorder.names.list[index].clone()
+    }
+
+    fn checksum(&mut self) -> u64 {
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(&self.recorder.bytes[self.at..self.at + 8]);
+        self.at += 8;
+        u64::from_le_bytes(raw)
+    }
+
+    fn body(&mut self) -> Body {
+        if !self.recorder.keep_bodies {
+            return Body::default();
+        }
+        self.body += 1;
+        self.recorder.bodies[self.body - 1].clone()
+    }
+}
+
+impl Iterator for Events<'_> {
+    type Item = TraceEvent;
+
+    fn next(&mut self) -> Option<TraceEvent> {
+        if self.at >= self.recorder.bytes.len() {
+            return None;
+        }
+        let code = self.byte();
+        let seq = self.last.seq + self.number();
+        let at = self.last.at + self.number();
+        let parent = match self.number() {
+            0 => None,
+            back => Some(seq + 1 - back),
+        };
+        let message = self.last.message.wrapping_add(self.signed() as u64);
+        let trace_id = message.wrapping_add(self.signed() as u64);
+        self.last = Cursor { seq, at, message };
+        let kind = match code {
+            INJECT => {
+                let node = self.node();
+                let name = self.name();
+                let size_bytes = self.number() as u32;
+                let checksum = self.checksum();
+                let waited_ns = self.number();
+                EventKind::Inject { node, name, size_bytes, checksum, body: self.body(), waited_ns }
+            }
+            SEND => {
+                let from = (self.node(), OutPort(self.number() as u16));
+                let to = (self.node(), InPort(self.number() as u16));
+                let name = self.name();
+                let size_bytes = self.number() as u32;
+                let checksum = self.checksum();
+                let protocol = self.name();
+                let message_kind = match self.number() {
+                    1 => MessageKind::Request,
+                    2 => MessageKind::Response,
+                    _ => MessageKind::Regular,
+                };
+                let correlation = self.number().checked_sub(1);
+                let queue_depth = self.number() as u32;
+                let waited_ns = self.number();
+                let body = self.body();
+                EventKind::Send {
+                    from,
+                    to,
+                    name,
+                    size_bytes,
+                    checksum,
+                    body,
+                    protocol,
+                    message_kind,
+                    correlation,
+                    queue_depth,
+                    waited_ns,
+                }
+            }
+            BLOCKED => {
+                let from = (self.node(), OutPort(self.number() as u16));
+                EventKind::Blocked { from, to: (self.node(), InPort(self.number() as u16)) }
+            }
+            DELIVER => EventKind::Deliver { node: self.node(), port: InPort(self.number() as u16) },
+            ACK => EventKind::Ack { node: self.node(), origin: self.node() },
+            NACK => EventKind::Nack {
+                node: self.node(),
+                origin: self.node(),
+                reason: self.name(),
+                permanent: self.number() == 1,
+            },
+            TIMER => EventKind::Timer { node: self.node(), timer: TimerId(self.number()) },
+            EXPORT => EventKind::Export { node: self.node() },
+            CONSUME => EventKind::Consume { node: self.node() },
+            DROP => EventKind::Drop { node: self.node(), reason: self.name() },
+            FAULT => EventKind::Fault { node: self.node(), reason: self.name() },
+            REJECT => EventKind::Reject { node: self.node(), reason: self.name(), permanent: self.number() == 1 },
+            _ => EventKind::Lifecycle {
+                node: self.node(),
+                phase: if self.byte() == 1 { Phase::Stop } else { Phase::Start },
+            },
+        };
+        Some(TraceEvent {
+            seq,
+            at: VirtualTime(at),
+            parent,
+            message: MessageId(message),
+            trace_id: TraceId(trace_id),
+            kind,
+        })
+    }
+}

@@ -1,0 +1,391 @@
+//! The trace: event pairing, the packed memory recorder, metrics, lineage,
+//! sampling, redaction and every export format.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use flowreplay::trace::export::Format;
+use flowreplay::trace::{
+    trace_lineage, BodyCapture, MemoryRecorder, MetricsRecorder, Names, Origin, Reach, Recorder, SampledRecorder,
+    Sampling, Tee, TraceLine, TraceReader, TraceSettings,
+};
+use flowreplay::{EventKind, MessageId, Registry, RunConfig, Scenario, Simulation, TraceEvent};
+use proptest::prelude::*;
+
+use crate::{scenario, shipped_scenarios};
+
+/// Keeps events exactly as the engine hands them over.
+#[derive(Default)]
+struct Collect(Vec<TraceEvent>);
+
+impl Recorder for Collect {
+    fn record(&mut self, event: TraceEvent) {
+        self.0.push(event);
+    }
+}
+
+fn simulation(path: &Path, seed: u64) -> Simulation {
+    let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let network = scenario.network(&Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    Simulation::new(network, RunConfig { seed, ..scenario.run })
+}
+
+fn events_of(path: &Path, seed: u64) -> Vec<TraceEvent> {
+    let mut trace = Collect::default();
+    simulation(path, seed).run(Some(&mut trace)).expect("runs");
+    trace.0
+}
+
+#[test]
+fn every_hop_has_exactly_one_send_and_then_one_deliver() {
+    for path in shipped_scenarios() {
+        let events = events_of(&path, 1);
+        // Per message: the sends and deliveries alternate, starting with a send.
+        let mut open: BTreeMap<MessageId, u32> = BTreeMap::new();
+        let (mut sends, mut delivers) = (0, 0);
+        for event in &events {
+            match event.kind {
+                EventKind::Send { .. } => {
+                    sends += 1;
+                    let in_flight = open.entry(event.message).or_default();
+                    assert_eq!(*in_flight, 0, "{path:?}: message {} sent again before delivery", event.message);
+                    *in_flight = 1;
+                }
+                EventKind::Deliver { port, .. } if port != flowreplay::InPort::INJECT => {
+                    delivers += 1;
+                    let in_flight = open.get_mut(&event.message).unwrap_or_else(|| panic!("delivery without send"));
+                    assert_eq!(*in_flight, 1, "{path:?}: message {} delivered twice", event.message);
+                    *in_flight = 0;
+                }
+                _ => {}
+            }
+        }
+        assert!(sends > 0, "{path:?} moved nothing");
+        assert_eq!(sends, delivers, "{path:?}: every send is delivered once the network drains");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    #[test]
+    fn the_packed_memory_recorder_gives_back_every_event_exactly(seed in any::<u64>(), which in 0usize..4) {
+        let path = &shipped_scenarios()[which];
+        let expected = events_of(path, seed);
+        let mut packed = MemoryRecorder::with_bodies();
+        simulation(path, seed).run(Some(&mut packed)).expect("runs");
+        prop_assert_eq!(packed.len(), expected.len());
+        let decoded: Vec<TraceEvent> = packed.events().collect();
+        prop_assert_eq!(decoded, expected);
+    }
+}
+
+#[test]
+fn the_memory_recorder_holds_under_64_bytes_per_event_and_drops_bodies_unless_asked() {
+    let mut packed = MemoryRecorder::new();
+    simulation(&scenario("linear-pipeline"), 7).run(Some(&mut packed)).expect("runs");
+    let per_event = packed.bytes_held() as f64 / packed.len() as f64;
+    assert!(per_event <= 64.0, "{per_event:.1} bytes per event");
+    let bodies: Vec<_> = packed
+        .events()
+        .filter_map(|e| match e.kind {
+            EventKind::Send { body, checksum, .. } => Some((body, checksum)),
+            _ => None,
+        })
+        .collect();
+    assert!(bodies.iter().all(|(body, checksum)| body.value().is_null() && *checksum != 0));
+}
+
+#[test]
+fn metrics_agree_with_the_events_and_the_run_summary() {
+    for path in shipped_scenarios() {
+        let sim = simulation(&path, 5);
+        let mut metrics = MetricsRecorder::new(sim.topology());
+        let mut events = Collect::default();
+        let summary = sim.run(Some(&mut Tee(&mut metrics, &mut events))).expect("runs");
+        let metrics = metrics.finish();
+        let count = |label: &str| events.0.iter().filter(|e| e.kind.label() == label).count() as u64;
+        assert_eq!(metrics.lines, events.0.len() as u64);
+        assert_eq!(metrics.edges.values().map(|e| e.messages).sum::<u64>(), count("send"), "{path:?}");
+        assert_eq!(metrics.groups.values().map(|g| g.inbound).sum::<u64>(), count("deliver"), "{path:?}");
+        assert_eq!(metrics.nacks.total, count("nack"));
+        assert_eq!(metrics.drops.total, count("drop"));
+        assert_eq!(metrics.acks, count("ack"));
+        for edge in &summary.edges {
+            let counted = &metrics.edges[&format!("{} -> {}", edge.from, edge.to)];
+            assert_eq!((counted.messages, counted.bytes), (edge.messages, edge.bytes), "{path:?}");
+        }
+        for node in &summary.nodes {
+            assert_eq!(metrics.max_queue.get(&node.node).copied().unwrap_or(0) as u64 >= 1, node.delivered > 0);
+        }
+        assert_eq!(metrics.send_to_deliver_ns.max > 0, count("send") > 0);
+    }
+}
+
+#[test]
+fn injected_faults_are_traced_where_they_hit() {
+    let events = events_of(&scenario("nack"), 3);
+    let faults: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Fault { reason, .. } => Some(reason.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(faults.iter().any(|r| r == "outage"), "{faults:?}");
+    let rejects = events.iter().filter(|e| matches!(e.kind, EventKind::Reject { .. })).count();
+    assert_eq!(faults.len(), rejects, "each outage or scheduled failure is one fault, then one refusal");
+}
+
+#[test]
+fn the_lineage_of_a_message_in_a_shipped_scenario_is_its_exact_path() {
+    let sim = simulation(&scenario("linear-pipeline"), 7);
+    let names = Names::new(sim.topology());
+    let mut events = Collect::default();
+    sim.run(Some(&mut events)).expect("runs");
+    let lines: Vec<TraceLine<'_>> =
+        events.0.iter().map(|e| TraceLine::of(e, &names, &BodyCapture::default())).collect();
+    let lineage = trace_lineage(&lines, Origin::Message(3, Reach::Both)).unwrap();
+    assert_eq!(lineage.messages.len(), 1, "a forwarded message keeps its id: one message, no children");
+    let steps: Vec<(&str, &str)> =
+        lineage.messages[0].steps.iter().map(|s| (s.event.as_str(), s.place.as_str())).collect();
+    assert_eq!(
+        steps,
+        [
+            ("inject", "ingest"),
+            ("send", "ingest.out -> drop-debug.in"),
+            ("deliver", "drop-debug.in"),
+            ("send", "drop-debug.out -> keep-known.in"),
+            ("deliver", "keep-known.in"),
+            ("send", "keep-known.out -> route.in"),
+            ("deliver", "route.in"),
+            ("send", "route.out -> store.in"),
+            ("deliver", "store.in"),
+            ("export", "store"),
+            ("ack", "ingest"),
+        ]
+    );
+    let times: Vec<u64> = lineage.messages[0].steps.iter().map(|s| s.t_ns).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "virtual times only grow along the path: {times:?}");
+    assert!(trace_lineage(&lines, Origin::Message(999_999, Reach::Both)).unwrap_err().contains("no message"));
+}
+
+#[test]
+fn the_lineage_of_a_derived_message_starts_at_its_parent() {
+    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
+    let records = flowreplay::dump::sort_records(flowreplay::dump::read_all(&dump).unwrap());
+    let lineage = flowreplay::trace::dump_lineage(&records, 1_152_921_504_606_847_976).unwrap();
+    let tree: Vec<(usize, &str)> = lineage.messages.iter().map(|m| (m.depth, m.name.as_str())).collect();
+    assert_eq!(tree[0], (0, "NewOrder"), "{tree:?}");
+    assert!(tree.contains(&(1, "PlaceOrder")) && tree.contains(&(2, "PlaceOrder::Response")), "{tree:?}");
+}
+
+fn kept_messages(seed: u64, rate: f64, messages: u64) -> (Vec<u64>, u64) {
+    let text = format!(
+        r#"
+        [[node]]
+        id = "src"
+        kind = "receiver"
+        config.workload = {{ count = {messages}, rate = "1/us", messages = [{{ name = "Tick" }}] }}
+        [[node]]
+        id = "sink"
+        kind = "exporter"
+        [[connector]]
+        from = "src.out"
+        to = "sink.in"
+    "#
+    );
+    let scenario = Scenario::parse(&text, "sample.toml").unwrap();
+    let sim =
+        Simulation::new(scenario.network(&Registry::builtin()).unwrap(), RunConfig { seed, ..RunConfig::default() });
+    let sampling = Sampling { rate, ..Sampling::default() };
+    let mut sampled = SampledRecorder::new(Collect::default(), sampling, seed, sim.topology());
+    sim.run(Some(&mut sampled)).expect("runs");
+    let sampled_out = sampled.report().sampled_out;
+    let mut kept: Vec<u64> = sampled
+        .into_inner()
+        .0
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Inject { .. }))
+        .map(|e| e.message.0)
+        .collect();
+    kept.dedup();
+    (kept, sampled_out)
+}
+
+#[test]
+fn sampling_keeps_the_same_messages_for_the_same_seed_at_the_rate_asked() {
+    let messages = 100_000;
+    let (first, sampled_out) = kept_messages(42, 0.1, messages);
+    let (again, _) = kept_messages(42, 0.1, messages);
+    assert_eq!(first, again, "same seed, same messages");
+    let share = first.len() as f64 / messages as f64;
+    assert!((0.095..=0.105).contains(&share), "kept {share:.4} of messages at rate 0.1");
+    assert!(sampled_out > 0);
+    let (other, _) = kept_messages(43, 0.1, messages);
+    assert_ne!(first, other, "another seed samples other messages");
+}
+
+#[test]
+fn sampling_lists_override_the_rate_and_metrics_still_count_everything() {
+    let path = scenario("linear-pipeline");
+    let sim = simulation(&path, 7);
+    let sampling = Sampling {
+        rate: 0.0,
+        always_messages: ["Logs".to_string()].into(),
+        never_actors: ["store".to_string()].into(),
+        ..Sampling::default()
+    };
+    let mut metrics = MetricsRecorder::new(sim.topology());
+    let mut sampled = SampledRecorder::new(Collect::default(), sampling, 7, sim.topology());
+    let summary = sim.run(Some(&mut Tee(&mut metrics, &mut sampled))).expect("runs");
+    let metrics = metrics.finish();
+    assert_eq!(
+        metrics.edges.values().map(|e| e.messages).sum::<u64>(),
+        summary.edges.iter().map(|e| e.messages).sum::<u64>()
+    );
+    let kept = sampled.into_inner().0;
+    let names: Vec<&str> = kept
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Send { name, .. } | EventKind::Inject { name, .. } => Some(&**name),
+            _ => None,
+        })
+        .collect();
+    assert!(!names.is_empty() && names.iter().all(|n| *n == "Logs"), "only the always-kept name: {names:?}");
+    let topology = simulation(&path, 7);
+    let store = topology.topology().nodes.iter().position(|n| &*n.name == "store").unwrap() as u32;
+    assert!(kept.iter().all(|e| !matches!(e.kind, EventKind::Export { node } if node.0 == store)));
+}
+
+/// Writes `path` with every format and returns the files' contents.
+fn export_all(path: &Path, capture: &BodyCapture, dir: &Path) -> Vec<(Format, String)> {
+    Format::ALL
+        .into_iter()
+        .map(|format| {
+            let out = dir.join(format!("trace.{format}"));
+            let sim = simulation(path, 7);
+            let settings = TraceSettings { format, capture: capture.clone(), sampling: None };
+            let mut file = settings.create(&out, sim.topology(), 7).unwrap();
+            sim.run(Some(&mut file)).expect("runs");
+            file.finish().unwrap();
+            (format, std::fs::read_to_string(&out).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn redacted_fields_appear_in_no_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = BodyCapture::redacting(&["/host", "/line"]).unwrap();
+    for (format, text) in export_all(&scenario("linear-pipeline"), &capture, dir.path()) {
+        assert!(!text.contains("web-") && !text.contains("served"), "{format} leaks a redacted value");
+        if matches!(format, Format::Ndjson | Format::Elfo | Format::Chrome) {
+            assert!(text.contains("<hidden>") && text.contains("\"cpu\""), "{format} carries the other fields");
+        }
+    }
+    let plain = export_all(&scenario("linear-pipeline"), &BodyCapture::default(), dir.path());
+    assert!(plain.iter().all(|(_, text)| !text.contains("web-")), "bodies are off by default");
+}
+
+#[test]
+fn the_chrome_export_has_what_perfetto_needs_with_one_track_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = export_all(&scenario("fanout"), &BodyCapture::default(), dir.path());
+    let chrome = &exports.iter().find(|(f, _)| *f == Format::Chrome).unwrap().1;
+    let value: serde_json::Value = serde_json::from_str(chrome).expect("valid JSON");
+    let events = value["traceEvents"].as_array().expect("a traceEvents array");
+    for event in events {
+        for field in ["name", "ph", "pid", "tid"] {
+            assert!(event.get(field).is_some(), "{field} missing in {event}");
+        }
+        if event["ph"] != "M" {
+            assert!(event["ts"].is_number(), "{event}");
+        }
+    }
+    let tracks: Vec<&str> =
+        events.iter().filter(|e| e["name"] == "thread_name").filter_map(|e| e["args"]["name"].as_str()).collect();
+    assert_eq!(tracks, ["otlp", "prom", "router", "metrics-store", "logs-store"]);
+}
+
+#[test]
+fn the_ndjson_trace_reads_back_line_for_line_and_graphs_count_every_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario("fanout");
+    let exports = export_all(&path, &BodyCapture::default(), dir.path());
+    let sim = simulation(&path, 7);
+    let names = Names::new(sim.topology());
+    let events = events_of(&path, 7);
+    let read: Vec<TraceLine<'static>> =
+        TraceReader::open(&dir.path().join("trace.ndjson")).unwrap().collect::<Result<_, _>>().unwrap();
+    let expected: Vec<TraceLine<'_>> =
+        events.iter().map(|e| TraceLine::of(e, &names, &BodyCapture::default())).collect();
+    assert_eq!(read, expected);
+    let sends = events.iter().filter(|e| matches!(e.kind, EventKind::Send { .. })).count();
+    let dot = &exports.iter().find(|(f, _)| *f == Format::Dot).unwrap().1;
+    let counted: usize = dot
+        .lines()
+        .filter(|l| l.contains("->") && !l.contains("(external)"))
+        .flat_map(|l| l.split('×').skip(1).map(|n| n.trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap()))
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, sends, "{dot}");
+    let elfo = dir.path().join("trace.elfo");
+    let records = flowreplay::dump::read_all(&elfo).expect("the elfo export is a valid dump");
+    assert_eq!(records.iter().filter(|r| r.direction == flowreplay::dump::Direction::Out).count(), sends);
+}
+
+#[test]
+fn a_bad_trace_line_is_an_error_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.ndjson");
+    std::fs::write(&path, "{\"seq\":0,\"t_ns\":0,\"event\":\"inject\",\"msg\":1,\"trace\":1,\"parent\":null}\n\n{\"seq\":1,\"t_ns\":\"soon\"}\n").unwrap();
+    let results: Vec<_> = TraceReader::open(&path).unwrap().collect();
+    assert!(results[0].is_ok());
+    let error = results[1].as_ref().unwrap_err().to_string();
+    assert!(error.contains("bad.ndjson:3:") && error.contains("expected"), "{error}");
+    assert_eq!(results.len(), 2, "reading stops at the first bad line");
+}
+
+#[test]
+fn tracing_off_and_tracing_compiled_out_run_the_same() {
+    for path in shipped_scenarios() {
+        let off = simulation(&path, 9).run(None).expect("runs");
+        let untraced = simulation(&path, 9).run_untraced().expect("runs");
+        assert_eq!(serde_json::to_value(&off).unwrap(), serde_json::to_value(&untraced).unwrap(), "{path:?}");
+    }
+}
+
+#[test]
+fn a_scenario_trace_section_sets_format_capture_and_sampling_and_bad_values_name_their_line() {
+    let network = r#"
+[[node]]
+id = "src"
+kind = "receiver"
+config.workload = { count = 1, rate = "1/s", messages = [{ name = "Tick" }] }
+[[node]]
+id = "sink"
+kind = "exporter"
+[[connector]]
+from = "src.out"
+to = "sink.in"
+"#;
+    let text = format!(
+        "{network}[trace]\nformat = \"chrome\"\nbodies = true\nredact = [\"/host\"]\n[trace.sample]\nrate = 0.25\nnever_actors = [\"sink\"]\n"
+    );
+    let trace = Scenario::parse(&text, "traced.toml").unwrap().trace;
+    assert_eq!(trace.format, Format::Chrome);
+    assert!(trace.capture.enabled);
+    assert_eq!(trace.capture.redact[0].as_str(), "/host");
+    let sampling = trace.sampling.unwrap();
+    assert_eq!((sampling.rate, sampling.never_actors.len()), (0.25, 1));
+    for (section, expected) in [
+        ("[trace]\nformat = \"svg\"\n", "traced.toml:13:10: unknown trace format"),
+        ("[trace]\nredact = [\"host\"]\n", "traced.toml:13:11: redact path \"host\""),
+        ("[trace.sample]\nrate = 2.0\n", "traced.toml:12:1: sample rate 2 is not between 0 and 1"),
+        ("[trace]\nsample_rate = 1\n", "traced.toml:13:1: unknown field `sample_rate`"),
+    ] {
+        let error = Scenario::parse(&format!("{network}{section}"), "traced.toml").unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{error}");
+    }
+}
