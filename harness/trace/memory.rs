@@ -40,18 +40,26 @@ struct Cursor {
 }
 
 /// The distinct names (message names, protocols, reasons) seen, each stored
-/// once. The last one looked up is remembered, since a message keeps its
-/// name hop after hop.
+/// once. The last one looked up in each [`Slot`] is remembered, since a
+/// message keeps its name and protocol hop after hop.
 #[derive(Debug, Default)]
 struct Names {
     list: Vec<Arc<str>>,
     index: FxHashMap<Arc<str>, u32>,
-    last: Option<(Arc<str>, u32)>,
+    last: [Option<(Arc<str>, u32)>; 3],
+}
+
+/// What kind of name is looked up, so each kind keeps its own last hit.
+#[derive(Clone, Copy)]
+enum Slot {
+    Name = 0,
+    Protocol = 1,
+    Reason = 2,
 }
 
 impl Names {
-    fn intern(&mut self, name: &Arc<str>) -> u32 {
-        if let Some((last, id)) = &self.last {
+    fn intern(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
+        if let Some((last, id)) = &self.last[slot as usize] {
             if Arc::ptr_eq(last, name) {
                 return *id;
             }
@@ -65,7 +73,7 @@ impl Names {
                 id
             }
         };
-        self.last = Some((name.clone(), id));
+        self.last[slot as usize] = Some((name.clone(), id));
         id
     }
 }
@@ -84,17 +92,38 @@ const CONSUME: u8 = 10;
 const FAULT: u8 = 11;
 const LIFECYCLE: u8 = 12;
 
-fn put(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+/// One event's bytes, built on the stack and appended in one copy.
+struct Packet {
+    bytes: [u8; Packet::MAX],
+    len: usize,
 }
 
-/// Zigzag: small negative and positive differences both stay small.
-fn put_signed(out: &mut Vec<u8>, value: i64) {
-    put(out, ((value << 1) ^ (value >> 63)) as u64);
+impl Packet {
+    /// The longest event: a send with every number at its widest.
+    const MAX: usize = 160;
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn put(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.push(value as u8);
+    }
+
+    /// Zigzag: small negative and positive differences both stay small.
+    fn put_signed(&mut self, value: i64) {
+        self.put(((value << 1) ^ (value >> 63)) as u64);
+    }
+
+    fn put_fixed(&mut self, value: u64) {
+        self.bytes[self.len..self.len + 8].copy_from_slice(&value.to_le_bytes());
+        self.len += 8;
+    }
 }
 
 fn kind_code(kind: MessageKind) -> u64 {
@@ -141,7 +170,7 @@ impl MemoryRecorder {
 
 impl Recorder for MemoryRecorder {
     fn record(&mut self, event: TraceEvent) {
-        let out = &mut self.bytes;
+        let out = &mut Packet { bytes: [0; Packet::MAX], len: 0 };
         let code = match &event.kind {
             EventKind::Inject { .. } => INJECT,
             EventKind::Send { .. } => SEND,
@@ -158,21 +187,21 @@ impl Recorder for MemoryRecorder {
             EventKind::Lifecycle { .. } => LIFECYCLE,
         };
         out.push(code);
-        put(out, event.seq - self.last.seq);
-        put(out, event.at.as_nanos() - self.last.at);
-        put(out, event.parent.map_or(0, |p| event.seq - p + 1));
-        put_signed(out, event.message.0.wrapping_sub(self.last.message) as i64);
-        put_signed(out, event.trace_id.0.wrapping_sub(event.message.0) as i64);
+        out.put(event.seq - self.last.seq);
+        out.put(event.at.as_nanos() - self.last.at);
+        out.put(event.parent.map_or(0, |p| event.seq - p + 1));
+        out.put_signed(event.message.0.wrapping_sub(self.last.message) as i64);
+        out.put_signed(event.trace_id.0.wrapping_sub(event.message.0) as i64);
         self.last = Cursor { seq: event.seq, at: event.at.as_nanos(), message: event.message.0 };
-        let node = |out: &mut Vec<u8>, node: &NodeId| put(out, u64::from(node.0));
+        let node = |out: &mut Packet, node: &NodeId| out.put(u64::from(node.0));
         match &event.kind {
             EventKind::Inject { node: n, name, size_bytes, checksum, body, waited_ns } => {
                 node(out, n);
-                let name = self.names.intern(name);
-                put(out, u64::from(name));
-                put(out, u64::from(*size_bytes));
-                out.extend_from_slice(&checksum.to_le_bytes());
-                put(out, *waited_ns);
+                let name = self.names.intern(Slot::Name, name);
+                out.put(u64::from(name));
+                out.put(u64::from(*size_bytes));
+                out.put_fixed(*checksum);
+                out.put(*waited_ns);
                 if self.keep_bodies {
                     self.bodies.push(body.clone());
                 }
@@ -191,32 +220,32 @@ impl Recorder for MemoryRecorder {
                 waited_ns,
             } => {
                 node(out, &from.0);
-                put(out, u64::from(from.1 .0));
+                out.put(u64::from(from.1 .0));
                 node(out, &to.0);
-                put(out, u64::from(to.1 .0));
-                let name = self.names.intern(name);
-                put(out, u64::from(name));
-                put(out, u64::from(*size_bytes));
-                out.extend_from_slice(&checksum.to_le_bytes());
-                let protocol = self.names.intern(protocol);
-                put(out, u64::from(protocol));
-                put(out, kind_code(*message_kind));
-                put(out, correlation.map_or(0, |c| c.wrapping_add(1)));
-                put(out, u64::from(*queue_depth));
-                put(out, *waited_ns);
+                out.put(u64::from(to.1 .0));
+                let name = self.names.intern(Slot::Name, name);
+                out.put(u64::from(name));
+                out.put(u64::from(*size_bytes));
+                out.put_fixed(*checksum);
+                let protocol = self.names.intern(Slot::Protocol, protocol);
+                out.put(u64::from(protocol));
+                out.put(kind_code(*message_kind));
+                out.put(correlation.map_or(0, |c| c.wrapping_add(1)));
+                out.put(u64::from(*queue_depth));
+                out.put(*waited_ns);
                 if self.keep_bodies {
                     self.bodies.push(body.clone());
                 }
             }
             EventKind::Blocked { from, to } => {
                 node(out, &from.0);
-                put(out, u64::from(from.1 .0));
+                out.put(u64::from(from.1 .0));
                 node(out, &to.0);
-                put(out, u64::from(to.1 .0));
+                out.put(u64::from(to.1 .0));
             }
             EventKind::Deliver { node: n, port } => {
                 node(out, n);
-                put(out, u64::from(port.0));
+                out.put(u64::from(port.0));
             }
             EventKind::Ack { node: n, origin } => {
                 node(out, n);
@@ -225,31 +254,32 @@ impl Recorder for MemoryRecorder {
             EventKind::Nack { node: n, origin, reason, permanent } => {
                 node(out, n);
                 node(out, origin);
-                let reason = self.names.intern(reason);
-                put(out, u64::from(reason));
-                put(out, u64::from(*permanent));
+                let reason = self.names.intern(Slot::Reason, reason);
+                out.put(u64::from(reason));
+                out.put(u64::from(*permanent));
             }
             EventKind::Timer { node: n, timer } => {
                 node(out, n);
-                put(out, timer.0);
+                out.put(timer.0);
             }
             EventKind::Export { node: n } | EventKind::Consume { node: n } => node(out, n),
             EventKind::Drop { node: n, reason } | EventKind::Fault { node: n, reason } => {
                 node(out, n);
-                let reason = self.names.intern(reason);
-                put(out, u64::from(reason));
+                let reason = self.names.intern(Slot::Reason, reason);
+                out.put(u64::from(reason));
             }
             EventKind::Reject { node: n, reason, permanent } => {
                 node(out, n);
-                let reason = self.names.intern(reason);
-                put(out, u64::from(reason));
-                put(out, u64::from(*permanent));
+                let reason = self.names.intern(Slot::Reason, reason);
+                out.put(u64::from(reason));
+                out.put(u64::from(*permanent));
             }
             EventKind::Lifecycle { node: n, phase } => {
                 node(out, n);
                 out.push(matches!(phase, Phase::Stop) as u8);
             }
         }
+        self.bytes.extend_from_slice(&out.bytes[..out.len]);
         self.count += 1;
     }
 
