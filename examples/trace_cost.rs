@@ -1,0 +1,32 @@
+//! Runs the `tracing_overhead` pipeline once with one recorder mode, for
+//! counting instructions where timing is too noisy:
+//!
+//! ```sh
+//! cargo build --release --example trace_cost
+//! valgrind --tool=callgrind target/release/examples/trace_cost none 20000
+//! valgrind --tool=callgrind target/release/examples/trace_cost off 20000
+//! valgrind --tool=callgrind target/release/examples/trace_cost memory 20000
+//! ```
+
+use flowreplay::{MemoryRecorder, Registry, RunConfig, Scenario, Simulation};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: trace_cost none|off|memory <messages>";
+    let mode = args.next().ok_or(usage)?;
+    let messages: u64 = args.next().ok_or(usage)?.parse()?;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
+    let mut scenario = Scenario::load(&path)?;
+    scenario.network.nodes[0].config["workload"]["count"] = messages.into();
+    let simulation =
+        Simulation::new(scenario.network(&Registry::builtin())?, RunConfig { seed: 1, ..RunConfig::default() });
+    let mut recorder = MemoryRecorder::new();
+    let summary = match mode.as_str() {
+        "none" => simulation.run_untraced()?,
+        "off" => simulation.run(None)?,
+        "memory" => simulation.run(Some(&mut recorder))?,
+        _ => return Err(usage.into()),
+    };
+    println!("{mode}: {} deliveries, {} events recorded", summary.delivered, recorder.len());
+    Ok(())
+}
