@@ -22,6 +22,8 @@
 //!   into a [`trace::Recorder`].
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`].
+//! - [`golden`]: the canonical golden text of a run, goldens as insta
+//!   snapshots, and the trace diff (first divergence first).
 //! - [`replay`]: an elfo dump replayed in the simulator (groups as stubs or
 //!   bound to real code) with a regression verdict per group.
 //!
@@ -42,6 +44,7 @@
 
 pub mod atomic_file;
 pub mod dump;
+pub mod golden;
 pub mod line_error;
 pub mod model;
 pub mod net;

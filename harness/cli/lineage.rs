@@ -25,10 +25,10 @@ pub(crate) struct LineageArgs {
     #[arg(long, value_name = "T")]
     trace_id: Option<u64>,
     /// Only the chain from the source to the message.
-    #[arg(long, conflicts_with = "descendants")]
+    #[arg(long, conflicts_with_all = ["descendants", "trace_id"])]
     ancestors: bool,
     /// Only what the message caused.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "trace_id")]
     descendants: bool,
     /// Print the lineage as one JSON object.
     #[arg(long)]
@@ -54,6 +54,9 @@ pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
         [path] if path.exists() => is_trace_file(path).map_err(|e| bad(&e))?,
         _ => false,
     };
+    if trace_file && args.lenient {
+        return Err(Failure::BadInput("--lenient applies to elfo dumps, and this is a trace".into()));
+    }
     let lineage: Lineage = if trace_file {
         let lines: Vec<TraceLine<'static>> =
             TraceReader::open(&args.inputs[0]).map_err(|e| bad(&e))?.collect::<Result<_, _>>().map_err(|e| bad(&e))?;

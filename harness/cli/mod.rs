@@ -2,6 +2,8 @@
 //! printed once, here, with the exit code they deserve (1: the run broke an
 //! expectation, 2: bad input or usage).
 
+mod diff;
+mod golden;
 mod graph;
 mod lineage;
 mod replay;
@@ -34,6 +36,12 @@ enum Verb {
     Replay(replay::ReplayArgs),
     /// Follow a message's causes and effects through a trace or a dump.
     Lineage(lineage::LineageArgs),
+    /// Compare two traces, goldens or dumps: first divergence, counts, messages, unified diff.
+    Diff(diff::DiffArgs),
+    /// Run scenarios (twice, for determinism) and compare each with its golden.
+    Check(golden::CheckArgs),
+    /// Write the goldens of scenarios and dumps (refused when CI=true).
+    Bless(golden::BlessArgs),
 }
 
 /// A failure, sorted by what the user should make of it.
@@ -97,6 +105,9 @@ pub(crate) fn main() -> ExitCode {
         Verb::Graph(args) => graph::graph(args),
         Verb::Replay(args) => replay::replay(args),
         Verb::Lineage(args) => lineage::lineage(args),
+        Verb::Diff(args) => diff::diff(args),
+        Verb::Check(args) => golden::check(args),
+        Verb::Bless(args) => golden::bless(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

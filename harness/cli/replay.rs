@@ -46,6 +46,7 @@ pub(crate) struct ReplayArgs {
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(|e| bad(&e))?;
+    args.trace.check_written(args.out.as_ref())?;
     let defaults = TraceSettings { format: Format::Elfo, ..TraceSettings::default() };
     let settings = args.trace.settings(defaults)?;
     let elfo = settings.format == Format::Elfo;

@@ -89,6 +89,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let network = scenario.network(&Registry::builtin()).map_err(|e| Failure::BadInput(e.to_string()))?;
     let config = args.config(&scenario);
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
+    args.trace.check_written(args.out.as_ref())?;
     let settings = args.trace.settings(scenario.trace.clone())?;
     let mut file = match &args.out {
         Some(path) => Some(

@@ -67,6 +67,17 @@ impl TraceArgs {
         Ok(settings)
     }
 
+    /// Refuses trace flags when no trace is written: they would do nothing.
+    pub(crate) fn check_written(&self, out: Option<&std::path::PathBuf>) -> Result<(), Failure> {
+        if out.is_none() && !self.reproduce().is_empty() {
+            return Err(Failure::BadInput(format!(
+                "{} shape the trace file: add --out FILE",
+                self.reproduce().trim_start()
+            )));
+        }
+        Ok(())
+    }
+
     /// The flags as given, for a reproduce line.
     pub(crate) fn reproduce(&self) -> String {
         let mut line = String::new();

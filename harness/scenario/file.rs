@@ -20,6 +20,8 @@ pub(super) struct RawScenario {
     pub(super) run: RawRun,
     #[serde(default)]
     pub(super) trace: RawTrace,
+    #[serde(default)]
+    pub(super) golden: RawGolden,
     #[serde(default, rename = "node")]
     pub(super) nodes: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "connector")]
@@ -43,6 +45,17 @@ pub(super) struct RawTrace {
     #[serde(default)]
     pub(super) redact: Vec<Spanned<String>>,
     pub(super) sample: Option<Spanned<Sampling>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGolden {
+    #[serde(default)]
+    pub(super) ignore_events: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) ignore_fields: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) redact: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@
 
 mod file;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{RunConfig, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
+use toml::Spanned;
 
-use file::{RawScenario, RawTrace};
+use file::{RawGolden, RawScenario, RawTrace};
 
 /// A bad scenario: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +37,39 @@ impl fmt::Display for ScenarioError {
     }
 }
 
+/// What a scenario's golden leaves out (its `[golden]` section): things
+/// expected to vary that should not fail the golden test.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoldenRules {
+    /// Event kinds left out (`lifecycle`, `blocked`, …).
+    pub ignore_events: BTreeSet<String>,
+    /// Fields left out of every line: `size`, `h` (checksum), `q`,
+    /// `waited`, `trace`, `body`, `reason`.
+    pub ignore_fields: BTreeSet<String>,
+    /// Body fields shown as `"<hidden>"` (JSON pointers).
+    pub redact: Vec<RedactPath>,
+}
+
+/// The event kinds a trace has, for checking `ignore_events`.
+const EVENT_KINDS: [&str; 13] = [
+    "inject",
+    "send",
+    "blocked",
+    "deliver",
+    "ack",
+    "nack",
+    "timer",
+    "export",
+    "drop",
+    "reject",
+    "consume",
+    "fault",
+    "lifecycle",
+];
+
+/// The fields `ignore_fields` may name.
+const GOLDEN_FIELDS: [&str; 7] = ["size", "h", "q", "waited", "trace", "body", "reason"];
+
 /// A parsed scenario: a network declaration plus its run settings.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -48,6 +83,8 @@ pub struct Scenario {
     pub run: RunConfig,
     /// Trace settings from `[trace]`, used when the run writes a trace.
     pub trace: TraceSettings,
+    /// What its golden leaves out, from `[golden]`.
+    pub golden: GoldenRules,
     path: PathBuf,
     text: String,
     node_spans: Vec<Range<usize>>,
@@ -96,6 +133,7 @@ impl Scenario {
                 max_events: raw.run.max_events,
             },
             trace: TraceSettings::default(),
+            golden: GoldenRules::default(),
             path: path.to_path_buf(),
             text: text.to_string(),
             node_spans: Vec::new(),
@@ -103,6 +141,7 @@ impl Scenario {
             connector_spans: Vec::new(),
         };
         scenario.trace = scenario.trace_settings(raw.trace)?;
+        scenario.golden = scenario.golden_rules(raw.golden)?;
         for node in raw.nodes {
             let span = node.span();
             let node = node.into_inner();
@@ -179,6 +218,31 @@ impl Scenario {
             settings.sampling = Some(sample.into_inner());
         }
         Ok(settings)
+    }
+
+    /// The `[golden]` section, checked.
+    fn golden_rules(&self, raw: RawGolden) -> Result<GoldenRules, ScenarioError> {
+        let mut rules = GoldenRules::default();
+        let pick = |value: &Spanned<String>, known: &[&str], what: &str| {
+            if known.contains(&value.get_ref().as_str()) {
+                Ok(value.get_ref().clone())
+            } else {
+                Err(self.error_at(
+                    value.span(),
+                    format!("unknown {what} {:?} (expected one of: {})", value.get_ref(), known.join(", ")),
+                ))
+            }
+        };
+        for event in &raw.ignore_events {
+            rules.ignore_events.insert(pick(event, &EVENT_KINDS, "event kind")?);
+        }
+        for field in &raw.ignore_fields {
+            rules.ignore_fields.insert(pick(field, &GOLDEN_FIELDS, "golden field")?);
+        }
+        for path in raw.redact {
+            rules.redact.push(RedactPath::parse(path.get_ref()).map_err(|e| self.error_at(path.span(), e))?);
+        }
+        Ok(rules)
     }
 
     fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {

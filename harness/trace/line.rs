@@ -153,9 +153,10 @@ impl Names {
         &self.outputs[node.index()][port.0 as usize]
     }
 
-    /// The node's name from a `node.port` or bare node name this table made.
+    /// The node's name from a `node.port` or bare node name this table made
+    /// (ports have no dots; node ids may).
     pub fn node_of(endpoint: &str) -> &str {
-        endpoint.split_once('.').map_or(endpoint, |(node, _)| node)
+        endpoint.rsplit_once('.').map_or(endpoint, |(node, _)| node)
     }
 }
 

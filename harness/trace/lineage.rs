@@ -195,54 +195,60 @@ pub fn trace_lineage<'a>(
 /// The lineage of one trace id in dump records (in dump order, see
 /// [`crate::dump::sort_records`]).
 pub fn dump_lineage(records: &[DumpRecord], trace: u64) -> Result<Lineage, String> {
-    let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
+    let records: Vec<&DumpRecord> = records.iter().filter(|r| r.trace_id == trace).collect();
+    let ends: Vec<FlowEnd> = records.iter().map(|r| FlowEnd::from(*r)).collect();
     let senders = match_flows(&ends);
+    let step = |index: usize, event: &str| Step {
+        seq: index as u64,
+        t_ns: records[index].ts_ns,
+        event: event.into(),
+        place: records[index].group.to_string(),
+        reason: None,
+    };
+    // First every message: each Out, and each In nobody in the dump sent.
     let mut messages: BTreeMap<u64, LineageMessage> = BTreeMap::new();
-    // The message each group was handling last (an In and its Out share
-    // their trace id, so one trace's records are all there is to follow).
+    for (index, record) in records.iter().enumerate() {
+        let event = match (record.direction, senders[index]) {
+            (Direction::Out, _) => "out",
+            (Direction::In, None) => "in",
+            (Direction::In, Some(_)) => continue,
+        };
+        let message = LineageMessage {
+            msg: index as u64,
+            trace,
+            name: record.name.to_string(),
+            parent: None,
+            depth: 0,
+            steps: vec![step(index, event)],
+        };
+        messages.insert(index as u64, message);
+    }
+    // Then receipts join their send, and each Out's parent is the message
+    // its group received last before it (an earlier one only, so the links
+    // cannot loop).
     let mut handling: BTreeMap<&str, u64> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
-        if record.trace_id != trace {
-            continue;
-        }
-        let step = |event: &str| Step {
-            seq: index as u64,
-            t_ns: record.ts_ns,
-            event: event.into(),
-            place: record.group.to_string(),
-            reason: None,
-        };
         match (record.direction, senders[index]) {
             (Direction::In, Some(sender)) => {
                 let msg = u64::from(sender);
                 if let Some(message) = messages.get_mut(&msg) {
-                    message.steps.push(step("in"));
+                    message.steps.push(step(index, "in"));
                 }
                 handling.insert(record.group.as_str(), msg);
             }
-            (direction, _) => {
-                let msg = index as u64;
-                let parent = match direction {
-                    Direction::Out => handling.get(record.group.as_str()).copied(),
-                    Direction::In => None,
-                };
-                let event = if direction == Direction::Out { "out" } else { "in" };
-                messages.insert(
-                    msg,
-                    LineageMessage {
-                        msg,
-                        trace: record.trace_id,
-                        name: record.name.to_string(),
-                        parent,
-                        depth: 0,
-                        steps: vec![step(event)],
-                    },
-                );
-                if direction == Direction::In {
-                    handling.insert(record.group.as_str(), msg);
+            (Direction::In, None) => {
+                handling.insert(record.group.as_str(), index as u64);
+            }
+            (Direction::Out, _) => {
+                let parent = handling.get(record.group.as_str()).copied().filter(|&p| p < index as u64);
+                if let Some(message) = messages.get_mut(&(index as u64)) {
+                    message.parent = parent;
                 }
             }
         }
+    }
+    for message in messages.values_mut() {
+        message.steps.sort_by_key(|s| s.seq);
     }
     Forest::new(messages).whole_trace(trace)
 }

@@ -187,9 +187,9 @@ impl Recorder for MemoryRecorder {
             EventKind::Lifecycle { .. } => LIFECYCLE,
         };
         out.push(code);
-        out.put(event.seq - self.last.seq);
-        out.put(event.at.as_nanos() - self.last.at);
-        out.put(event.parent.map_or(0, |p| event.seq - p + 1));
+        out.put(event.seq.wrapping_sub(self.last.seq));
+        out.put(event.at.as_nanos().wrapping_sub(self.last.at));
+        out.put(event.parent.map_or(0, |p| event.seq.wrapping_sub(p).wrapping_add(1)));
         out.put_signed(event.message.0.wrapping_sub(self.last.message) as i64);
         out.put_signed(event.trace_id.0.wrapping_sub(event.message.0) as i64);
         self.last = Cursor { seq: event.seq, at: event.at.as_nanos(), message: event.message.0 };
@@ -230,7 +230,13 @@ impl Recorder for MemoryRecorder {
                 let protocol = self.names.intern(Slot::Protocol, protocol);
                 out.put(u64::from(protocol));
                 out.put(kind_code(*message_kind));
-                out.put(correlation.map_or(0, |c| c.wrapping_add(1)));
+                match correlation {
+                    Some(c) => {
+                        out.push(1);
+                        out.put(*c);
+                    }
+                    None => out.push(0),
+                }
                 out.put(u64::from(*queue_depth));
                 out.put(*waited_ns);
                 if self.keep_bodies {
@@ -353,11 +359,11 @@ impl Iterator for Events<'_> {
             return None;
         }
         let code = self.byte();
-        let seq = self.last.seq + self.number();
-        let at = self.last.at + self.number();
+        let seq = self.last.seq.wrapping_add(self.number());
+        let at = self.last.at.wrapping_add(self.number());
         let parent = match self.number() {
             0 => None,
-            back => Some(seq + 1 - back),
+            back => Some(seq.wrapping_add(1).wrapping_sub(back)),
         };
         let message = self.last.message.wrapping_add(self.signed() as u64);
         let trace_id = message.wrapping_add(self.signed() as u64);
@@ -383,7 +389,7 @@ impl Iterator for Events<'_> {
                     2 => MessageKind::Response,
                     _ => MessageKind::Regular,
                 };
-                let correlation = self.number().checked_sub(1);
+                let correlation = if self.byte() == 1 { Some(self.number()) } else { None };
                 let queue_depth = self.number() as u32;
                 let waited_ns = self.number();
                 let body = self.body();

@@ -109,6 +109,7 @@ pub struct TraceMetrics {
 #[derive(Debug, Default)]
 pub struct MetricsBuilder {
     metrics: TraceMetrics,
+    /// Send time by the send's `seq`.
     sent_at: FxHashMap<u64, u64>,
     injected_at: FxHashMap<u64, u64>,
     hops: Vec<u64>,
@@ -147,13 +148,14 @@ impl MetricsBuilder {
                     let queue = m.max_queue.entry(Names::node_of(to).to_string()).or_default();
                     *queue = (*queue).max(line.q.unwrap_or(0));
                 }
-                self.sent_at.insert(line.msg, line.t_ns);
+                self.sent_at.insert(line.seq, line.t_ns);
             }
             "deliver" => {
                 let group = m.groups.entry(node.into()).or_default();
                 group.inbound += 1;
-                if let Some(sent) = self.sent_at.remove(&line.msg) {
-                    self.hops.push(line.t_ns - sent);
+                // A delivery's parent is the send it ends.
+                if let Some(sent) = line.parent.and_then(|send| self.sent_at.remove(&send)) {
+                    self.hops.push(line.t_ns.saturating_sub(sent));
                 }
             }
             "export" => {

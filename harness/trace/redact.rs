@@ -88,10 +88,15 @@ impl BodyCapture {
             return None;
         }
         let mut value = body.value().clone();
-        for path in &self.redact {
-            path.apply(&mut value);
-        }
+        self.redact_value(&mut value);
         Some(value)
+    }
+
+    /// Hides the redacted fields of `value` in place.
+    pub fn redact_value(&self, value: &mut Value) {
+        for path in &self.redact {
+            path.apply(value);
+        }
     }
 }
 

@@ -73,7 +73,7 @@ pub struct SampledRecorder<R> {
     sampling: Sampling,
     seed: u64,
     nodes: Vec<Arc<str>>,
-    /// Each live message's fate, decided at its first event.
+    /// Each message's fate, decided at its first named event.
     fates: FxHashMap<MessageId, bool>,
     sampled_out: u64,
 }
@@ -123,6 +123,9 @@ impl<R: Recorder> SampledRecorder<R> {
         };
         let keep = match self.fates.get(&event.message) {
             Some(&keep) => keep,
+            // A send that found a full mailbox names no message: the rate
+            // decides it, and the first named event decides the message.
+            None if name.is_none() => self.sampling.keeps_trace(self.seed, event.trace_id),
             None => {
                 let by_name = name.and_then(|n| {
                     if self.sampling.never_messages.contains(&**n) {
@@ -138,9 +141,6 @@ impl<R: Recorder> SampledRecorder<R> {
                 keep
             }
         };
-        if event.kind.is_terminal() {
-            self.fates.remove(&event.message);
-        }
         keep
     }
 }

@@ -145,3 +145,115 @@ fn replay_exports_other_formats_and_redacts_its_recaptured_dump() {
     let text = std::fs::read_to_string(&clean).unwrap();
     assert!(text.contains("\"order\":\"<hidden>\"") && !text.contains("\"order\":14"), "{text}");
 }
+
+/// A project folder with one scenario and no goldens, for check and bless.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scenarios/dumps")).unwrap();
+    std::fs::create_dir_all(dir.path().join("golden")).unwrap();
+    std::fs::copy(scenario("nack"), dir.path().join("scenarios/nack.toml")).unwrap();
+    dir
+}
+
+fn flowreplay_in(dir: &std::path::Path, args: &[&str], ci: bool) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowreplay"));
+    command.current_dir(dir).args(args);
+    if ci {
+        command.env("CI", "true");
+    } else {
+        command.env_remove("CI");
+    }
+    command.output().expect("flowreplay runs")
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn bless_then_check_passes_and_a_missing_golden_fails() {
+    let dir = project();
+    let missing = flowreplay_in(dir.path(), &["check"], false);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("no golden at golden/nack.snap"));
+    let bless = flowreplay_in(dir.path(), &["bless"], false);
+    assert_eq!(bless.status.code(), Some(0), "{}", String::from_utf8_lossy(&bless.stderr));
+    assert!(dir.path().join("golden/nack.snap").exists());
+    let check = flowreplay_in(dir.path(), &["check"], false);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("pass  scenarios/nack.toml"));
+    let shipped =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/nack.snap")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("golden/nack.snap")).unwrap(),
+        shipped,
+        "bless writes what insta writes"
+    );
+}
+
+#[test]
+fn with_ci_set_nothing_is_written_anywhere_and_a_changed_golden_fails() {
+    let dir = project();
+    let before = files_under(dir.path());
+    let bless = flowreplay_in(dir.path(), &["bless"], true);
+    assert_eq!(bless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bless.stderr).contains("refusing to write goldens"));
+    let check = flowreplay_in(dir.path(), &["check"], true);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(files_under(dir.path()), before, "CI=true wrote nothing");
+
+    flowreplay_in(dir.path(), &["bless"], false);
+    let golden = dir.path().join("golden/nack.snap");
+    let text = std::fs::read_to_string(&golden).unwrap();
+    std::fs::write(&golden, text.replacen("Order#40 size=300", "Order#40 size=301", 1)).unwrap();
+    let before = files_under(dir.path());
+    let check = flowreplay_in(dir.path(), &["check"], true);
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("FAIL  scenarios/nack.toml") && stdout.contains("first divergence"), "{stdout}");
+    assert_eq!(files_under(dir.path()), before, "a failed check under CI writes nothing either");
+}
+
+#[test]
+fn a_golden_edited_into_garbage_is_an_error_naming_file_and_line() {
+    let dir = project();
+    flowreplay_in(dir.path(), &["bless"], false);
+    let golden = dir.path().join("golden/nack.snap");
+    let text = std::fs::read_to_string(&golden).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[9] = "this is not an event";
+    std::fs::write(&golden, lines.join("\n") + "\n").unwrap();
+    let check = flowreplay_in(dir.path(), &["check"], false);
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("golden/nack.snap:10:1: expected `<seconds>.<nanoseconds>  <event>"), "{stderr}");
+}
+
+#[test]
+fn diff_of_identical_inputs_is_empty_and_exits_0_and_differences_exit_1_with_json() {
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/fanout.snap");
+    let golden = golden.to_string_lossy();
+    let same = flowreplay(&["diff", &golden, &golden]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&same.stdout), "equal\n");
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("other.ndjson");
+    flowreplay(&["run", &scenario("fanout").to_string_lossy(), "--seed", "12", "--out", &trace.to_string_lossy()]);
+    let different = flowreplay(&["diff", &golden, &trace.to_string_lossy(), "--json"]);
+    assert_eq!(different.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&different.stdout).unwrap();
+    assert_eq!(value["equal"], false);
+    assert!(value["first_divergence"]["index"].is_u64());
+    let bad = flowreplay(&["diff", &golden, "no/such/file"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

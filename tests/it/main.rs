@@ -9,6 +9,7 @@ mod determinism;
 mod dump_network;
 mod dump_read;
 mod dump_stats;
+mod golden;
 mod replay;
 mod signals;
 mod trace;

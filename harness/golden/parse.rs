@@ -1,0 +1,173 @@
+//! Reading goldens back: the insta `.snap` wrapper, and the golden text's
+//! event lines as [`GoldenEvent`]s for the diff.
+//!
+//! A golden edited by hand into something else is an error naming the file,
+//! the line and what was expected there, never a silent mismatch.
+
+use std::path::Path;
+
+use crate::line_error::LineError;
+use crate::model::VirtualTime;
+
+/// One event line of a golden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldenEvent {
+    /// 1-based line in the file it came from.
+    pub line: usize,
+    /// Virtual nanoseconds.
+    pub t_ns: u64,
+    /// The event kind.
+    pub event: String,
+    /// Where: `from -> to`, `node.port`, `node`, or `node <- origin`.
+    pub place: String,
+    /// Message name (empty for node events).
+    pub name: String,
+    /// Renumbered message id (0 for node events).
+    pub msg: u64,
+    /// The other fields as written (`size=… h=… q=…`), body excluded.
+    pub fields: String,
+    /// The body, where the golden shows one.
+    pub body: Option<serde_json::Value>,
+    /// The line as written.
+    pub text: String,
+}
+
+/// A parsed golden: its header and its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedGolden {
+    /// The header line.
+    pub header: String,
+    /// The events, in order.
+    pub events: Vec<GoldenEvent>,
+}
+
+/// The insta snapshot header every golden starts with.
+pub fn snap_text(content: &str) -> String {
+    format!("---\nsource: tests/it/golden.rs\n---\n{content}")
+}
+
+/// The golden text inside an insta `.snap` file (after its `---` metadata
+/// block), with the line number the text starts at.
+pub fn snap_content<'a>(path: &Path, text: &'a str) -> Result<(&'a str, usize), LineError> {
+    let error = |line: u64, message: &str| LineError {
+        path: path.to_path_buf(),
+        line,
+        column: Some(1),
+        message: message.to_string(),
+    };
+    let Some(rest) = text.strip_prefix("---\n") else {
+        return Err(error(1, "expected `---`, the start of an insta snapshot header"));
+    };
+    let Some(end) = rest.find("\n---\n") else {
+        return Err(error(2, "the insta snapshot header never ends: expected a line `---` after it"));
+    };
+    let header_lines = rest[..end].lines().count();
+    Ok((&rest[end + 5..], header_lines + 3))
+}
+
+/// Parses golden text; `first_line` is the file line the text starts at.
+pub fn parse_golden(path: &Path, text: &str, first_line: usize) -> Result<ParsedGolden, LineError> {
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + first_line, l));
+    let error = |line: usize, column: usize, message: String| LineError {
+        path: path.to_path_buf(),
+        line: line as u64,
+        column: Some(column),
+        message,
+    };
+    let (first, header) = lines.next().unwrap_or((first_line, ""));
+    if !header.starts_with("# flowreplay golden v") {
+        return Err(error(
+            first,
+            1,
+            "expected the golden header `# flowreplay golden v1 · scenario … · seed …`".into(),
+        ));
+    }
+    let mut golden = ParsedGolden { header: header.to_string(), events: Vec::new() };
+    for (number, line) in lines {
+        if line == "## edges" {
+            break;
+        }
+        golden.events.push(parse_event(line).map_err(|(column, message)| error(number, column, message))?);
+        if let Some(event) = golden.events.last_mut() {
+            event.line = number;
+        }
+    }
+    Ok(golden)
+}
+
+/// One event line; on failure the 1-based column and what was expected.
+fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
+    let column = |rest: &str| text.len() - rest.len() + 1;
+    let (time, rest) = text.split_once("  ").ok_or((1, "expected `<seconds>.<nanoseconds>  <event> …`".to_string()))?;
+    let t_ns = parse_time(time).ok_or((1, format!("expected a virtual time like 0.001000000, found {time:?}")))?;
+    let rest = rest.trim_start();
+    let (event, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    if event.is_empty() || !event.chars().all(|c| c.is_ascii_lowercase()) {
+        return Err((column(rest) - event.len() - 1, format!("expected an event kind, found {event:?}")));
+    }
+    let rest = rest.trim_start();
+    // A place is one word, or three: `from -> to`, `node <- origin`.
+    let words: Vec<&str> = rest.splitn(4, ' ').collect();
+    let place_len = match words.as_slice() {
+        [a, "->" | "<-", b, ..] => a.len() + b.len() + 4,
+        [a, ..] => a.len(),
+        [] => 0,
+    };
+    let (place, rest) = rest.split_at(place_len);
+    let mut rest = rest.trim_start();
+    let (mut name, mut msg) = (String::new(), 0);
+    if let Some((word, after)) = message_word(rest) {
+        let (n, number) = word;
+        name = n;
+        msg = number;
+        rest = after.trim_start();
+    }
+    let (fields, body) = match rest.find("body=") {
+        Some(at) if at == 0 || rest.as_bytes()[at - 1] == b' ' => {
+            let json = &rest[at + 5..];
+            let body = serde_json::from_str(json).map_err(|e| (column(json) + e.column() - 1, format!("body: {e}")))?;
+            (rest[..at].trim_end(), Some(body))
+        }
+        _ => (rest, None),
+    };
+    Ok(GoldenEvent {
+        line: 0,
+        t_ns,
+        event: event.to_string(),
+        place: place.to_string(),
+        name,
+        msg,
+        fields: fields.to_string(),
+        body,
+        text: text.to_string(),
+    })
+}
+
+/// `Name#n` or `"quoted name"#n` at the start of `text`, and what follows.
+fn message_word(text: &str) -> Option<((String, u64), &str)> {
+    let (name, after) = if text.starts_with('"') {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<String>();
+        let name = stream.next()?.ok()?;
+        (name, &text[stream.byte_offset()..])
+    } else {
+        let end = text.find('#')?;
+        let name = &text[..end];
+        if name.is_empty() || name.contains(' ') || name.contains('=') {
+            return None;
+        }
+        (name.to_string(), &text[end..])
+    };
+    let after = after.strip_prefix('#')?;
+    let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+    let number = after[..digits].parse().ok()?;
+    Some(((name, number), &after[digits..]))
+}
+
+fn parse_time(text: &str) -> Option<u64> {
+    let (seconds, nanos) = text.split_once('.')?;
+    if nanos.len() != 9 || !nanos.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let value = seconds.parse::<u64>().ok()?.checked_mul(1_000_000_000)?.checked_add(nanos.parse().ok()?)?;
+    (VirtualTime(value).to_string() == text).then_some(value)
+}

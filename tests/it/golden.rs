@@ -1,0 +1,162 @@
+//! The golden test: every scenario's run and every dump's replay against
+//! `golden/<name>.snap`, through insta. With `CI=true` nothing is written and
+//! a changed or missing golden fails; locally a change leaves a pending
+//! `.snap.new` for `cargo insta review` (or `flowreplay bless`).
+
+use std::path::{Path, PathBuf};
+
+use flowreplay::golden::{dump_golden, golden_name, scenario_golden};
+
+use crate::shipped_scenarios;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+}
+
+fn shipped_dumps() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps");
+    let mut dumps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("scenarios/dumps exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dump"))
+        .collect();
+    dumps.sort();
+    dumps
+}
+
+fn assert_golden(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(golden_dir());
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+#[test]
+fn every_scenario_and_dump_matches_its_golden() {
+    for path in shipped_scenarios() {
+        let text = scenario_golden(&path, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_golden(&golden_name(&path), &text);
+    }
+    for path in shipped_dumps() {
+        let text = dump_golden(&path, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert_golden(&golden_name(&path), &text);
+    }
+}
+
+#[test]
+fn every_golden_has_its_scenario_or_dump() {
+    let known: Vec<String> = shipped_scenarios().iter().chain(&shipped_dumps()).map(|p| golden_name(p)).collect();
+    for entry in std::fs::read_dir(golden_dir()).expect("golden/ exists") {
+        let path = entry.expect("readable").path();
+        if path.extension().is_some_and(|e| e == "snap") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(known.contains(&name), "orphan golden {}: no scenario or dump named {name}", path.display());
+        }
+    }
+}
+
+use flowreplay::golden::{diff, parse_golden, snap_content, Alignment, DiffOptions, GoldenEvent};
+
+fn events(text: &str) -> Vec<GoldenEvent> {
+    parse_golden(Path::new("test.snap"), text, 1).unwrap_or_else(|e| panic!("{e}")).events
+}
+
+fn shipped_golden(name: &str) -> String {
+    let path = golden_dir().join(format!("{name}.snap"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    snap_content(&path, &text).unwrap().0.to_string()
+}
+
+#[test]
+fn a_changed_node_behaviour_fails_the_golden_and_the_diff_names_the_first_divergent_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(crate::scenario("nack")).unwrap();
+    assert!(original.contains("fail_every = 50"));
+    let changed = dir.path().join("nack.toml");
+    std::fs::write(&changed, original.replace("fail_every = 50", "fail_every = 40")).unwrap();
+    let golden = shipped_golden("nack");
+    let rerun = scenario_golden(&changed, None).unwrap();
+    assert_ne!(rerun, golden, "the golden test would fail");
+    let found = diff(&events(&golden), &events(&rerun), Alignment::SameRun, &DiffOptions::default());
+    let first = found.first_divergence.expect("a divergence");
+    let expected = first.expected.unwrap();
+    let actual = first.actual.unwrap();
+    assert!(expected.contains("export    warehouse") && expected.contains("Order#40"), "{expected}");
+    assert!(actual.contains("fault     warehouse") && actual.contains("Order#40"), "{actual}");
+    assert_eq!(first.edge, "warehouse", "message 40 is now failed by the exporter instead of exported");
+    assert!(found.unified.contains("+") && found.unified.contains("@@"));
+    assert!(found.changed.iter().any(|c| c.expected.msg == 40), "message 40 is listed as changed");
+}
+
+#[test]
+fn events_reordered_within_one_instant_pass_unordered_and_fail_strict() {
+    let golden = shipped_golden("fanout");
+    let mut lines: Vec<&str> = golden.lines().collect();
+    let at = (2..lines.len() - 1)
+        .find(|&i| {
+            lines[i].get(..11) == lines[i + 1].get(..11) && lines[i] != lines[i + 1] && !lines[i].starts_with('#')
+        })
+        .expect("two events at one instant");
+    lines.swap(at, at + 1);
+    let swapped = lines.join("\n") + "\n";
+    let (a, b) = (events(&golden), events(&swapped));
+    let strict = diff(&a, &b, Alignment::SameRun, &DiffOptions::default());
+    assert!(!strict.equal, "strict order sees the swap");
+    let unordered = diff(&a, &b, Alignment::SameRun, &DiffOptions { unordered: true, ..DiffOptions::default() });
+    assert!(unordered.equal, "{:?}", unordered.first_divergence);
+    let moved = format!("{}\n", lines[..at].join("\n")) + &lines[at + 2..].join("\n") + "\n" + lines[at] + "\n";
+    let across =
+        diff(&a, &events(&moved), Alignment::SameRun, &DiffOptions { unordered: true, ..DiffOptions::default() });
+    assert!(!across.equal, "moving an event to another instant is a difference even unordered");
+}
+
+#[test]
+fn identical_inputs_diff_empty_and_a_garbage_golden_names_its_file_and_line() {
+    let golden = shipped_golden("linear-pipeline");
+    let same = diff(&events(&golden), &events(&golden), Alignment::SameRun, &DiffOptions::default());
+    assert!(same.equal && same.first_divergence.is_none() && same.unified.is_empty() && same.changed.is_empty());
+    let garbage = golden.replacen("0.000000000  inject", "zero o'clock  inject", 1);
+    let line = garbage.lines().position(|l| l.starts_with("zero")).unwrap() + 4;
+    let error = parse_golden(Path::new("golden/x.snap"), &garbage, 4).unwrap_err().to_string();
+    assert!(error.starts_with(&format!("golden/x.snap:{line}:1: expected a virtual time")), "{error}");
+    let bad_body = golden.replacen("body={", "body={oops", 1);
+    let error = parse_golden(Path::new("golden/x.snap"), &bad_body, 1).unwrap_err().to_string();
+    assert!(error.contains("body: key must be a string"), "{error}");
+}
+
+#[test]
+fn two_dumps_of_different_runs_diff_by_content_and_name_the_message_that_stopped() {
+    let dump =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Another day: every trace id, timestamp and node number differ, and the
+    // lines come in another order; pricing no longer quotes ACME.
+    let shifted: Vec<String> = dump
+        .lines()
+        .rev()
+        .filter(|l| !(l.contains("\"mn\":\"Quote\"") && l.contains("ACME")))
+        .map(|l| {
+            let mut record: serde_json::Value = serde_json::from_str(l).unwrap();
+            record["ts"] = (record["ts"].as_u64().unwrap() + 86_400_000_000_000).into();
+            record["t"] = (record["t"].as_u64().unwrap() ^ 0xABCD).into();
+            record["n"] = 7.into();
+            record.to_string()
+        })
+        .collect();
+    let (before, after) = (dir.path().join("before.dump"), dir.path().join("after.dump"));
+    std::fs::write(&before, &dump).unwrap();
+    std::fs::write(&after, shifted.join("\n") + "\n").unwrap();
+    let options = DiffOptions { unordered: true, ..DiffOptions::default() };
+    let found = flowreplay::golden::diff_files(&before, &after, &options).unwrap();
+    assert_eq!(found.alignment, Alignment::Content);
+    let first = found.first_divergence.clone().expect("Quote is gone");
+    assert!(
+        first.summary.starts_with("`pricing` no longer sends `Quote`") && first.summary.contains("ACME"),
+        "{}",
+        first.summary
+    );
+    assert!(found.extra.is_empty() && found.changed.is_empty(), "nothing else changed: {found:#?}");
+    let same = flowreplay::golden::diff_files(&before, &before, &options).unwrap();
+    assert!(same.equal);
+}
