@@ -160,3 +160,19 @@ fn two_dumps_of_different_runs_diff_by_content_and_name_the_message_that_stopped
     let same = flowreplay::golden::diff_files(&before, &before, &options).unwrap();
     assert!(same.equal);
 }
+
+#[test]
+fn golden_rules_leave_out_events_fields_and_body_paths_and_bad_rules_name_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(crate::scenario("linear-pipeline")).unwrap();
+    let path = dir.path().join("ruled.toml");
+    let rules = "[golden]\nignore_events = [\"lifecycle\"]\nignore_fields = [\"q\", \"h\"]\nredact = [\"/host\"]\n";
+    std::fs::write(&path, format!("{original}\n{rules}")).unwrap();
+    let text = scenario_golden(&path, None).unwrap();
+    assert!(!text.contains("lifecycle") && !text.contains(" q=") && !text.contains(" h="), "{}", &text[..400]);
+    assert!(text.contains(r#""host":"<hidden>""#) && !text.contains("web-"));
+    std::fs::write(&path, format!("{original}\n[golden]\nignore_events = [\"lifecycel\"]\n")).unwrap();
+    let error = flowreplay::Scenario::load(&path).unwrap_err().to_string();
+    let line = original.lines().count() + 3;
+    assert!(error.contains(&format!("ruled.toml:{line}:18: unknown event kind \"lifecycel\"")), "{error}");
+}
