@@ -37,7 +37,7 @@ fn checked(summary: RunSummary) -> u64 {
 struct TracingCrate;
 
 impl Recorder for TracingCrate {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         if let EventKind::Send { from, to, name, size_bytes, checksum, .. } = &event.kind {
             tracing::info!(
                 seq = event.seq,
@@ -46,7 +46,7 @@ impl Recorder for TracingCrate {
                 trace = event.trace_id.0,
                 from = from.0 .0,
                 to = to.0 .0,
-                name = &**name,
+                name = &name[..],
                 size = size_bytes,
                 checksum = checksum,
                 "send"

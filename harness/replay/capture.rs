@@ -100,7 +100,7 @@ impl Capture {
 }
 
 impl Recorder for Capture {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         let ts_ns = self.plan.first_ts.saturating_add(event.at.as_nanos());
         match event.kind {
             EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
@@ -131,8 +131,8 @@ impl Recorder for Capture {
                     thread: None,
                     direction: Direction::Out,
                     class: None,
-                    name: CompactString::from(&*name),
-                    protocol: CompactString::from(&*protocol),
+                    name: CompactString::from(&name[..]),
+                    protocol: CompactString::from(&protocol[..]),
                     kind: message_kind,
                     body: RawBody::new(body.text().to_string()).unwrap_or_else(|_| RawBody::null()),
                     correlation,

@@ -522,7 +522,7 @@ impl<H: Hooks> Engine<H> {
             }
             Signal::Nack(r, why) => {
                 core.nodes[node.index()].stats.nacks += 1;
-                let (origin, reason, permanent) = (r.origin, why.reason.clone(), why.permanent);
+                let (origin, reason, permanent) = (r.origin, &why.reason, why.permanent);
                 core.trace(r.message, r.trace_id, cause, || EventKind::Nack { node, origin, reason, permanent })
             }
             Signal::Timer(_) | Signal::Config(_) | Signal::Shutdown => cause,
@@ -557,12 +557,12 @@ impl<H: Hooks> Core<H> {
 
     /// Records a trace event if a recorder is attached; returns its sequence number.
     #[inline]
-    fn trace(
+    fn trace<'k>(
         &mut self,
         message: MessageId,
         trace_id: TraceId,
         parent: Option<u64>,
-        kind: impl FnOnce() -> EventKind,
+        kind: impl FnOnce() -> EventKind<'k>,
     ) -> Option<u64> {
         if !H::TRACED {
             return None;
@@ -570,7 +570,7 @@ impl<H: Hooks> Core<H> {
         let recorder = self.hooks.recorder()?;
         let seq = self.trace_seq;
         self.trace_seq += 1;
-        recorder.record(TraceEvent { seq, at: self.now, parent, message, trace_id, kind: kind() });
+        recorder.record(&TraceEvent { seq, at: self.now, parent, message, trace_id, kind: kind() });
         Some(seq)
     }
 
@@ -650,7 +650,7 @@ impl<H: Hooks> Core<H> {
                 self.timers.remove(&timer);
             }
             Effect::Fault(message, trace_id, reason) => {
-                self.trace(message, trace_id, cause, || EventKind::Fault { node, reason });
+                self.trace(message, trace_id, cause, || EventKind::Fault { node, reason: &reason });
             }
         }
     }
@@ -697,10 +697,10 @@ impl<H: Hooks> Core<H> {
         let waited_ns = self.now.since(due).0;
         let cause = self.trace(id, msg.trace_id, None, || EventKind::Inject {
             node,
-            name: msg.name.clone(),
+            name: &msg.name,
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
-            body: msg.body.clone(),
+            body: &msg.body,
             waited_ns,
         });
         self.nodes[node.index()].mailbox.push_back(Queued { port: InPort::INJECT, msg, cause });
@@ -747,11 +747,11 @@ impl<H: Hooks> Core<H> {
         let cause = self.trace(msg.id, msg.trace_id, cause, || EventKind::Send {
             from: (from, from_port),
             to: (dest, port),
-            name: msg.name.clone(),
+            name: &msg.name,
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
-            body: msg.body.clone(),
-            protocol: msg.protocol.clone(),
+            body: &msg.body,
+            protocol: &msg.protocol,
             message_kind: msg.kind,
             correlation: msg.correlation,
             queue_depth,
@@ -788,11 +788,11 @@ impl<H: Hooks> Core<H> {
         if !self.ledger.finish(msg.id, &outcome, name) {
             return;
         }
-        self.trace(msg.id, msg.trace_id, cause, || match outcome {
+        self.trace(msg.id, msg.trace_id, cause, || match &outcome {
             Outcome::Exported => EventKind::Export { node },
             Outcome::Consumed => EventKind::Consume { node },
             Outcome::Dropped(reason) => EventKind::Drop { node, reason },
-            Outcome::Nacked(why) => EventKind::Reject { node, reason: why.reason, permanent: why.permanent },
+            Outcome::Nacked(why) => EventKind::Reject { node, reason: &why.reason, permanent: why.permanent },
         });
     }
 

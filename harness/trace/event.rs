@@ -10,8 +10,13 @@ use crate::net::TimerId;
 /// Every event has a sequence number (its position in the trace), the message
 /// it concerns, and the sequence number of the event that caused it, so
 /// lineage can be walked both ways.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceEvent {
+///
+/// An event borrows names and bodies from the message it describes: the
+/// engine builds it on the stack and hands it to the recorder, which copies
+/// (or shares, by cloning an `Arc`) only what it keeps. Building an event
+/// therefore costs no allocation and no atomic operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceEvent<'a> {
     /// Position in the trace, from 0.
     pub seq: u64,
     /// When it happened.
@@ -23,24 +28,24 @@ pub struct TraceEvent {
     /// Its trace id.
     pub trace_id: TraceId,
     /// What happened.
-    pub kind: EventKind,
+    pub kind: EventKind<'a>,
 }
 
 /// The kinds of trace event.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EventKind {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventKind<'a> {
     /// A receiver injected a new message.
     Inject {
         /// The receiver.
         node: NodeId,
         /// Message name.
-        name: Arc<str>,
+        name: &'a Arc<str>,
         /// Size in bytes.
         size_bytes: u32,
         /// Body checksum.
         checksum: u64,
         /// The body (shared, not copied).
-        body: Body,
+        body: &'a Body,
         /// How long the injection waited behind backpressure.
         waited_ns: u64,
     },
@@ -51,15 +56,15 @@ pub enum EventKind {
         /// Destination node and port.
         to: (NodeId, InPort),
         /// Message name.
-        name: Arc<str>,
+        name: &'a Arc<str>,
         /// Size in bytes.
         size_bytes: u32,
         /// Body checksum.
         checksum: u64,
         /// The body (shared, not copied), for analyses that compare bodies.
-        body: Body,
+        body: &'a Body,
         /// Protocol (elfo `mp`).
-        protocol: Arc<str>,
+        protocol: &'a Arc<str>,
         /// Message kind (elfo `mk`).
         message_kind: MessageKind,
         /// Correlation id (elfo `c`).
@@ -97,7 +102,7 @@ pub enum EventKind {
         /// The node that refused.
         origin: NodeId,
         /// Why.
-        reason: Arc<str>,
+        reason: &'a Arc<str>,
         /// Whether retrying cannot help.
         permanent: bool,
     },
@@ -118,14 +123,14 @@ pub enum EventKind {
         /// The node that dropped it.
         node: NodeId,
         /// Why.
-        reason: Arc<str>,
+        reason: &'a Arc<str>,
     },
     /// Terminal: a node refused the message (its subscribers get a NACK).
     Reject {
         /// The refusing node.
         node: NodeId,
         /// Why.
-        reason: Arc<str>,
+        reason: &'a Arc<str>,
         /// Whether retrying cannot help.
         permanent: bool,
     },
@@ -140,7 +145,7 @@ pub enum EventKind {
         /// The node.
         node: NodeId,
         /// What the fault was.
-        reason: Arc<str>,
+        reason: &'a Arc<str>,
     },
     /// A node started or stopped.
     Lifecycle {
@@ -160,7 +165,7 @@ pub enum Phase {
     Stop,
 }
 
-impl EventKind {
+impl EventKind<'_> {
     /// The event's name as written in traces: `inject`, `send`, ….
     pub fn label(&self) -> &'static str {
         match self {

@@ -27,6 +27,8 @@ pub struct MemoryRecorder {
     names: Names,
     bodies: Vec<Body>,
     keep_bodies: bool,
+    /// What decoded events show when bodies were not kept.
+    null_body: Body,
     count: u64,
     last: Cursor,
 }
@@ -169,7 +171,7 @@ impl MemoryRecorder {
 }
 
 impl Recorder for MemoryRecorder {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         let out = &mut Packet { bytes: [0; Packet::MAX], len: 0 };
         let code = match &event.kind {
             EventKind::Inject { .. } => INJECT,
@@ -203,7 +205,7 @@ impl Recorder for MemoryRecorder {
                 out.put_fixed(*checksum);
                 out.put(*waited_ns);
                 if self.keep_bodies {
-                    self.bodies.push(body.clone());
+                    self.bodies.push((*body).clone());
                 }
             }
             EventKind::Send {
@@ -240,7 +242,7 @@ impl Recorder for MemoryRecorder {
                 out.put(u64::from(*queue_depth));
                 out.put(*waited_ns);
                 if self.keep_bodies {
-                    self.bodies.push(body.clone());
+                    self.bodies.push((*body).clone());
                 }
             }
             EventKind::Blocked { from, to } => {
@@ -302,7 +304,7 @@ pub struct Events<'a> {
     last: Cursor,
 }
 
-impl Events<'_> {
+impl<'a> Events<'a> {
     fn byte(&mut self) -> u8 {
         let byte = self.recorder.bytes[self.at];
         self.at += 1;
@@ -330,9 +332,10 @@ impl Events<'_> {
         NodeId(self.number() as u32)
     }
 
-    fn name(&mut self) -> Arc<str> {
+    fn name(&mut self) -> &'a Arc<str> {
         let index = self.number() as usize;
-        self.recorder.names.list[index].clone()
+        let recorder: &'a MemoryRecorder = self.recorder;
+        &recorder.names.list[index]
     }
 
     fn checksum(&mut self) -> u64 {
@@ -342,19 +345,20 @@ impl Events<'_> {
         u64::from_le_bytes(raw)
     }
 
-    fn body(&mut self) -> Body {
-        if !self.recorder.keep_bodies {
-            return Body::default();
+    fn body(&mut self) -> &'a Body {
+        let recorder: &'a MemoryRecorder = self.recorder;
+        if !recorder.keep_bodies {
+            return &recorder.null_body;
         }
         self.body += 1;
-        self.recorder.bodies[self.body - 1].clone()
+        &recorder.bodies[self.body - 1]
     }
 }
 
-impl Iterator for Events<'_> {
-    type Item = TraceEvent;
+impl<'a> Iterator for Events<'a> {
+    type Item = TraceEvent<'a>;
 
-    fn next(&mut self) -> Option<TraceEvent> {
+    fn next(&mut self) -> Option<TraceEvent<'a>> {
         if self.at >= self.recorder.bytes.len() {
             return None;
         }

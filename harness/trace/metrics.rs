@@ -216,8 +216,8 @@ impl MetricsRecorder {
 }
 
 impl Recorder for MetricsRecorder {
-    fn record(&mut self, event: TraceEvent) {
-        self.builder.add(&TraceLine::of(&event, &self.names, &BodyCapture::default()));
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        self.builder.add(&TraceLine::of(event, &self.names, &BodyCapture::default()));
     }
 
     fn report(&self) -> RecorderReport {

@@ -14,8 +14,8 @@ use super::redact::BodyCapture;
 /// A destination for trace events. The engine calls [`Recorder::record`] for
 /// each event in trace order; without a recorder it builds no events at all.
 pub trait Recorder {
-    /// Takes one event.
-    fn record(&mut self, event: TraceEvent);
+    /// Takes one event (borrowed: keep what you need by copying it).
+    fn record(&mut self, event: &TraceEvent<'_>);
 
     /// What the recorder has done so far.
     fn report(&self) -> RecorderReport {
@@ -43,12 +43,12 @@ pub trait FileRecorder: Recorder {
     fn finish(self: Box<Self>) -> io::Result<RecorderReport>;
 }
 
-/// Hands every event to two recorders (the first gets a copy).
+/// Hands every event to two recorders, the first one first.
 pub struct Tee<A, B>(pub A, pub B);
 
 impl<A: Recorder, B: Recorder> Recorder for Tee<A, B> {
-    fn record(&mut self, event: TraceEvent) {
-        self.0.record(event.clone());
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        self.0.record(event);
         self.1.record(event);
     }
 
@@ -60,7 +60,7 @@ impl<A: Recorder, B: Recorder> Recorder for Tee<A, B> {
 }
 
 impl<R: Recorder + ?Sized> Recorder for &mut R {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         (**self).record(event);
     }
 
@@ -70,7 +70,7 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
 }
 
 impl<R: Recorder + ?Sized> Recorder for Box<R> {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         (**self).record(event);
     }
 
@@ -158,9 +158,9 @@ impl NdjsonRecorder {
 }
 
 impl Recorder for NdjsonRecorder {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         let (names, capture) = (&self.names, &self.capture);
-        self.sink.write(|out| ndjson::write_line(out, &TraceLine::of(&event, names, capture)));
+        self.sink.write(|out| ndjson::write_line(out, &TraceLine::of(event, names, capture)));
     }
 
     fn report(&self) -> RecorderReport {

@@ -128,9 +128,9 @@ impl<R: Recorder> SampledRecorder<R> {
             None if name.is_none() => self.sampling.keeps_trace(self.seed, event.trace_id),
             None => {
                 let by_name = name.and_then(|n| {
-                    if self.sampling.never_messages.contains(&**n) {
+                    if self.sampling.never_messages.contains(&n[..]) {
                         Some(false)
-                    } else if self.sampling.always_messages.contains(&**n) {
+                    } else if self.sampling.always_messages.contains(&n[..]) {
                         Some(true)
                     } else {
                         None
@@ -146,8 +146,8 @@ impl<R: Recorder> SampledRecorder<R> {
 }
 
 impl<R: Recorder> Recorder for SampledRecorder<R> {
-    fn record(&mut self, event: TraceEvent) {
-        if self.keeps(&event) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        if self.keeps(event) {
             self.inner.record(event);
         } else {
             self.sampled_out += 1;

@@ -60,7 +60,7 @@ impl TraceFile {
 }
 
 impl Recorder for TraceFile {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         match self {
             TraceFile::Whole(file) => file.record(event),
             TraceFile::Sampled(sampled) => sampled.record(event),

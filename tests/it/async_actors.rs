@@ -39,7 +39,7 @@ to = "sink.in"
 latency = "1ms"
 "#;
 
-fn run(seed: u64) -> (flowreplay::RunSummary, Vec<flowreplay::TraceEvent>) {
+fn run(seed: u64) -> (flowreplay::RunSummary, flowreplay::MemoryRecorder) {
     let mut registry = Registry::builtin();
     registry.register("sleeper", |_| Ok(NodeBuild::async_processor(Sleeper, &["in"], &["out"])));
     run_text(SCENARIO, &registry, seed)
@@ -47,7 +47,9 @@ fn run(seed: u64) -> (flowreplay::RunSummary, Vec<flowreplay::TraceEvent>) {
 
 #[test]
 fn an_async_actor_that_sleeps_5ms_shows_exactly_that_gap_in_the_trace() {
-    let (summary, events) = run(1);
+    let (summary, trace) = run(1);
+
+    let events: Vec<_> = trace.events().collect();
     assert_eq!(summary.stopped_by, flowreplay::StopReason::Completed, "regression: async runs never shut down");
     assert_eq!(
         summary.terminal["exported"], 20,
@@ -73,8 +75,12 @@ fn assert_sleeps_exactly_5ms(events: &[flowreplay::TraceEvent], offset_ns: u64) 
 
 #[test]
 fn async_runs_are_identical_run_to_run() {
-    let (a, events_a) = run(3);
-    let (b, events_b) = run(3);
+    let (a, trace_a) = run(3);
+
+    let events_a: Vec<_> = trace_a.events().collect();
+    let (b, trace_b) = run(3);
+
+    let events_b: Vec<_> = trace_b.events().collect();
     assert_eq!(events_a, events_b);
     assert_eq!(a, b);
 }
@@ -86,7 +92,9 @@ fn an_async_actor_handles_one_message_at_a_time() {
     let fast = SCENARIO.replace("rate = \"100/s\"", "rate = \"1000/s\"");
     let mut registry = Registry::builtin();
     registry.register("sleeper", |_| Ok(NodeBuild::async_processor(Sleeper, &["in"], &["out"])));
-    let (summary, events) = run_text(&fast, &registry, 1);
+    let (summary, trace) = run_text(&fast, &registry, 1);
+
+    let events: Vec<_> = trace.events().collect();
     assert_eq!(summary.terminal["exported"], 20);
     let sends: Vec<u64> = events
         .iter()
@@ -105,7 +113,9 @@ fn an_async_sleep_is_exact_when_the_handler_starts_mid_millisecond() {
     assert_ne!(skewed, SCENARIO);
     let mut registry = Registry::builtin();
     registry.register("sleeper", |_| Ok(NodeBuild::async_processor(Sleeper, &["in"], &["out"])));
-    let (summary, events) = run_text(&skewed, &registry, 2);
+    let (summary, trace) = run_text(&skewed, &registry, 2);
+
+    let events: Vec<_> = trace.events().collect();
     assert_eq!(summary.stopped_by, flowreplay::StopReason::Completed);
     assert_sleeps_exactly_5ms(&events, 500_000);
 }

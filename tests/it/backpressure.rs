@@ -6,7 +6,9 @@ use crate::{run_file, scenario};
 
 #[test]
 fn a_slow_exporter_with_a_mailbox_of_4_makes_its_sender_wait_and_drops_nothing() {
-    let (summary, events) = run_file(&scenario("backpressure"), 5);
+    let (summary, trace) = run_file(&scenario("backpressure"), 5);
+
+    let events: Vec<_> = trace.events().collect();
     assert_eq!(summary.terminal["exported"], 200, "{summary:?}");
     assert_eq!(summary.terminal["dropped"], 0);
     let sink = summary.nodes.iter().find(|n| n.node == "slow-sink").unwrap();

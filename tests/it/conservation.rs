@@ -11,7 +11,9 @@ use crate::{run_file, shipped_scenarios};
 /// engine's own counters: each injected id has exactly one terminal event,
 /// and the summary's counts match the trace's.
 fn assert_conserved(path: &std::path::Path, seed: u64) {
-    let (summary, events) = run_file(path, seed);
+    let (summary, trace) = run_file(path, seed);
+
+    let events: Vec<_> = trace.events().collect();
     let context = format!("{} seed {seed}", path.display());
     assert!(summary.conserved(), "{context}: {summary:?}");
     let mut endings: BTreeMap<MessageId, Vec<&'static str>> = BTreeMap::new();

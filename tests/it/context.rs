@@ -84,7 +84,7 @@ fn timers_fire_after_their_delay_cancelled_ones_never_and_derived_messages_are_c
     let names: Vec<&str> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Send { name, from, .. } if from.0 .0 == 1 => Some(&**name),
+            EventKind::Send { name, from, .. } if from.0 .0 == 1 => Some(&name[..]),
             _ => None,
         })
         .collect();
@@ -151,7 +151,9 @@ to = "sink.in"
 from = "src2.out"
 to = "sink.in"
 "#;
-    let (summary, events) = crate::run_text(text, &Registry::builtin(), 1);
+    let (summary, trace) = crate::run_text(text, &Registry::builtin(), 1);
+
+    let events: Vec<_> = trace.events().collect();
     let stops: Vec<&str> = events
         .iter()
         .filter_map(|e| match e.kind {

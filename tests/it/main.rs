@@ -17,7 +17,7 @@ mod validation;
 
 use std::path::PathBuf;
 
-use flowreplay::{MemoryRecorder, Registry, RunConfig, RunSummary, Scenario, Simulation, TraceEvent};
+use flowreplay::{MemoryRecorder, Registry, RunConfig, RunSummary, Scenario, Simulation};
 
 /// Every scenario shipped in `scenarios/`.
 pub fn shipped_scenarios() -> Vec<PathBuf> {
@@ -37,18 +37,19 @@ pub fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))
 }
 
-/// Runs a scenario text with `registry`, keeping the trace in memory.
-pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, Vec<TraceEvent>) {
+/// Runs a scenario text with `registry`, keeping the trace (bodies
+/// included) in memory; `trace.events()` decodes it.
+pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, MemoryRecorder) {
     let scenario = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let network = scenario.network(registry).unwrap_or_else(|e| panic!("{e}"));
     let mut trace = MemoryRecorder::with_bodies();
     let config = RunConfig { seed, ..scenario.run };
     let summary = Simulation::new(network, config).run(Some(&mut trace)).expect("run starts");
-    (summary, trace.events().collect())
+    (summary, trace)
 }
 
 /// Runs a shipped scenario file with `seed`, keeping the trace in memory.
-pub fn run_file(path: &std::path::Path, seed: u64) -> (RunSummary, Vec<TraceEvent>) {
+pub fn run_file(path: &std::path::Path, seed: u64) -> (RunSummary, MemoryRecorder) {
     let text = std::fs::read_to_string(path).expect("scenario readable");
     run_text(&text, &Registry::builtin(), seed)
 }

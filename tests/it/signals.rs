@@ -8,7 +8,9 @@ use crate::{run_file, run_text, scenario};
 
 #[test]
 fn nacks_reach_the_receiver_and_skip_the_filter_that_did_not_subscribe() {
-    let (summary, events) = run_file(&scenario("nack"), 3);
+    let (summary, trace) = run_file(&scenario("nack"), 3);
+
+    let events: Vec<_> = trace.events().collect();
     let nacked = summary.terminal["nacked"];
     assert!(nacked > 0);
     let by_node = |node: &str| summary.nodes.iter().find(|n| n.node == node).unwrap().clone();
@@ -67,7 +69,9 @@ latency = "1ms"
 fn every_subscriber_sees_exactly_one_ack_or_nack_per_message_and_others_see_none() {
     let mut registry = Registry::builtin();
     registry.register("counting", |_| Ok(NodeBuild::processor(Counting, &["in"], &["out"])));
-    let (summary, events) = run_text(CHAIN, &registry, 1);
+    let (summary, trace) = run_text(CHAIN, &registry, 1);
+
+    let events: Vec<_> = trace.events().collect();
     let mut seen: BTreeMap<(String, u64), u32> = BTreeMap::new();
     let name = |id: flowreplay::NodeId| summary.nodes[id.index()].node.clone();
     for event in &events {

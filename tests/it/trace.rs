@@ -14,13 +14,13 @@ use proptest::prelude::*;
 
 use crate::{scenario, shipped_scenarios};
 
-/// Keeps events exactly as the engine hands them over.
+/// Keeps each event exactly as the engine hands it over, printed.
 #[derive(Default)]
-struct Collect(Vec<TraceEvent>);
+struct Printed(Vec<String>);
 
-impl Recorder for Collect {
-    fn record(&mut self, event: TraceEvent) {
-        self.0.push(event);
+impl Recorder for Printed {
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        self.0.push(format!("{event:?}"));
     }
 }
 
@@ -30,16 +30,18 @@ fn simulation(path: &Path, seed: u64) -> Simulation {
     Simulation::new(network, RunConfig { seed, ..scenario.run })
 }
 
-fn events_of(path: &Path, seed: u64) -> Vec<TraceEvent> {
-    let mut trace = Collect::default();
+/// A run's trace, bodies included; `.events()` decodes it.
+fn recorded(path: &Path, seed: u64) -> MemoryRecorder {
+    let mut trace = MemoryRecorder::with_bodies();
     simulation(path, seed).run(Some(&mut trace)).expect("runs");
-    trace.0
+    trace
 }
 
 #[test]
 fn every_hop_has_exactly_one_send_and_then_one_deliver() {
     for path in shipped_scenarios() {
-        let events = events_of(&path, 1);
+        let trace = recorded(&path, 1);
+        let events: Vec<_> = trace.events().collect();
         // Per message: the sends and deliveries alternate, starting with a send.
         let mut open: BTreeMap<MessageId, u32> = BTreeMap::new();
         let (mut sends, mut delivers) = (0, 0);
@@ -71,12 +73,12 @@ proptest! {
     #[test]
     fn the_packed_memory_recorder_gives_back_every_event_exactly(seed in any::<u64>(), which in 0usize..4) {
         let path = &shipped_scenarios()[which];
-        let expected = events_of(path, seed);
+        let mut expected = Printed::default();
         let mut packed = MemoryRecorder::with_bodies();
-        simulation(path, seed).run(Some(&mut packed)).expect("runs");
-        prop_assert_eq!(packed.len(), expected.len());
-        let decoded: Vec<TraceEvent> = packed.events().collect();
-        prop_assert_eq!(decoded, expected);
+        simulation(path, seed).run(Some(&mut Tee(&mut expected, &mut packed))).expect("runs");
+        prop_assert_eq!(packed.len(), expected.0.len());
+        let decoded: Vec<String> = packed.events().map(|e| format!("{e:?}")).collect();
+        prop_assert_eq!(decoded, expected.0);
     }
 }
 
@@ -101,11 +103,11 @@ fn metrics_agree_with_the_events_and_the_run_summary() {
     for path in shipped_scenarios() {
         let sim = simulation(&path, 5);
         let mut metrics = MetricsRecorder::new(sim.topology());
-        let mut events = Collect::default();
-        let summary = sim.run(Some(&mut Tee(&mut metrics, &mut events))).expect("runs");
+        let mut trace = MemoryRecorder::new();
+        let summary = sim.run(Some(&mut Tee(&mut metrics, &mut trace))).expect("runs");
         let metrics = metrics.finish();
-        let count = |label: &str| events.0.iter().filter(|e| e.kind.label() == label).count() as u64;
-        assert_eq!(metrics.lines, events.0.len() as u64);
+        let count = |label: &str| trace.events().filter(|e| e.kind.label() == label).count() as u64;
+        assert_eq!(metrics.lines, trace.len() as u64);
         assert_eq!(metrics.edges.values().map(|e| e.messages).sum::<u64>(), count("send"), "{path:?}");
         assert_eq!(metrics.groups.values().map(|g| g.inbound).sum::<u64>(), count("deliver"), "{path:?}");
         assert_eq!(metrics.nacks.total, count("nack"));
@@ -124,7 +126,8 @@ fn metrics_agree_with_the_events_and_the_run_summary() {
 
 #[test]
 fn injected_faults_are_traced_where_they_hit() {
-    let events = events_of(&scenario("nack"), 3);
+    let trace = recorded(&scenario("nack"), 3);
+    let events: Vec<_> = trace.events().collect();
     let faults: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -141,10 +144,10 @@ fn injected_faults_are_traced_where_they_hit() {
 fn the_lineage_of_a_message_in_a_shipped_scenario_is_its_exact_path() {
     let sim = simulation(&scenario("linear-pipeline"), 7);
     let names = Names::new(sim.topology());
-    let mut events = Collect::default();
-    sim.run(Some(&mut events)).expect("runs");
-    let lines: Vec<TraceLine<'_>> =
-        events.0.iter().map(|e| TraceLine::of(e, &names, &BodyCapture::default())).collect();
+    let mut trace = MemoryRecorder::new();
+    sim.run(Some(&mut trace)).expect("runs");
+    let events: Vec<_> = trace.events().collect();
+    let lines: Vec<TraceLine<'_>> = events.iter().map(|e| TraceLine::of(e, &names, &BodyCapture::default())).collect();
     let lineage = trace_lineage(&lines, Origin::Message(3, Reach::Both)).unwrap();
     assert_eq!(lineage.messages.len(), 1, "a forwarded message keeps its id: one message, no children");
     let steps: Vec<(&str, &str)> =
@@ -199,13 +202,12 @@ fn kept_messages(seed: u64, rate: f64, messages: u64) -> (Vec<u64>, u64) {
     let sim =
         Simulation::new(scenario.network(&Registry::builtin()).unwrap(), RunConfig { seed, ..RunConfig::default() });
     let sampling = Sampling { rate, ..Sampling::default() };
-    let mut sampled = SampledRecorder::new(Collect::default(), sampling, seed, sim.topology());
+    let mut sampled = SampledRecorder::new(MemoryRecorder::new(), sampling, seed, sim.topology());
     sim.run(Some(&mut sampled)).expect("runs");
     let sampled_out = sampled.report().sampled_out;
     let mut kept: Vec<u64> = sampled
         .into_inner()
-        .0
-        .iter()
+        .events()
         .filter(|e| matches!(e.kind, EventKind::Inject { .. }))
         .map(|e| e.message.0)
         .collect();
@@ -237,18 +239,19 @@ fn sampling_lists_override_the_rate_and_metrics_still_count_everything() {
         ..Sampling::default()
     };
     let mut metrics = MetricsRecorder::new(sim.topology());
-    let mut sampled = SampledRecorder::new(Collect::default(), sampling, 7, sim.topology());
+    let mut sampled = SampledRecorder::new(MemoryRecorder::new(), sampling, 7, sim.topology());
     let summary = sim.run(Some(&mut Tee(&mut metrics, &mut sampled))).expect("runs");
     let metrics = metrics.finish();
     assert_eq!(
         metrics.edges.values().map(|e| e.messages).sum::<u64>(),
         summary.edges.iter().map(|e| e.messages).sum::<u64>()
     );
-    let kept = sampled.into_inner().0;
+    let trace = sampled.into_inner();
+    let kept: Vec<_> = trace.events().collect();
     let names: Vec<&str> = kept
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Send { name, .. } | EventKind::Inject { name, .. } => Some(&**name),
+            EventKind::Send { name, .. } | EventKind::Inject { name, .. } => Some(&name[..]),
             _ => None,
         })
         .collect();
@@ -315,7 +318,8 @@ fn the_ndjson_trace_reads_back_line_for_line_and_graphs_count_every_send() {
     let exports = export_all(&path, &BodyCapture::default(), dir.path());
     let sim = simulation(&path, 7);
     let names = Names::new(sim.topology());
-    let events = events_of(&path, 7);
+    let trace = recorded(&path, 7);
+    let events: Vec<_> = trace.events().collect();
     let read: Vec<TraceLine<'static>> =
         TraceReader::open(&dir.path().join("trace.ndjson")).unwrap().collect::<Result<_, _>>().unwrap();
     let expected: Vec<TraceLine<'_>> =

@@ -45,8 +45,8 @@ impl ChromeRecorder {
 }
 
 impl Recorder for ChromeRecorder {
-    fn record(&mut self, event: TraceEvent) {
-        let line = TraceLine::of(&event, &self.names, &self.capture);
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        let line = TraceLine::of(event, &self.names, &self.capture);
         let tid = line.place().and_then(|node| self.tracks.iter().position(|t| t == node)).map_or(0, |i| i + 1);
         let title = match &line.name {
             Some(name) => format!("{} {name}", line.event),

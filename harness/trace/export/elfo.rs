@@ -75,14 +75,14 @@ fn record(event: &TraceEvent, name: &str, protocol: &str, kind: MessageKind, bod
 }
 
 impl Recorder for ElfoRecorder {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         match &event.kind {
             EventKind::Inject { node, name, body, .. } => {
-                let line = record(&event, name, "", MessageKind::Regular, self.body(body));
+                let line = record(event, name, "", MessageKind::Regular, self.body(body));
                 self.emit(*node, Direction::In, line);
             }
             EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
-                let mut line = record(&event, name, protocol, *message_kind, self.body(body));
+                let mut line = record(event, name, protocol, *message_kind, self.body(body));
                 line.correlation = *correlation;
                 self.in_transit.insert(event.message, line.clone());
                 self.emit(from.0, Direction::Out, line);

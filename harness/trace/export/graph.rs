@@ -51,7 +51,7 @@ impl GraphRecorder {
 }
 
 impl Recorder for GraphRecorder {
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: &TraceEvent<'_>) {
         self.events += 1;
         match &event.kind {
             EventKind::Inject { node, name, .. } => {
@@ -60,7 +60,7 @@ impl Recorder for GraphRecorder {
             EventKind::Send { from, to, name, .. } => {
                 let edge = (self.nodes[from.0.index()].clone(), self.nodes[to.0.index()].clone());
                 self.network.edges.entry(edge).or_default().add(name);
-                self.in_transit.insert(event.message, (from.0.index(), CompactString::from(&**name)));
+                self.in_transit.insert(event.message, (from.0.index(), CompactString::from(&name[..])));
             }
             EventKind::Deliver { .. } => {
                 self.in_transit.remove(&event.message);
