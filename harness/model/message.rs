@@ -126,6 +126,13 @@ pub struct Message {
     pub(crate) return_path: ReturnPath,
 }
 
+/// The empty protocol, shared: a message made without one costs no
+/// allocation for it.
+fn no_protocol() -> Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from("")).clone()
+}
+
 impl Message {
     /// A new regular message with no headers; the engine numbers it when it
     /// is first sent.
@@ -140,7 +147,7 @@ impl Message {
             id: MessageId::UNASSIGNED,
             trace_id: TraceId(0),
             name: name.into(),
-            protocol: Arc::from(""),
+            protocol: no_protocol(),
             kind: MessageKind::Regular,
             correlation: None,
             headers: Headers::default(),

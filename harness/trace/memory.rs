@@ -60,6 +60,7 @@ enum Slot {
 }
 
 impl Names {
+    #[inline]
     fn intern(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
         if let Some((last, id)) = &self.last[slot as usize] {
             if Arc::ptr_eq(last, name) {
