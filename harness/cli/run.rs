@@ -91,6 +91,9 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
     args.trace.check_written(args.out.as_ref())?;
     let settings = args.trace.settings(scenario.trace.clone())?;
+    if let Some(sampling) = &settings.sampling {
+        sampling.check_actors(&network.topology).map_err(|e| Failure::BadInput(format!("sampling: {e}")))?;
+    }
     let mut file = match &args.out {
         Some(path) => Some(
             settings

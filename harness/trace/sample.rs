@@ -58,6 +58,19 @@ impl Sampling {
         }
     }
 
+    /// Checks that every actor the lists name is a node of `topology`: a
+    /// typo would otherwise match nothing, silently.
+    pub fn check_actors(&self, topology: &Topology) -> Result<(), String> {
+        let lists = [("always_actors", &self.always_actors), ("never_actors", &self.never_actors)];
+        for (list, actors) in lists {
+            if let Some(unknown) = actors.iter().find(|a| !topology.nodes.iter().any(|n| &*n.name == a.as_str())) {
+                let known: Vec<&str> = topology.nodes.iter().map(|n| &*n.name).collect();
+                return Err(format!("{list}: no node {unknown:?} (nodes: {})", known.join(", ")));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the rate keeps `trace` under `seed`: the seeded rng, seeded
     /// from the pair, so the answer depends on nothing else.
     pub fn keeps_trace(&self, seed: u64, trace: TraceId) -> bool {

@@ -257,3 +257,14 @@ fn diff_of_identical_inputs_is_empty_and_exits_0_and_differences_exit_1_with_jso
     let bad = flowreplay(&["diff", &golden, "no/such/file"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn trace_flags_without_out_and_unknown_sampled_actors_are_refused() {
+    let nack = scenario("nack").to_string_lossy().into_owned();
+    let no_out = flowreplay(&["run", &nack, "--format", "chrome"]);
+    assert_eq!(no_out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_out.stderr).contains("add --out FILE"));
+    let typo = flowreplay(&["run", &nack, "--out", "/dev/null", "--sample", "0.5", "--never-actor", "warehose"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("no node \"warehose\" (nodes: ingest, sanitize, warehouse)"));
+}
