@@ -264,7 +264,10 @@ fn trace_flags_without_out_and_unknown_sampled_actors_are_refused() {
     let no_out = flowreplay(&["run", &nack, "--format", "chrome"]);
     assert_eq!(no_out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_out.stderr).contains("add --out FILE"));
-    let typo = flowreplay(&["run", &nack, "--out", "/dev/null", "--sample", "0.5", "--never-actor", "warehose"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.ndjson").to_string_lossy().into_owned();
+    let typo = flowreplay(&["run", &nack, "--out", &out, "--sample", "0.5", "--never-actor", "warehose"]);
     assert_eq!(typo.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&typo.stderr).contains("no node \"warehose\" (nodes: ingest, sanitize, warehouse)"));
+    assert!(!dir.path().join("t.ndjson").exists(), "nothing written");
 }
