@@ -54,6 +54,22 @@ fn inputs(given: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(found)
 }
 
+/// Refuses inputs whose goldens would be the same file.
+fn distinct_goldens(inputs: &[PathBuf], golden_dir: &Path) -> Result<(), Failure> {
+    let mut seen: std::collections::BTreeMap<PathBuf, &Path> = std::collections::BTreeMap::new();
+    for input in inputs {
+        if let Some(other) = seen.insert(golden_path(golden_dir, input), input) {
+            return Err(Failure::BadInput(format!(
+                "{} and {} would share the golden {}: rename one",
+                other.display(),
+                input.display(),
+                golden_path(golden_dir, input).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The golden text of one input: a scenario's run or a dump's replay.
 fn golden_of(input: &Path) -> Result<String, Failure> {
     let made = if input.extension().is_some_and(|e| e == "dump") {
@@ -106,7 +122,9 @@ fn check_one(input: &Path, golden_dir: &Path) -> Result<Outcome, Failure> {
 
 pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
     let (mut passed, mut failed) = (0, 0);
-    for input in inputs(&args.inputs)? {
+    let inputs = inputs(&args.inputs)?;
+    distinct_goldens(&inputs, &args.golden_dir)?;
+    for input in inputs {
         match check_one(&input, &args.golden_dir)? {
             Outcome::Pass => {
                 passed += 1;
@@ -127,10 +145,13 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn bless(args: BlessArgs) -> Result<(), Failure> {
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0");
+    if ci {
         return Err(Failure::BadInput("refusing to write goldens with CI set: bless locally and commit them".into()));
     }
-    for input in inputs(&args.inputs)? {
+    let inputs = inputs(&args.inputs)?;
+    distinct_goldens(&inputs, &args.golden_dir)?;
+    for input in inputs {
         let text = snap_text(&golden_of(&input)?);
         let path = golden_path(&args.golden_dir, &input);
         if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {

@@ -152,7 +152,7 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
         .iter()
         .enumerate()
         .map(|(index, e)| {
-            let head = || e.text.rsplit_once(" body=").map_or(e.text.as_str(), |(head, _)| head).to_string();
+            let head = || e.head.clone();
             let text = match (&e.body, options.ignore.redact.is_empty()) {
                 (Some(_), _) if options.ignore_bodies => head(),
                 (Some(body), false) => {
@@ -192,7 +192,7 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
             _ => "an event happened that was not expected".to_string(),
         };
         Divergence {
-            index: old,
+            index: a.get(old).map_or(expected.len(), |(_, i)| *i),
             t_ns: event.map_or(0, |e| e.t_ns),
             edge: event.map(|e| e.place.clone()).unwrap_or_default(),
             expected: expected_line.map(|(text, _)| text.clone()),

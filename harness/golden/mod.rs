@@ -149,18 +149,24 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
     let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
     let senders = match_flows(&ends);
     let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
+    // Sends and outside inputs are numbered first, so a receipt matched to
+    // a send dumped after it (clock skew) still gets its number.
     let mut numbers: Vec<u64> = vec![0; records.len()];
-    let mut traces: FxHashMap<u64, u64> = FxHashMap::default();
     let mut next = 0;
+    for (index, sender) in senders.iter().enumerate() {
+        if sender.is_none() {
+            next += 1;
+            numbers[index] = next;
+        }
+    }
+    for (index, sender) in senders.iter().enumerate() {
+        if let Some(sender) = sender {
+            numbers[index] = numbers[*sender as usize];
+        }
+    }
+    let mut traces: FxHashMap<u64, u64> = FxHashMap::default();
     let mut events = Vec::with_capacity(records.len());
     for (index, record) in records.iter().enumerate() {
-        numbers[index] = match senders[index] {
-            Some(sender) => numbers[sender as usize],
-            None => {
-                next += 1;
-                next
-            }
-        };
         let trace_count = traces.len() as u64 + 1;
         let trace = *traces.entry(record.trace_id).or_insert(trace_count);
         let direction = match record.direction {
@@ -173,12 +179,13 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
         };
         let body = record.body_value();
         let fields = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
-        let text = format!(
-            "{}  {direction:<9} {place} {}#{} {fields} body={body}",
+        let head = format!(
+            "{}  {direction:<9} {place} {}#{} {fields}",
             crate::VirtualTime(record.ts_ns - first_ts),
             record.name,
             numbers[index]
         );
+        let text = format!("{head} body={body}");
         events.push(GoldenEvent {
             line: index + 1,
             t_ns: record.ts_ns - first_ts,
@@ -188,6 +195,7 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             msg: numbers[index],
             fields,
             body: Some(body),
+            head: head.trim_end().to_string(),
             text,
         });
     }

@@ -28,6 +28,8 @@ pub struct GoldenEvent {
     pub fields: String,
     /// The body, where the golden shows one.
     pub body: Option<serde_json::Value>,
+    /// The line as written up to its body.
+    pub head: String,
     /// The line as written.
     pub text: String,
 }
@@ -101,54 +103,97 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
     let (time, rest) = text.split_once("  ").ok_or((1, "expected `<seconds>.<nanoseconds>  <event> …`".to_string()))?;
     let t_ns = parse_time(time).ok_or((1, format!("expected a virtual time like 0.001000000, found {time:?}")))?;
     let rest = rest.trim_start();
+    let event_column = column(rest);
     let (event, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-    if event.is_empty() || !event.chars().all(|c| c.is_ascii_lowercase()) {
-        return Err((column(rest) - event.len() - 1, format!("expected an event kind, found {event:?}")));
+    if event.is_empty() || !event.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err((event_column, format!("expected an event kind, found {event:?}")));
     }
+    // A place is one word, or three: `from -> to`, `node <- origin`; a
+    // word with spaces or other odd characters is a JSON string.
     let rest = rest.trim_start();
-    // A place is one word, or three: `from -> to`, `node <- origin`.
-    let words: Vec<&str> = rest.splitn(4, ' ').collect();
-    let place_len = match words.as_slice() {
-        [a, "->" | "<-", b, ..] => a.len() + b.len() + 4,
-        [a, ..] => a.len(),
-        [] => 0,
-    };
-    let (place, rest) = rest.split_at(place_len);
+    let place_column = column(rest);
+    let (first, mut rest) = word(rest).ok_or((place_column, "expected a node or an edge".to_string()))?;
+    let mut place = first;
+    for arrow in [" -> ", " <- "] {
+        if let Some(after) = rest.strip_prefix(arrow) {
+            let (second, after) = word(after).ok_or((column(after), "expected a node after the arrow".to_string()))?;
+            place = format!("{place}{arrow}{second}");
+            rest = after;
+        }
+    }
     let mut rest = rest.trim_start();
     let (mut name, mut msg) = (String::new(), 0);
-    if let Some((word, after)) = message_word(rest) {
-        let (n, number) = word;
+    if let Some(((n, number), after)) = message_word(rest) {
         name = n;
         msg = number;
         rest = after.trim_start();
     }
-    let (fields, body) = match rest.find("body=") {
-        Some(at) if at == 0 || rest.as_bytes()[at - 1] == b' ' => {
-            let json = &rest[at + 5..];
+    let fields_start = text.len() - rest.len();
+    let (fields, body) = match body_start(rest) {
+        Some(at) => {
+            let json = &rest[at + "body=".len()..];
             let body = serde_json::from_str(json).map_err(|e| (column(json) + e.column() - 1, format!("body: {e}")))?;
             (rest[..at].trim_end(), Some(body))
         }
-        _ => (rest, None),
+        None => (rest, None),
     };
+    let head = text[..fields_start + fields.len()].trim_end();
     Ok(GoldenEvent {
         line: 0,
         t_ns,
         event: event.to_string(),
-        place: place.to_string(),
+        place,
         name,
         msg,
         fields: fields.to_string(),
         body,
+        head: head.to_string(),
         text: text.to_string(),
     })
+}
+
+/// A plain word (up to the next space) or a JSON string, and what follows.
+fn word(text: &str) -> Option<(String, &str)> {
+    if text.starts_with('"') {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<String>();
+        let value = stream.next()?.ok()?;
+        return Some((value, &text[stream.byte_offset()..]));
+    }
+    let end = text.find(' ').unwrap_or(text.len());
+    (end > 0).then(|| (text[..end].to_string(), &text[end..]))
+}
+
+/// Where `body=` starts among the `key=value` fields: values that are JSON
+/// strings are stepped over whole, so a reason containing "body=" is not
+/// mistaken for the body.
+fn body_start(fields: &str) -> Option<usize> {
+    let mut at = 0;
+    while at < fields.len() {
+        let rest = &fields[at..];
+        if rest.starts_with("body=") {
+            return Some(at);
+        }
+        let next = match rest.find(['=', ' ']) {
+            Some(i) if rest.as_bytes()[i] == b'=' && rest[i + 1..].starts_with('"') => {
+                let mut stream = serde_json::Deserializer::from_str(&rest[i + 1..]).into_iter::<String>();
+                match stream.next() {
+                    Some(Ok(_)) => i + 1 + stream.byte_offset(),
+                    _ => rest.len(),
+                }
+            }
+            Some(i) => rest[i..].find(' ').map_or(rest.len(), |j| i + j),
+            None => rest.len(),
+        };
+        at += next;
+        at += fields[at..].len() - fields[at..].trim_start().len();
+    }
+    None
 }
 
 /// `Name#n` or `"quoted name"#n` at the start of `text`, and what follows.
 fn message_word(text: &str) -> Option<((String, u64), &str)> {
     let (name, after) = if text.starts_with('"') {
-        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<String>();
-        let name = stream.next()?.ok()?;
-        (name, &text[stream.byte_offset()..])
+        word(text)?
     } else {
         let end = text.find('#')?;
         let name = &text[..end];

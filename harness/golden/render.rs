@@ -85,10 +85,12 @@ pub fn render<'a>(
             continue;
         }
         let place = match (&*line.event, line.edge(), &line.from) {
-            (_, Some((from, to)), _) => format!("{from} -> {to}"),
-            ("ack" | "nack", _, Some(origin)) => format!("{} <- {origin}", line.place().unwrap_or_default()),
-            ("deliver", _, _) => line.to.as_deref().unwrap_or_default().to_string(),
-            _ => line.place().unwrap_or_default().to_string(),
+            (_, Some((from, to)), _) => format!("{} -> {}", quoted(from), quoted(to)),
+            ("ack" | "nack", _, Some(origin)) => {
+                format!("{} <- {}", quoted(line.place().unwrap_or_default()), quoted(origin))
+            }
+            ("deliver", _, _) => quoted(line.to.as_deref().unwrap_or_default()),
+            _ => quoted(line.place().unwrap_or_default()),
         };
         let _ = write!(out, "{}  {:<9} {:<40}", VirtualTime(line.t_ns), line.event, place);
         if line.msg != 0 {
@@ -99,7 +101,7 @@ pub fn render<'a>(
                     names.insert(line.msg, name.clone());
                     name
                 }
-                None => names.get(&line.msg).cloned().unwrap_or_default(),
+                None => names.get(&line.msg).cloned().unwrap_or_else(|| quoted("")),
             };
             let _ = write!(out, " {name}#{number}");
             let trace = traces.get(line.trace);
@@ -153,9 +155,10 @@ pub fn render<'a>(
     out
 }
 
-/// A name as a golden shows it: bare when it is one plain word, else quoted.
+/// A name or place as a golden shows it: bare when it is one plain word,
+/// else a JSON string (so spaces, `#`, `=` and line breaks survive).
 fn quoted(name: &str) -> String {
-    let plain = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "_:.-/".contains(c));
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "_:.-/()".contains(c));
     if plain {
         name.to_string()
     } else {

@@ -176,3 +176,66 @@ fn golden_rules_leave_out_events_fields_and_body_paths_and_bad_rules_name_their_
     let line = original.lines().count() + 3;
     assert!(error.contains(&format!("ruled.toml:{line}:18: unknown event kind \"lifecycel\"")), "{error}");
 }
+
+mod round_trip {
+    use std::borrow::Cow;
+    use std::path::Path;
+
+    use flowreplay::golden::{parse_golden, render, GoldenHeader};
+    use flowreplay::scenario::GoldenRules;
+    use flowreplay::trace::{Checksum, TraceLine};
+    use proptest::prelude::*;
+
+    fn line(
+        event: &'static str,
+        node: String,
+        name: String,
+        reason: String,
+        body: serde_json::Value,
+    ) -> TraceLine<'static> {
+        TraceLine {
+            seq: 0,
+            t_ns: 5,
+            event: Cow::Borrowed(event),
+            msg: 9,
+            trace: 9,
+            parent: None,
+            node: Some(Cow::Owned(node)),
+            from: None,
+            to: None,
+            name: Some(Cow::Owned(name)),
+            size: Some(3),
+            checksum: Some(Checksum(7)),
+            q: None,
+            waited_ns: None,
+            reason: Some(Cow::Owned(reason)),
+            permanent: None,
+            timer: None,
+            phase: None,
+            body: Some(body),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn whatever_render_writes_parse_reads_back(
+            node in "\\PC{1,12}", name in "\\PC{0,12}", reason in "\\PC{0,16}", text in "\\PC{0,16}",
+        ) {
+            let reason = format!("{reason} body={text}");
+            let body = serde_json::json!({"n": format!("{text} body=x"), "k": [1, 2]});
+            let lines = [line("inject", node.clone(), name.clone(), reason.clone(), body.clone())];
+            let header = GoldenHeader { scenario: "p".into(), seed: 1 };
+            let golden = render(&header, &lines, &GoldenRules::default());
+            let parsed = parse_golden(Path::new("p.snap"), &golden, 1);
+            prop_assert!(parsed.is_ok(), "{:?}\n{golden}", parsed.err());
+            let events = parsed.unwrap().events;
+            prop_assert_eq!(events.len(), 1);
+            let event = &events[0];
+            prop_assert_eq!(&event.place, &node);
+            prop_assert_eq!(&event.name, &name);
+            prop_assert_eq!(event.msg, 1);
+            prop_assert_eq!(event.body.as_ref(), Some(&body));
+            prop_assert!(event.fields.contains(&serde_json::Value::from(reason).to_string()));
+        }
+    }
+}
