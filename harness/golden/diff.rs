@@ -144,25 +144,27 @@ pub fn diff(
     }
 }
 
-/// Lines to compare: the events' text (bodies hidden as the options say),
-/// sorted within each instant when unordered. Returns the line and the
-/// index of its event.
+/// Lines to compare: each event without its renumbered ids (so one extra
+/// message early on does not make every later line differ), bodies hidden
+/// as the options say, sorted within each instant when unordered. Returns
+/// the line and the index of its event.
 fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usize)> {
     let mut lines: Vec<(String, usize)> = events
         .iter()
         .enumerate()
         .map(|(index, e)| {
-            let head = || e.head.clone();
-            let text = match (&e.body, options.ignore.redact.is_empty()) {
-                (Some(_), _) if options.ignore_bodies => head(),
-                (Some(body), false) => {
+            let fields: Vec<&str> = e.fields.split(' ').filter(|f| !f.starts_with("trace=")).collect();
+            let body = match &e.body {
+                Some(_) if options.ignore_bodies => String::new(),
+                Some(body) => {
                     let mut body = body.clone();
                     options.ignore.redact_value(&mut body);
-                    format!("{} body={body}", head())
+                    body.to_string()
                 }
-                _ => e.text.clone(),
+                None => String::new(),
             };
-            (text, index)
+            let key = format!("{} {} {} {} {} {body}", e.t_ns, e.event, e.place, e.name, fields.join(" "));
+            (key, index)
         })
         .collect();
     if options.unordered {
@@ -195,17 +197,30 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
             index: a.get(old).map_or(expected.len(), |(_, i)| *i),
             t_ns: event.map_or(0, |e| e.t_ns),
             edge: event.map(|e| e.place.clone()).unwrap_or_default(),
-            expected: expected_line.map(|(text, _)| text.clone()),
-            actual: actual_line.map(|(text, _)| text.clone()),
+            expected: expected_line.map(|(_, i)| expected[*i].text.clone()),
+            actual: actual_line.map(|(_, i)| actual[*i].text.clone()),
             summary,
         }
     });
-    let (missing, extra, changed) = by_message_id(expected, actual, options);
+    // Messages pair up where their events matched; the rest by id.
+    let mut pairs: BTreeMap<u64, u64> = BTreeMap::new();
+    for op in ops.iter().filter(|op| op.tag() == DiffTag::Equal) {
+        for (old, new) in op.old_range().zip(op.new_range()) {
+            let (x, y) = (&expected[a[old].1], &actual[b[new].1]);
+            if x.msg != 0 {
+                pairs.entry(x.msg).or_insert(y.msg);
+            }
+        }
+    }
+    let (missing, extra, changed) = by_message(expected, actual, &pairs, options);
+    let show = |events: &[GoldenEvent], lines: &[(String, usize)]| -> Vec<(String, usize)> {
+        lines.iter().map(|(_, i)| (events[*i].text.clone(), *i)).collect()
+    };
     TraceDiff {
         equal: first.is_none(),
         alignment: Alignment::SameRun,
         first_divergence: first,
-        unified: unified(&a, &b, &ops),
+        unified: unified(&show(expected, &a), &show(actual, &b), &ops),
         edges: edge_changes(expected, actual),
         missing,
         extra,
@@ -312,19 +327,37 @@ fn message_ref(summary: &Summary<'_>) -> MessageRef {
 
 type MessageLists = (Vec<MessageRef>, Vec<MessageRef>, Vec<ChangedMessage>);
 
-fn by_message_id(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOptions) -> MessageLists {
+/// Missing, extra and changed messages: `pairs` maps first-side ids to
+/// second-side ids where their events matched; a message left unpaired
+/// pairs with the same id on the other side if that one is free.
+fn by_message(
+    expected: &[GoldenEvent],
+    actual: &[GoldenEvent],
+    pairs: &BTreeMap<u64, u64>,
+    options: &DiffOptions,
+) -> MessageLists {
     let (a, b) = (messages(expected, options), messages(actual, options));
-    let missing = a.iter().filter(|(id, _)| !b.contains_key(id)).map(|(_, m)| message_ref(m)).take(LISTED).collect();
-    let extra = b.iter().filter(|(id, _)| !a.contains_key(id)).map(|(_, m)| message_ref(m)).take(LISTED).collect();
-    let changed = a
+    let mut claimed: std::collections::BTreeSet<u64> = pairs.values().copied().collect();
+    let mut matched: Vec<(u64, u64)> = Vec::new();
+    let mut missing = Vec::new();
+    for id in a.keys() {
+        match pairs.get(id) {
+            Some(&other) => matched.push((*id, other)),
+            None if b.contains_key(id) && claimed.insert(*id) => matched.push((*id, *id)),
+            None => missing.push(message_ref(&a[id])),
+        }
+    }
+    let extra = b.iter().filter(|(id, _)| !claimed.contains(id)).map(|(_, m)| message_ref(m)).take(LISTED).collect();
+    let changed = matched
         .iter()
-        .filter_map(|(id, old)| {
-            let new = b.get(id)?;
+        .filter_map(|(x, y)| {
+            let (old, new) = (a.get(x)?, b.get(y)?);
             let same = old.first.name == new.first.name && old.path == new.path && old.body == new.body;
             (!same).then(|| changed_message(old, new))
         })
         .take(LISTED)
         .collect();
+    missing.truncate(LISTED);
     (missing, extra, changed)
 }
 

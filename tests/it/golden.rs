@@ -239,3 +239,26 @@ mod round_trip {
         }
     }
 }
+
+#[test]
+fn one_extra_message_early_on_is_one_extra_message_not_a_shift_of_every_later_id() {
+    let expected = "# flowreplay golden v1 · scenario s · seed 1\n\
+        0.000000000  inject    src Order#1 size=1 body={\"order\":1}\n\
+        0.000000001  send      src.out -> sink.in Order#1 size=1 q=1\n\
+        0.000000002  inject    src Order#2 size=1 body={\"order\":2}\n\
+        0.000000003  send      src.out -> sink.in Order#2 size=1 q=1\n";
+    let actual = "# flowreplay golden v1 · scenario s · seed 1\n\
+        0.000000000  inject    src Order#1 size=1 body={\"order\":1}\n\
+        0.000000001  send      src.out -> sink.in Order#1 size=1 q=1\n\
+        0.000000001  inject    src Probe#2 size=1 body={\"probe\":true}\n\
+        0.000000002  inject    src Order#3 size=1 body={\"order\":2}\n\
+        0.000000003  send      src.out -> sink.in Order#3 size=1 q=1\n";
+    let found = diff(&events(expected), &events(actual), Alignment::SameRun, &DiffOptions::default());
+    assert!(!found.equal);
+    assert!(found.missing.is_empty() && found.changed.is_empty(), "{found:#?}");
+    assert_eq!(found.extra.len(), 1);
+    assert_eq!(found.extra[0].name, "Probe");
+    let first = found.first_divergence.unwrap();
+    assert_eq!((first.expected, first.index), (None, 2));
+    assert!(first.actual.unwrap().contains("Probe#2"));
+}
