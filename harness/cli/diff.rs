@@ -35,9 +35,9 @@ pub(crate) fn diff(args: DiffArgs) -> Result<(), Failure> {
         ignore: BodyCapture { enabled: true, redact: args.redact.clone() },
         ignore_bodies: false,
     };
-    let result = diff_files(&args.expected, &args.actual, &options).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let result = diff_files(&args.expected, &args.actual, &options).map_err(super::bad)?;
     if args.json {
-        println!("{}", serde_json::to_value(&result).map_err(|e| Failure::BadInput(e.to_string()))?);
+        println!("{}", serde_json::to_value(&result).map_err(super::bad)?);
     } else {
         print!("{}", describe(&result));
     }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use flowreplay::atomic_file::AtomicFile;
 use flowreplay::golden::{
-    diff, dump_golden, golden_path, parse_golden, scenario_golden, snap_content, snap_text, Alignment, DiffOptions,
+    diff, dump_golden, golden_path, is_dump, parse_golden, scenario_golden, snap_content, snap_text, Alignment,
+    DiffOptions,
 };
 
 use super::Failure;
@@ -72,12 +73,8 @@ fn distinct_goldens(inputs: &[PathBuf], golden_dir: &Path) -> Result<(), Failure
 
 /// The golden text of one input: a scenario's run or a dump's replay.
 fn golden_of(input: &Path) -> Result<String, Failure> {
-    let made = if input.extension().is_some_and(|e| e == "dump") {
-        dump_golden(input, 0)
-    } else {
-        scenario_golden(input, None)
-    };
-    made.map_err(|e| Failure::BadInput(e.to_string()))
+    let made = if is_dump(input) { dump_golden(input, 0) } else { scenario_golden(input, None) };
+    made.map_err(super::bad)
 }
 
 /// What one check found.
@@ -89,8 +86,7 @@ enum Outcome {
 fn check_one(input: &Path, golden_dir: &Path) -> Result<Outcome, Failure> {
     let first = golden_of(input)?;
     let second = golden_of(input)?;
-    let events =
-        |text: &str| parse_golden(input, text, 1).map(|g| g.events).map_err(|e| Failure::BadInput(e.to_string()));
+    let events = |text: &str| parse_golden(input, text, 1).map(|g| g.events).map_err(super::bad);
     if first != second {
         let found = diff(&events(&first)?, &events(&second)?, Alignment::SameRun, &DiffOptions::default());
         return Ok(Outcome::Fail(format!(
@@ -110,11 +106,11 @@ fn check_one(input: &Path, golden_dir: &Path) -> Result<Outcome, Failure> {
         }
         Err(e) => return Err(Failure::BadInput(format!("{}: cannot read: {e}", path.display()))),
     };
-    let (content, line) = snap_content(&path, &text).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let golden = parse_golden(&path, content, line).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let (content, line) = snap_content(&path, &text).map_err(super::bad)?;
     if content == first {
         return Ok(Outcome::Pass);
     }
+    let golden = parse_golden(&path, content, line).map_err(super::bad)?;
     let found = diff(&golden.events, &events(&first)?, Alignment::SameRun, &DiffOptions::default());
     let summary = if found.equal { "the summary or header differs".to_string() } else { super::diff::describe(&found) };
     Ok(Outcome::Fail(format!("differs from {}\n{summary}", path.display())))

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use flowreplay::dump::sort_records;
-use flowreplay::trace::{dump_lineage, is_trace_file, trace_lineage, Lineage, Origin, Reach, TraceLine, TraceReader};
+use flowreplay::trace::{dump_lineage, trace_lineage, Lineage, Origin, Reach, TraceReader};
 
 use super::Failure;
 
@@ -39,7 +39,6 @@ pub(crate) struct LineageArgs {
 }
 
 pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
-    let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
     let reach = match (args.ancestors, args.descendants) {
         (true, _) => Reach::Ancestors,
         (_, true) => Reach::Descendants,
@@ -50,17 +49,13 @@ pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
         (None, Some(trace)) => Origin::Trace(trace),
         (None, None) => return Err(Failure::BadInput("give --message ID or --trace-id T".into())),
     };
-    let trace_file = match args.inputs.as_slice() {
-        [path] if path.exists() => is_trace_file(path).map_err(|e| bad(&e))?,
-        _ => false,
-    };
+    let trace_file = super::single_trace(&args.inputs)?;
     if trace_file && args.lenient {
         return Err(Failure::BadInput("--lenient applies to elfo dumps, and this is a trace".into()));
     }
     let lineage: Lineage = if trace_file {
-        let lines: Vec<TraceLine<'static>> =
-            TraceReader::open(&args.inputs[0]).map_err(|e| bad(&e))?.collect::<Result<_, _>>().map_err(|e| bad(&e))?;
-        trace_lineage(&lines, origin).map_err(|e| bad(&e))?
+        let lines = TraceReader::read_all(&args.inputs[0]).map_err(super::bad)?;
+        trace_lineage(&lines, origin).map_err(super::bad)?
     } else {
         let Origin::Trace(trace) = origin else {
             return Err(Failure::BadInput(
@@ -73,10 +68,10 @@ pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
                 records.push(record);
             }
         })?;
-        dump_lineage(&sort_records(records), trace).map_err(|e| bad(&e))?
+        dump_lineage(&sort_records(records), trace).map_err(super::bad)?
     };
     if args.json {
-        println!("{}", serde_json::to_value(&lineage).map_err(|e| bad(&e))?);
+        println!("{}", serde_json::to_value(&lineage).map_err(super::bad)?);
     } else {
         print!("{}", lineage.render());
     }

@@ -53,6 +53,19 @@ pub(crate) enum Failure {
     Expectation(String),
 }
 
+/// Bad input, reported as it describes itself (exit 2): for `map_err`.
+pub(crate) fn bad(error: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(error.to_string())
+}
+
+/// Whether the inputs are one flowreplay trace file (not elfo dumps).
+pub(crate) fn single_trace(inputs: &[std::path::PathBuf]) -> Result<bool, Failure> {
+    match inputs {
+        [path] if path.exists() => flowreplay::trace::is_trace_file(path).map_err(bad),
+        _ => Ok(false),
+    }
+}
+
 /// Dump paths as given, with any glob pattern (`logs/*.dump`, quoted so the
 /// shell left it alone) expanded in sorted order. A pattern that matches
 /// nothing is an error, not an empty input.

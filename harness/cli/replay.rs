@@ -44,8 +44,7 @@ pub(crate) struct ReplayArgs {
 }
 
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
-    let bad = |e: &dyn std::fmt::Display| Failure::BadInput(e.to_string());
-    let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(|e| bad(&e))?;
+    let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(super::bad)?;
     args.trace.check_written(args.out.as_ref())?;
     let defaults = TraceSettings { format: Format::Elfo, ..TraceSettings::default() };
     let settings = args.trace.settings(defaults)?;
@@ -60,7 +59,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {
             Failure::BadInput(format!("--bind {binding:?}: expected GROUP=NODE_KIND, e.g. audit=exporter"))
         })?;
-        replay.bind_kind(group, kind).map_err(|e| bad(&e))?;
+        replay.bind_kind(group, kind).map_err(super::bad)?;
     }
     eprintln!("flowreplay replay · seed {} · {} groups", args.seed, replay.groups().count());
     let cannot_write =
@@ -69,19 +68,19 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         Some(path) if !elfo => {
             let (outcome, file) = replay
                 .run_observed(args.seed, |topology| settings.create(path, topology, args.seed))
-                .map_err(|e| bad(&e))?;
+                .map_err(super::bad)?;
             file.finish().map_err(|e| cannot_write(path, e))?;
             outcome
         }
         Some(path) => {
-            let outcome = replay.run(args.seed).map_err(|e| bad(&e))?;
+            let outcome = replay.run(args.seed).map_err(super::bad)?;
             write_dump(path, &outcome.recaptured, &settings.capture).map_err(|e| cannot_write(path, e))?;
             outcome
         }
-        None => replay.run(args.seed).map_err(|e| bad(&e))?,
+        None => replay.run(args.seed).map_err(super::bad)?,
     };
     if args.json {
-        println!("{}", serde_json::to_value(&outcome.verdict).map_err(|e| bad(&e))?);
+        println!("{}", serde_json::to_value(&outcome.verdict).map_err(super::bad)?);
     } else {
         for (group, verdict) in &outcome.verdict.groups {
             match verdict.status {
@@ -115,7 +114,6 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
     }
 }
 
-/// Writes the records as a dump at `path`, atomically.
 /// Writes re-captured records, with the fields `capture` names redacted.
 fn write_dump(path: &std::path::Path, records: &[DumpRecord], capture: &BodyCapture) -> std::io::Result<()> {
     let mut out = AtomicFile::create(path)?;

@@ -85,8 +85,8 @@ impl RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
-    let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let network = scenario.network(&Registry::builtin()).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let scenario = Scenario::load(&args.scenario).map_err(super::bad)?;
+    let network = scenario.network(&Registry::builtin()).map_err(super::bad)?;
     let config = args.config(&scenario);
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
     args.trace.check_written(args.out.as_ref())?;
@@ -110,7 +110,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         (None, Some(file)) => simulation.run(Some(file)),
         (None, None) => simulation.run(None),
     }
-    .map_err(|e| Failure::BadInput(e.to_string()))?;
+    .map_err(super::bad)?;
     let trace = match (file, &args.out) {
         (Some(file), Some(path)) => Some((
             path,
@@ -120,14 +120,14 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     };
     let metrics = metrics.map(MetricsRecorder::finish);
     if args.json {
-        let mut value = serde_json::to_value(&summary).map_err(|e| Failure::BadInput(e.to_string()))?;
+        let mut value = serde_json::to_value(&summary).map_err(super::bad)?;
         value["scenario"] = scenario.name.clone().into();
         value["trace"] = args.out.as_ref().map(|p| p.display().to_string()).into();
         if let Some((_, report)) = &trace {
-            value["recorder"] = serde_json::to_value(report).map_err(|e| Failure::BadInput(e.to_string()))?;
+            value["recorder"] = serde_json::to_value(report).map_err(super::bad)?;
         }
         if let Some(metrics) = &metrics {
-            value["metrics"] = serde_json::to_value(metrics).map_err(|e| Failure::BadInput(e.to_string()))?;
+            value["metrics"] = serde_json::to_value(metrics).map_err(super::bad)?;
         }
         println!("{value}");
     } else {

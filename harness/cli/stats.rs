@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use flowreplay::dump::{DumpStats, LatencySummary, StatsBuilder, StatsFilter};
-use flowreplay::trace::{is_trace_file, MetricsBuilder, ReasonCounts, TraceMetrics, TraceReader};
+use flowreplay::trace::{MetricsBuilder, ReasonCounts, TraceMetrics, TraceReader};
 
 use super::Failure;
 
@@ -39,10 +39,8 @@ pub(crate) struct StatsArgs {
 }
 
 pub(crate) fn stats(args: StatsArgs) -> Result<(), Failure> {
-    if let [path] = args.dumps.as_slice() {
-        if path.exists() && is_trace_file(path).map_err(|e| Failure::BadInput(e.to_string()))? {
-            return trace_stats(path, &args);
-        }
+    if super::single_trace(&args.dumps)? {
+        return trace_stats(&args.dumps[0], &args);
     }
     let filter = StatsFilter {
         groups: args.groups.clone(),
@@ -54,7 +52,7 @@ pub(crate) fn stats(args: StatsArgs) -> Result<(), Failure> {
     let bad = super::read_dumps(&args.dumps, args.lenient, |record| builder.add(&record))?;
     let stats = builder.finish(bad.count);
     if args.json {
-        let value = serde_json::to_value(&stats).map_err(|e| Failure::BadInput(e.to_string()))?;
+        let value = serde_json::to_value(&stats).map_err(super::bad)?;
         println!("{value}");
     } else {
         print_report(&stats);
@@ -104,12 +102,12 @@ fn trace_stats(path: &std::path::Path, args: &StatsArgs) -> Result<(), Failure> 
         )));
     }
     let mut builder = MetricsBuilder::default();
-    for line in TraceReader::open(path).map_err(|e| Failure::BadInput(e.to_string()))? {
-        builder.add(&line.map_err(|e| Failure::BadInput(e.to_string()))?);
+    for line in TraceReader::open(path).map_err(super::bad)? {
+        builder.add(&line.map_err(super::bad)?);
     }
     let metrics = builder.finish();
     if args.json {
-        println!("{}", serde_json::to_value(&metrics).map_err(|e| Failure::BadInput(e.to_string()))?);
+        println!("{}", serde_json::to_value(&metrics).map_err(super::bad)?);
     } else {
         print_trace_metrics(&metrics);
     }

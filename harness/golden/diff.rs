@@ -213,19 +213,25 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
         }
     }
     let (missing, extra, changed) = by_message(expected, actual, &pairs, options);
-    let show = |events: &[GoldenEvent], lines: &[(String, usize)]| -> Vec<(String, usize)> {
-        lines.iter().map(|(_, i)| (events[*i].text.clone(), *i)).collect()
+    let unified = match first {
+        None => String::new(),
+        Some(_) => unified(&shown(expected, &a), &shown(actual, &b), &ops),
     };
     TraceDiff {
         equal: first.is_none(),
         alignment: Alignment::SameRun,
         first_divergence: first,
-        unified: unified(&show(expected, &a), &show(actual, &b), &ops),
+        unified,
         edges: edge_changes(expected, actual),
         missing,
         extra,
         changed,
     }
+}
+
+/// The events' text, in the order the lines were compared in.
+fn shown<'e>(events: &'e [GoldenEvent], lines: &[(String, usize)]) -> Vec<(&'e str, usize)> {
+    lines.iter().map(|(_, i)| (events[*i].text.as_str(), *i)).collect()
 }
 
 /// The diff ops between two line lists: common ends are walked in linear
@@ -267,7 +273,7 @@ fn shift(op: DiffOp, by: usize) -> DiffOp {
 }
 
 /// `--- expected` / `+++ actual` hunks around the first differences.
-fn unified(a: &[(String, usize)], b: &[(String, usize)], ops: &[DiffOp]) -> String {
+fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[(T, usize)], ops: &[DiffOp]) -> String {
     let mut out = String::new();
     let groups = similar::group_diff_ops(ops.to_vec(), CONTEXT);
     for group in groups.iter().take(HUNKS) {
@@ -282,7 +288,7 @@ fn unified(a: &[(String, usize)], b: &[(String, usize)], ops: &[DiffOp]) -> Stri
                     similar::ChangeTag::Delete => '-',
                     similar::ChangeTag::Insert => '+',
                 };
-                out += &format!("{sign}{}\n", change.value().0);
+                out += &format!("{sign}{}\n", change.value().0.as_ref());
             }
         }
     }

@@ -15,15 +15,16 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use compact_str::CompactString;
-use rustc_hash::FxHashMap;
 
-use crate::dump::{match_flows, sort_records, DumpReader, FlowEnd, ReadMode};
+use crate::dump::{match_flows, read_all, sort_records, FlowEnd};
 use crate::line_error::LineError;
 use crate::net::Registry;
 use crate::replay::Replay;
 use crate::scenario::{GoldenRules, Scenario};
 use crate::sim::{RunConfig, Simulation};
 use crate::trace::{is_trace_file, BodyCapture, MemoryRecorder, Names, TraceLine, TraceReader};
+
+use render::Renumber;
 
 pub use diff::{diff, Alignment, ChangedMessage, DiffOptions, Divergence, EdgeChange, MessageRef, TraceDiff};
 pub use parse::{parse_golden, snap_content, snap_text, GoldenEvent, ParsedGolden};
@@ -79,11 +80,16 @@ pub fn dump_golden(path: &Path, seed: u64) -> Result<String, GoldenError> {
     Ok(rendered.unwrap_or_default())
 }
 
+/// Whether a path names an elfo dump (`.dump`) rather than a scenario.
+pub fn is_dump(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "dump")
+}
+
 /// The golden's name for a scenario or dump: its file name without
 /// extension, dumps prefixed with `dump-` so they cannot clash.
 pub fn golden_name(path: &Path) -> String {
     let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    if path.extension().is_some_and(|e| e == "dump") {
+    if is_dump(path) {
         format!("dump-{stem}")
     } else {
         stem
@@ -132,14 +138,13 @@ pub fn load(path: &Path) -> Result<Loaded, LineError> {
         return Ok(Loaded { kind: InputKind::Golden, events: golden.events });
     }
     if is_trace_file(path)? {
-        let lines: Vec<TraceLine<'static>> = TraceReader::open(path)?.collect::<Result<_, _>>()?;
+        let lines = TraceReader::read_all(path)?;
         let header = GoldenHeader { scenario: golden_name(path), seed: 0 };
         let text = render(&header, &lines, &GoldenRules::default());
         let golden = parse_golden(path, &text, 1)?;
         return Ok(Loaded { kind: InputKind::Trace, events: golden.events });
     }
-    let records = DumpReader::open(&[path.to_path_buf()], ReadMode::Strict).collect::<Result<Vec<_>, _>>()?;
-    Ok(Loaded { kind: InputKind::Dump, events: dump_events(sort_records(records)) })
+    Ok(Loaded { kind: InputKind::Dump, events: dump_events(sort_records(read_all(path)?)) })
 }
 
 /// A dump's records as golden events: `out` and `in` at their group, each
@@ -164,11 +169,10 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             numbers[index] = numbers[*sender as usize];
         }
     }
-    let mut traces: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut traces = Renumber::default();
     let mut events = Vec::with_capacity(records.len());
     for (index, record) in records.iter().enumerate() {
-        let trace_count = traces.len() as u64 + 1;
-        let trace = *traces.entry(record.trace_id).or_insert(trace_count);
+        let trace = traces.get(record.trace_id);
         let direction = match record.direction {
             crate::dump::Direction::In => "in",
             crate::dump::Direction::Out => "out",
@@ -179,13 +183,12 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
         };
         let body = record.body_value();
         let fields = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
-        let head = format!(
-            "{}  {direction:<9} {place} {}#{} {fields}",
+        let text = format!(
+            "{}  {direction:<9} {place} {}#{} {fields} body={body}",
             crate::VirtualTime(record.ts_ns - first_ts),
             record.name,
             numbers[index]
         );
-        let text = format!("{head} body={body}");
         events.push(GoldenEvent {
             line: index + 1,
             t_ns: record.ts_ns - first_ts,
@@ -195,7 +198,6 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             msg: numbers[index],
             fields,
             body: Some(body),
-            head: head.trim_end().to_string(),
             text,
         });
     }

@@ -28,8 +28,6 @@ pub struct GoldenEvent {
     pub fields: String,
     /// The body, where the golden shows one.
     pub body: Option<serde_json::Value>,
-    /// The line as written up to its body.
-    pub head: String,
     /// The line as written.
     pub text: String,
 }
@@ -128,7 +126,6 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         msg = number;
         rest = after.trim_start();
     }
-    let fields_start = text.len() - rest.len();
     let (fields, body) = match body_start(rest) {
         Some(at) => {
             let json = &rest[at + "body=".len()..];
@@ -137,7 +134,6 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         }
         None => (rest, None),
     };
-    let head = text[..fields_start + fields.len()].trim_end();
     Ok(GoldenEvent {
         line: 0,
         t_ns,
@@ -147,7 +143,6 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         msg,
         fields: fields.to_string(),
         body,
-        head: head.to_string(),
         text: text.to_string(),
     })
 }

@@ -38,12 +38,13 @@ pub struct GoldenHeader {
     pub seed: u64,
 }
 
-/// Renumbers ids in first-seen order.
+/// Renumbers ids in first-seen order, from 1.
 #[derive(Default)]
-struct Renumber(FxHashMap<u64, u64>);
+pub(super) struct Renumber(FxHashMap<u64, u64>);
 
 impl Renumber {
-    fn get(&mut self, id: u64) -> u64 {
+    /// The number of `id`, given it when first seen.
+    pub(super) fn get(&mut self, id: u64) -> u64 {
         let next = self.0.len() as u64 + 1;
         *self.0.entry(id).or_insert(next)
     }

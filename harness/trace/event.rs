@@ -185,6 +185,25 @@ impl EventKind<'_> {
         }
     }
 
+    /// The node where it happened: the sender for sends and blocked sends,
+    /// else the node the event names.
+    pub fn node(&self) -> NodeId {
+        match *self {
+            EventKind::Send { from, .. } | EventKind::Blocked { from, .. } => from.0,
+            EventKind::Inject { node, .. }
+            | EventKind::Deliver { node, .. }
+            | EventKind::Ack { node, .. }
+            | EventKind::Nack { node, .. }
+            | EventKind::Timer { node, .. }
+            | EventKind::Export { node }
+            | EventKind::Drop { node, .. }
+            | EventKind::Reject { node, .. }
+            | EventKind::Consume { node }
+            | EventKind::Fault { node, .. }
+            | EventKind::Lifecycle { node, .. } => node,
+        }
+    }
+
     /// Whether this event ends a message's life.
     pub fn is_terminal(&self) -> bool {
         matches!(

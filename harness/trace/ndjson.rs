@@ -112,6 +112,11 @@ impl TraceReader {
         Ok(TraceReader::from_reader(path, BufReader::with_capacity(1 << 16, file)))
     }
 
+    /// Reads a whole trace file into memory; the first bad line is the error.
+    pub fn read_all(path: &Path) -> Result<Vec<TraceLine<'static>>, LineError> {
+        TraceReader::open(path)?.collect()
+    }
+
     /// Reads a trace from an open input; `name` is used in errors.
     pub fn from_reader(name: &Path, input: impl BufRead + 'static) -> TraceReader {
         TraceReader { path: name.to_path_buf(), input: Box::new(input), line: 0, buffer: Vec::new(), failed: false }

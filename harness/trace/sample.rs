@@ -104,22 +104,11 @@ impl<R: Recorder> SampledRecorder<R> {
     }
 
     fn keeps(&mut self, event: &TraceEvent) -> bool {
-        let actors: [Option<&str>; 2] = match &event.kind {
-            EventKind::Send { from, to, .. } | EventKind::Blocked { from, to } => {
-                [Some(&self.nodes[from.0.index()]), Some(&self.nodes[to.0.index()])]
-            }
-            EventKind::Inject { node, .. }
-            | EventKind::Deliver { node, .. }
-            | EventKind::Ack { node, .. }
-            | EventKind::Nack { node, .. }
-            | EventKind::Timer { node, .. }
-            | EventKind::Export { node }
-            | EventKind::Drop { node, .. }
-            | EventKind::Reject { node, .. }
-            | EventKind::Consume { node }
-            | EventKind::Fault { node, .. }
-            | EventKind::Lifecycle { node, .. } => [Some(&self.nodes[node.index()]), None],
+        let receiver = match &event.kind {
+            EventKind::Send { to, .. } | EventKind::Blocked { to, .. } => Some(&*self.nodes[to.0.index()]),
+            _ => None,
         };
+        let actors = [Some(&*self.nodes[event.kind.node().index()]), receiver];
         let at = |set: &BTreeSet<String>| actors.iter().flatten().any(|a| set.contains(*a));
         if at(&self.sampling.never_actors) {
             return false;

@@ -16,7 +16,6 @@ use crate::trace::redact::BodyCapture;
 /// Streams a run as a Chrome trace-event JSON object (`traceEvents` array).
 pub struct ChromeRecorder {
     names: Names,
-    tracks: Vec<String>,
     capture: BodyCapture,
     sink: LineSink,
 }
@@ -39,15 +38,14 @@ impl ChromeRecorder {
                     .to_string();
         }
         sink.write_frame(header.as_bytes());
-        let tracks = topology.nodes.iter().map(|n| n.name.to_string()).collect();
-        Ok(ChromeRecorder { names: Names::new(topology), tracks, capture, sink })
+        Ok(ChromeRecorder { names: Names::new(topology), capture, sink })
     }
 }
 
 impl Recorder for ChromeRecorder {
     fn record(&mut self, event: &TraceEvent<'_>) {
         let line = TraceLine::of(event, &self.names, &self.capture);
-        let tid = line.place().and_then(|node| self.tracks.iter().position(|t| t == node)).map_or(0, |i| i + 1);
+        let tid = event.kind.node().index() + 1;
         let title = match &line.name {
             Some(name) => format!("{} {name}", line.event),
             None => line.event.to_string(),
