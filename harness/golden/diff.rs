@@ -470,18 +470,16 @@ fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOptio
     let a = content_messages(expected, options);
     let b = content_messages(actual, options);
     let side = |first: bool| if first { &a } else { &b };
+    // What a message is, with or without its body, borrowed.
+    let content = |first: bool, i: usize, with_body: bool| {
+        let m = &side(first)[i];
+        (m.origin.as_str(), m.summary.first.name.as_str(), if with_body { m.body.as_str() } else { "" })
+    };
+    let (roots_a, others_a): (Vec<usize>, Vec<usize>) = (0..a.len()).partition(|&i| a[i].root.is_none());
+    let (roots_b, others_b): (Vec<usize>, Vec<usize>) = (0..b.len()).partition(|&i| b[i].root.is_none());
     // The inputs first: roots pair by where they arrived, name and body, or
     // by where and name alone when the body changed.
-    let roots =
-        |list: &[ContentMessage<'_>]| -> Vec<usize> { (0..list.len()).filter(|&i| list[i].root.is_none()).collect() };
-    let root_pairs = pair(
-        &roots(&a),
-        &roots(&b),
-        |first, i| {
-            (side(first)[i].origin.clone(), side(first)[i].summary.first.name.clone(), side(first)[i].body.clone())
-        },
-        |first, i| (side(first)[i].origin.clone(), side(first)[i].summary.first.name.clone(), String::new()),
-    );
+    let root_pairs = pair(&roots_a, &roots_b, |f, i| content(f, i, true), |f, i| content(f, i, false));
     // Then everything else, under the paired inputs: a message's cause is
     // its root on the first side, or the first side's root it paired with.
     let paired: BTreeMap<usize, usize> =
@@ -494,22 +492,11 @@ fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOptio
             (false, None) => (false, root),
         }
     };
-    let others =
-        |list: &[ContentMessage<'_>]| -> Vec<usize> { (0..list.len()).filter(|&i| list[i].root.is_some()).collect() };
     let rest = pair(
-        &others(&a),
-        &others(&b),
-        |first, i| {
-            (
-                cause(first, i),
-                side(first)[i].origin.clone(),
-                side(first)[i].summary.first.name.clone(),
-                side(first)[i].body.clone(),
-            )
-        },
-        |first, i| {
-            (cause(first, i), side(first)[i].origin.clone(), side(first)[i].summary.first.name.clone(), String::new())
-        },
+        &others_a,
+        &others_b,
+        |f, i| (cause(f, i), content(f, i, true)),
+        |f, i| (cause(f, i), content(f, i, false)),
     );
     let mut missing: Vec<usize> = root_pairs.missing.iter().chain(&rest.missing).copied().collect();
     let mut changed: Vec<(usize, usize)> = root_pairs.changed.iter().chain(&rest.changed).copied().collect();
