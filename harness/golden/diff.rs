@@ -153,7 +153,6 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
         .iter()
         .enumerate()
         .map(|(index, e)| {
-            let fields: Vec<&str> = e.fields.split(' ').filter(|f| !f.starts_with("trace=")).collect();
             let body = match &e.body {
                 Some(_) if options.ignore_bodies => String::new(),
                 Some(body) => {
@@ -163,7 +162,7 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
                 }
                 None => String::new(),
             };
-            let key = format!("{} {} {} {} {} {body}", e.t_ns, e.event, e.place, e.name, fields.join(" "));
+            let key = format!("{} {} {} {} {} {body}", e.t_ns, e.event, e.place, e.name, e.fields);
             (key, index)
         })
         .collect();
@@ -404,15 +403,14 @@ struct ContentMessage<'a> {
 }
 
 fn content_messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> Vec<ContentMessage<'a>> {
-    let mut list: Vec<(u64, Summary<'a>)> = messages(events, options).into_iter().collect();
-    list.sort_by_key(|(_, s)| s.first.line);
-    let trace_of = |s: &Summary<'_>| s.first.fields.split(' ').find_map(|f| f.strip_prefix("trace=")?.parse().ok());
+    let mut list: Vec<Summary<'a>> = messages(events, options).into_values().collect();
+    list.sort_by_key(|s| s.first.line);
     let mut roots: BTreeMap<u64, usize> = BTreeMap::new();
     list.into_iter()
         .enumerate()
-        .map(|(index, (id, summary))| {
+        .map(|(index, summary)| {
             let body = summary.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-            let root = *roots.entry(trace_of(&summary).unwrap_or(id)).or_insert(index);
+            let root = *roots.entry(summary.first.trace).or_insert(index);
             let origin = summary.first.place.split(" -> ").next().unwrap_or_default().to_string();
             ContentMessage { summary, origin, body, root: (root != index).then_some(root) }
         })

@@ -182,9 +182,9 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             _ => record.group.clone(),
         };
         let body = record.body_value();
-        let fields = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
+        let shown_trace = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
         let text = format!(
-            "{}  {direction:<9} {place} {}#{} {fields} body={body}",
+            "{}  {direction:<9} {place} {}#{} {shown_trace} body={body}",
             crate::VirtualTime(record.ts_ns - first_ts),
             record.name,
             numbers[index]
@@ -196,7 +196,8 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             place: place.to_string(),
             name: record.name.to_string(),
             msg: numbers[index],
-            fields,
+            trace,
+            fields: String::new(),
             body: Some(body),
             text,
         });

@@ -24,7 +24,9 @@ pub struct GoldenEvent {
     pub name: String,
     /// Renumbered message id (0 for node events).
     pub msg: u64,
-    /// The other fields as written (`size=… h=… q=…`), body excluded.
+    /// Renumbered trace id (written as `trace=k` when it is not `msg`).
+    pub trace: u64,
+    /// The other fields as written (`size=… h=… q=…`), trace and body excluded.
     pub fields: String,
     /// The body, where the golden shows one.
     pub body: Option<serde_json::Value>,
@@ -134,6 +136,11 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         }
         None => (rest, None),
     };
+    let trace = match fields.split(' ').find_map(|f| f.strip_prefix("trace=")) {
+        Some(k) => k.parse().map_err(|_| (column(k), format!("expected a trace number after trace=, found {k:?}")))?,
+        None => msg,
+    };
+    let fields = fields.split(' ').filter(|f| !f.starts_with("trace=")).collect::<Vec<_>>().join(" ");
     Ok(GoldenEvent {
         line: 0,
         t_ns,
@@ -141,7 +148,8 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         place,
         name,
         msg,
-        fields: fields.to_string(),
+        trace,
+        fields,
         body,
         text: text.to_string(),
     })
