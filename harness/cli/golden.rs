@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use flowreplay::atomic_file::AtomicFile;
 use flowreplay::golden::{
-    diff, dump_golden, golden_path, is_dump, parse_golden, scenario_golden, snap_content, snap_text, Alignment,
-    DiffOptions,
+    diff, dump_golden, golden_path, is_dump, parse_golden, run_twice, scenario_golden, snap_content, snap_text,
+    Alignment, DiffOptions, GoldenError, Repeatability,
 };
 
 use super::Failure;
@@ -72,9 +72,12 @@ fn distinct_goldens(inputs: &[PathBuf], golden_dir: &Path) -> Result<(), Failure
 }
 
 /// The golden text of one input: a scenario's run or a dump's replay.
-fn golden_of(input: &Path) -> Result<String, Failure> {
-    let made = if is_dump(input) { dump_golden(input, 0) } else { scenario_golden(input, None) };
-    made.map_err(super::bad)
+fn golden_of(input: &Path) -> Result<String, GoldenError> {
+    if is_dump(input) {
+        dump_golden(input, 0)
+    } else {
+        scenario_golden(input, None)
+    }
 }
 
 /// What one check found.
@@ -84,16 +87,16 @@ enum Outcome {
 }
 
 fn check_one(input: &Path, golden_dir: &Path) -> Result<Outcome, Failure> {
-    let first = golden_of(input)?;
-    let second = golden_of(input)?;
+    let first = match run_twice(input, || golden_of(input)).map_err(super::bad)? {
+        Repeatability::Deterministic(text) => text,
+        Repeatability::NonDeterministic(found) => {
+            return Ok(Outcome::Fail(format!(
+                "NOT DETERMINISTIC: two runs with the same seed differ (not a golden mismatch)\n{}",
+                super::diff::describe(&found)
+            )))
+        }
+    };
     let events = |text: &str| parse_golden(input, text, 1).map(|g| g.events).map_err(super::bad);
-    if first != second {
-        let found = diff(&events(&first)?, &events(&second)?, Alignment::SameRun, &DiffOptions::default());
-        return Ok(Outcome::Fail(format!(
-            "NOT DETERMINISTIC: two runs with the same seed differ (not a golden mismatch)\n{}",
-            super::diff::describe(&found)
-        )));
-    }
     let path = golden_path(golden_dir, input);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -148,7 +151,7 @@ pub(crate) fn bless(args: BlessArgs) -> Result<(), Failure> {
     let inputs = inputs(&args.inputs)?;
     distinct_goldens(&inputs, &args.golden_dir)?;
     for input in inputs {
-        let text = snap_text(&golden_of(&input)?);
+        let text = snap_text(&golden_of(&input).map_err(super::bad)?);
         let path = golden_path(&args.golden_dir, &input);
         if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
             println!("unchanged  {}", path.display());

@@ -80,6 +80,28 @@ pub fn dump_golden(path: &Path, seed: u64) -> Result<String, GoldenError> {
     Ok(rendered.unwrap_or_default())
 }
 
+/// What two runs of the same input with the same seed gave.
+#[derive(Debug)]
+pub enum Repeatability {
+    /// The same golden text both times.
+    Deterministic(String),
+    /// Different texts: where the second run first went differently.
+    NonDeterministic(Box<TraceDiff>),
+}
+
+/// Renders a run twice with `run` and compares the two: the determinism
+/// self-check `flowreplay check` makes before blaming the code for a
+/// golden mismatch.
+pub fn run_twice(path: &Path, run: impl Fn() -> Result<String, GoldenError>) -> Result<Repeatability, GoldenError> {
+    let (first, second) = (run()?, run()?);
+    if first == second {
+        return Ok(Repeatability::Deterministic(first));
+    }
+    let events = |text: &str| parse_golden(path, text, 1).map(|g| g.events);
+    let found = diff(&events(&first)?, &events(&second)?, Alignment::SameRun, &DiffOptions::default());
+    Ok(Repeatability::NonDeterministic(Box::new(found)))
+}
+
 /// Whether a path names an elfo dump (`.dump`) rather than a scenario.
 pub fn is_dump(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "dump")
