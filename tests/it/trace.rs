@@ -183,21 +183,27 @@ fn the_lineage_of_a_derived_message_starts_at_its_parent() {
     assert!(tree.contains(&(1, "PlaceOrder")) && tree.contains(&(2, "PlaceOrder::Response")), "{tree:?}");
 }
 
-fn kept_messages(seed: u64, rate: f64, messages: u64) -> (Vec<u64>, u64) {
-    let text = format!(
+/// A receiver of `count` `Tick`s at `rate` wired to an exporter, as
+/// scenario text (its `[[node]]` starts on line 2).
+fn source_to_sink(count: u64, rate: &str) -> String {
+    format!(
         r#"
-        [[node]]
-        id = "src"
-        kind = "receiver"
-        config.workload = {{ count = {messages}, rate = "1/us", messages = [{{ name = "Tick" }}] }}
-        [[node]]
-        id = "sink"
-        kind = "exporter"
-        [[connector]]
-        from = "src.out"
-        to = "sink.in"
-    "#
-    );
+[[node]]
+id = "src"
+kind = "receiver"
+config.workload = {{ count = {count}, rate = "{rate}", messages = [{{ name = "Tick" }}] }}
+[[node]]
+id = "sink"
+kind = "exporter"
+[[connector]]
+from = "src.out"
+to = "sink.in"
+"#
+    )
+}
+
+fn kept_messages(seed: u64, rate: f64, messages: u64) -> (Vec<u64>, u64) {
+    let text = source_to_sink(messages, "1/us");
     let scenario = Scenario::parse(&text, "sample.toml").unwrap();
     let sim =
         Simulation::new(scenario.network(&Registry::builtin()).unwrap(), RunConfig { seed, ..RunConfig::default() });
@@ -362,18 +368,7 @@ fn tracing_off_and_tracing_compiled_out_run_the_same() {
 
 #[test]
 fn a_scenario_trace_section_sets_format_capture_and_sampling_and_bad_values_name_their_line() {
-    let network = r#"
-[[node]]
-id = "src"
-kind = "receiver"
-config.workload = { count = 1, rate = "1/s", messages = [{ name = "Tick" }] }
-[[node]]
-id = "sink"
-kind = "exporter"
-[[connector]]
-from = "src.out"
-to = "sink.in"
-"#;
+    let network = source_to_sink(1, "1/s");
     let text = format!(
         "{network}[trace]\nformat = \"chrome\"\nbodies = true\nredact = [\"/host\"]\n[trace.sample]\nrate = 0.25\nnever_actors = [\"sink\"]\n"
     );
