@@ -11,6 +11,9 @@
 //!   is written.
 //! - [`line_error`]: the file:line:column error of every line-oriented input.
 //! - [`model`]: messages, ids, virtual time and the seeded rng.
+//! - [`compare`]: how two bodies are judged: changed fields by JSON
+//!   pointer, ignore rules and the relaxations for truncated and hidden
+//!   recorded bodies (used by both the replay verdict and the diff).
 //! - [`dump`]: elfo NDJSON dumps: typed records, a streaming strict/lenient
 //!   reader, a writer in elfo's key order, ordering and statistics.
 //! - [`net`]: topologies, ports, connectors, the [`Actor`] and
@@ -43,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic_file;
+pub mod compare;
 pub mod dump;
 pub mod golden;
 pub mod line_error;

@@ -140,6 +140,15 @@ impl DumpRecord {
         self.group.starts_with("system.")
     }
 
+    /// The actor the line belongs to: its group, or `group/key` for a keyed
+    /// group's actor (a key of `"_"` or none is the group's only actor).
+    pub fn place(&self) -> CompactString {
+        match self.key.as_deref() {
+            Some(key) if key != "_" => compact_str::format_compact!("{}/{key}", self.group),
+            _ => self.group.clone(),
+        }
+    }
+
     /// The body parsed into a JSON value.
     pub fn body_value(&self) -> serde_json::Value {
         // The raw text was validated as JSON when the line was read.

@@ -31,6 +31,9 @@ pub enum Outcome {
 pub enum Effect {
     /// Send a message on an output port.
     Send(OutPort, Message),
+    /// Send on an output port, taking this long to arrive instead of the
+    /// connector's latency.
+    SendWithTransit(OutPort, Message, Nanos),
     /// Send on a port name that the node does not have (reported, not lost).
     SendUnknownPort(Arc<str>, Message),
     /// Deliver an ACK (no reason) or NACK to the innermost subscriber of `path`.
@@ -188,6 +191,13 @@ impl<'a> Context<'a> {
     /// unknown port name.
     pub fn send_on(&mut self, port: OutPort, msg: Message) {
         self.effects.push(Effect::Send(port, msg));
+    }
+
+    /// Sends on an output port with a transit time of its own instead of the
+    /// connector's latency: a replay uses it to deliver each recorded message
+    /// when it was recorded as received.
+    pub fn send_with_transit(&mut self, port: OutPort, msg: Message, transit: Nanos) {
+        self.effects.push(Effect::SendWithTransit(port, msg, transit));
     }
 
     /// Asks to receive the ACK or NACK of `msg` (call before sending it on).

@@ -1,6 +1,7 @@
-//! Watches a replay's trace as it is recorded: keeps each group's sends for
-//! the verdict and, when asked, re-captures the traffic as dump records. It
-//! holds nothing else, so a long replay does not keep its whole trace.
+//! Watches a replay's trace as it is recorded: judges each place's sends
+//! for the verdict as they happen and, when asked, re-captures the traffic
+//! as dump records. It holds nothing else, so a long replay does not keep
+//! its whole trace.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -8,94 +9,111 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
+use crate::compare::{BodyRules, Relaxations};
 use crate::dump::{Direction, DumpRecord, RawBody};
 use crate::model::MessageId;
 use crate::net::Topology;
 use crate::trace::{EventKind, Recorder, TraceEvent};
 
-use super::plan::Plan;
-use super::verdict::{self, Actual, GroupVerdict, Status, Verdict};
+use super::plan::{Plan, OUTSIDE};
+use super::verdict::{Actual, GroupVerdict, PlaceJudge, Slot, Status, Verdict};
 use super::EMIT_KIND_PREFIX;
 
 /// What a node of the replay network stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// A group of the dump.
-    Group,
-    /// The inlet that hands a group the sends it made with no recorded cause.
+    /// A place (group or group/key) of the dump.
+    Place,
+    /// The inlet that hands a place the sends it made with no recorded cause.
     Emitter,
-    /// An inlet of outside inputs, or the sink for sends nobody received.
-    Other,
+    /// The sink for sends nobody received.
+    Outside,
+    /// An inlet of outside inputs.
+    Inlet,
 }
 
 /// The replay's recorder.
 pub(super) struct Capture {
     plan: Rc<Plan>,
+    rules: Rc<BodyRules>,
     /// Node names by node id, and what each node is.
     nodes: Vec<(CompactString, Part)>,
-    /// The last `Out` recaptured: a stub sends one copy per receiver of a
-    /// single recorded send, and those copies make one `Out`.
-    last_out: Option<(CompactString, u64, u64, std::sync::Arc<str>, u64)>,
+    judges: BTreeMap<CompactString, PlaceJudge>,
     recapture: bool,
-    sent: BTreeMap<CompactString, Vec<Actual>>,
     recaptured: Vec<DumpRecord>,
+    /// The re-captured `Out` of each recorded send already made, by (place,
+    /// index): its other copies are deliveries of that one send.
+    sent: FxHashMap<(CompactString, u32), usize>,
     /// Sends on their way, to become `In` records when delivered.
     in_transit: FxHashMap<MessageId, DumpRecord>,
     seqs: FxHashMap<CompactString, u64>,
 }
 
 impl Capture {
-    pub(super) fn new(plan: Rc<Plan>, topology: &Topology, recapture: bool) -> Capture {
+    pub(super) fn new(plan: Rc<Plan>, rules: Rc<BodyRules>, topology: &Topology, recapture: bool) -> Capture {
         let nodes = topology
             .nodes
             .iter()
             .map(|n| {
                 let name = CompactString::from(&*n.name);
-                let part = if plan.groups.contains_key(&name) {
-                    Part::Group
+                let part = if plan.places.contains_key(&name) {
+                    Part::Place
                 } else if n.kind.starts_with(EMIT_KIND_PREFIX) {
                     Part::Emitter
+                } else if name == OUTSIDE {
+                    Part::Outside
                 } else {
-                    Part::Other
+                    Part::Inlet
                 };
                 (name, part)
             })
             .collect();
+        let judges = plan.places.iter().map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected))).collect();
         Capture {
             plan,
+            rules,
             nodes,
-            last_out: None,
+            judges,
             recapture,
-            sent: BTreeMap::new(),
             recaptured: Vec::new(),
+            sent: FxHashMap::default(),
             in_transit: FxHashMap::default(),
             seqs: FxHashMap::default(),
         }
     }
 
-    fn next_seq(&mut self, group: &CompactString) -> u64 {
-        let seq = self.seqs.entry(group.clone()).or_default();
+    fn next_seq(&mut self, place: &CompactString) -> u64 {
+        let seq = self.seqs.entry(place.clone()).or_default();
         *seq += 1;
         *seq
     }
 
-    fn node_number(&self, group: &CompactString) -> u16 {
-        self.plan.groups.get(group).map_or(1, |g| g.node_number)
+    /// A record stamped as `place`'s: its group, key and node number.
+    fn at_place(&mut self, place: &CompactString, record: DumpRecord) -> DumpRecord {
+        let seq = self.next_seq(place);
+        match self.plan.places.get(place) {
+            Some(p) => DumpRecord { group: p.group.clone(), key: p.key.clone(), node: p.node_number, seq, ..record },
+            None => DumpRecord { group: place.clone(), seq, ..record },
+        }
     }
 
-    /// The verdict per group, and the re-captured records.
-    pub(super) fn finish(mut self) -> (Verdict, Vec<DumpRecord>) {
+    /// The verdict per place, and the re-captured records.
+    pub(super) fn finish(self) -> (Verdict, Vec<DumpRecord>) {
+        let plan = &self.plan;
         let groups: BTreeMap<String, GroupVerdict> = self
-            .plan
-            .groups
-            .iter()
-            .map(|(group, plan)| {
-                let sent = self.sent.remove(group).unwrap_or_default();
-                (group.to_string(), verdict::judge(&plan.expected, &sent))
+            .judges
+            .into_iter()
+            .map(|(place, judge)| {
+                let verdict = judge.finish(&plan.places[&place].expected);
+                (place.to_string(), verdict)
             })
             .collect();
         let equal = groups.values().all(|g| g.status == Status::Equal);
-        (Verdict { equal, groups }, self.recaptured)
+        let mut relaxed = Relaxations::new();
+        for (rule, count) in groups.values().flat_map(|g| &g.relaxed) {
+            *relaxed.entry(rule.clone()).or_default() += count;
+        }
+        (Verdict { equal, groups, relaxed, skews: plan.skews.clone() }, self.recaptured)
     }
 }
 
@@ -103,29 +121,29 @@ impl Recorder for Capture {
     fn record(&mut self, event: &TraceEvent<'_>) {
         let ts_ns = self.plan.first_ts.saturating_add(event.at.as_nanos());
         match event.kind {
-            EventKind::Send { from, name, body, protocol, message_kind, correlation, .. } => {
+            EventKind::Send { from, to, name, body, protocol, message_kind, correlation, .. } => {
                 let (sender, part) = self.nodes[from.0.index()].clone();
-                let known = part == Part::Group;
-                // What an emitter passes its group is that group's own send, not an input.
+                // What an emitter passes its place is that place's own send, not an input.
                 if part == Part::Emitter {
                     return;
                 }
-                let copy = (sender.clone(), ts_ns, event.trace_id.0, name.clone(), body.checksum());
-                let repeat = self.last_out.as_ref() == Some(&copy);
-                self.last_out = Some(copy);
-                if known && !repeat {
-                    let actual =
-                        Actual { ts: ts_ns, trace_id: event.trace_id.0, name: name.clone(), body: body.clone() };
-                    self.sent.entry(sender.clone()).or_default().push(actual);
-                }
+                let slot = (part == Part::Place).then(|| {
+                    let receiver = self.nodes[to.0.index()].0.clone();
+                    let (trace_id, name, body) = (event.trace_id.0, name.clone(), body.clone());
+                    let actual = Actual { ts: ts_ns, trace_id, name, body, to: receiver };
+                    match self.judges.get_mut(&sender) {
+                        Some(judge) => judge.send(&self.plan.places[&sender].expected, &self.rules, actual),
+                        None => Slot::Extra,
+                    }
+                });
                 if !self.recapture {
                     return;
                 }
-                let mut out = DumpRecord {
+                let out_record = |group: CompactString| DumpRecord {
                     ts_ns,
-                    group: sender.clone(),
+                    group,
                     key: None,
-                    node: self.node_number(&sender),
+                    node: 1,
                     seq: 0,
                     trace_id: event.trace_id.0,
                     thread: None,
@@ -137,30 +155,34 @@ impl Recorder for Capture {
                     body: RawBody::new(body.text().to_string()).unwrap_or_else(|_| RawBody::null()),
                     correlation,
                 };
-                if known && !repeat {
-                    out.seq = self.next_seq(&sender);
-                    self.recaptured.push(out.clone());
-                }
+                let copy_of = match slot {
+                    Some(Slot::Recorded { index, first: false }) => self.sent.get(&(sender.clone(), index)).copied(),
+                    _ => None,
+                };
+                let out = match (copy_of, slot) {
+                    (Some(at), _) => self.recaptured[at].clone(),
+                    (None, None) => out_record(sender),
+                    (None, Some(slot)) => {
+                        let out = self.at_place(&sender, out_record(sender.clone()));
+                        if let Slot::Recorded { index, .. } = slot {
+                            self.sent.insert((sender, index), self.recaptured.len());
+                        }
+                        self.recaptured.push(out.clone());
+                        out
+                    }
+                };
                 self.in_transit.insert(event.message, out);
             }
             EventKind::Deliver { node, .. } => {
                 let (receiver, part) = self.nodes[node.index()].clone();
                 let Some(out) = self.in_transit.remove(&event.message) else { return };
-                if part == Part::Group {
-                    let seq = self.next_seq(&receiver);
-                    let node = self.node_number(&receiver);
-                    self.recaptured.push(DumpRecord {
-                        ts_ns,
-                        group: receiver,
-                        key: None,
-                        node,
-                        seq,
-                        direction: Direction::In,
-                        ..out
-                    });
+                if part == Part::Place {
+                    let record = self.at_place(&receiver, DumpRecord { ts_ns, direction: Direction::In, ..out });
+                    self.recaptured.push(record);
                 }
             }
             _ => {}
         }
     }
 }
+

@@ -1,13 +1,17 @@
 //! Replaying an elfo dump in the simulator, with a regression verdict per
 //! group.
 //!
-//! Each group in the dump becomes a node. By default the node is a stub: when
-//! it receives a recorded message it sends what the group sent in answer,
-//! after the recorded delay. Inputs nobody in the dump sent (timer ticks,
+//! Each place in the dump (a group, or each key of a keyed group, as elfo
+//! runs one actor per key) becomes a node. By default the node is a stub:
+//! when it receives a recorded message it sends what the place sent in
+//! answer, after the recorded delay from its receipt, and each copy arrives
+//! after its recorded transit (`In` ts − `Out` ts), so every message moves
+//! at its recorded time. Inputs nobody in the dump sent (timer ticks,
 //! outside traffic, responses from services outside the dump) are injected
 //! at their recorded times, keeping their trace ids. Bind a group to a
 //! built-in node kind or to your own actor to check that your code still
-//! sends what production sent.
+//! sends what production sent; [`Replay::ignore`] says which body fields
+//! the verdict may ignore.
 //!
 //! ```
 //! use flowreplay::replay::Replay;
@@ -31,6 +35,7 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
+use crate::compare::{BodyRules, IgnoreRule};
 use crate::dump::{sort_records, DumpError, DumpReader, DumpRecord, ReadMode};
 use crate::model::{InPort, OutPort};
 use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, Topology, TopologyError};
@@ -40,7 +45,9 @@ use crate::trace::{Recorder, Tee};
 use capture::Capture;
 use plan::{message_key, Plan, OUTSIDE};
 use stub::{Inlet, Recorded, Stub};
-pub use verdict::{changed_fields, ChangedField, Difference, GroupVerdict, SentMessage, Status, Verdict};
+pub use crate::compare::{changed_fields, ChangedField};
+pub use plan::ClockSkew;
+pub use verdict::{Difference, GroupVerdict, SentMessage, Status, Verdict};
 
 /// Why a replay could not run.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +55,7 @@ pub enum ReplayError {
     /// A dump could not be read.
     #[error(transparent)]
     Dump(#[from] DumpError),
-    /// A binding names a group the dump does not have.
+    /// A binding or an ignore rule names a group the dump does not have.
     #[error("no group {group:?} in the dump (groups: {known})")]
     UnknownGroup {
         /// The group asked for.
@@ -89,7 +96,9 @@ type Binding = Rc<dyn Fn(&[String], &[String]) -> Result<NodeBuild, String>>;
 /// A dump ready to replay, with any groups bound to other code.
 pub struct Replay {
     plan: Rc<Plan>,
+    /// By place.
     bindings: BTreeMap<CompactString, Binding>,
+    rules: Rc<BodyRules>,
     recapture: bool,
 }
 
@@ -108,13 +117,18 @@ pub struct ReplayOutcome {
 
 impl ReplayOutcome {
     /// Panics with a readable account of what went differently unless
-    /// `group` sent exactly what it sent when recorded.
+    /// `group` (every key of it, or one place `group/key`) sent exactly what
+    /// it sent when recorded.
     pub fn assert_group_matches(&self, group: &str) {
-        let Some(verdict) = self.verdict.groups.get(group) else {
+        let places: Vec<(&String, &GroupVerdict)> =
+            self.verdict.groups.iter().filter(|(place, _)| in_group(place, group)).collect();
+        if places.is_empty() {
             panic!("no group {group:?} in the replay");
-        };
-        if verdict.status != Status::Equal {
-            panic!("group {group:?} did not send what it sent when recorded\n{}", describe(verdict));
+        }
+        for (place, verdict) in places {
+            if verdict.status != Status::Equal {
+                panic!("{place:?} did not send what it sent when recorded\n{}", describe(verdict));
+            }
         }
     }
 }
@@ -126,6 +140,9 @@ pub fn describe(verdict: &GroupVerdict) -> String {
         "{:?}: expected {}, actual {}, changed {}, missing {}, extra {}",
         verdict.status, verdict.expected, verdict.actual, verdict.changed, verdict.missing, verdict.extra
     );
+    for (rule, count) in &verdict.relaxed {
+        report += &format!(", relaxed by {rule} {count}");
+    }
     if let Some(d) = &verdict.first_difference {
         report += &format!("\nfirst difference: {} in trace {}", d.expected.name, d.expected.trace_id);
         report += &format!("\n  expected body {}\n  actual body   {}", d.expected.body, d.actual.body);
@@ -139,18 +156,28 @@ pub fn describe(verdict: &GroupVerdict) -> String {
         }
     }
     if let Some(m) = &verdict.first_missing {
-        report += &format!("\nfirst missing: {} in trace {} (recorded at ts {})", m.name, m.trace_id, m.ts);
+        report += &format!(
+            "\nfirst missing: {} to {} in trace {} (recorded at ts {})",
+            m.name,
+            m.to.join(", "),
+            m.trace_id,
+            m.ts
+        );
     }
     if let Some(x) = &verdict.first_extra {
-        report += &format!("\nfirst extra: {} in trace {} with body {}", x.name, x.trace_id, x.body);
+        report += &format!("\nfirst extra: {} to {} in trace {} with body {}", x.name, x.to.join(", "), x.trace_id, x.body);
     }
     report
 }
 
-/// A port name for a group: dots would confuse `node.port` endpoints, and a
-/// slash cannot appear in an elfo group name.
-fn port_for(group: &str) -> String {
-    group.replace('.', "/")
+/// A port name for a place: dots would confuse `node.port` endpoints.
+fn port_for(place: &str) -> String {
+    place.replace('.', "/")
+}
+
+/// Whether `place` (a group, or `group/key`) is `group` or one of its keys.
+fn in_group(place: &str, group: &str) -> bool {
+    place == group || place.strip_prefix(group).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The input port of outside inputs, and of sends with no recorded cause;
@@ -169,10 +196,42 @@ impl Replay {
         Ok(Replay::from_records(records))
     }
 
+    /// Adds rules for what the verdict may ignore in bodies (see
+    /// [`IgnoreRule`]); a rule limited to a group the dump lacks is an error.
+    ///
+    /// ```
+    /// use flowreplay::compare::BodyRules;
+    /// use flowreplay::replay::Replay;
+    ///
+    /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
+    /// replay.ignore(BodyRules::parse(&["pricing:Quote/px"]).unwrap())?;
+    /// assert!(replay.ignore(BodyRules::parse(&["pricer:/px"]).unwrap()).is_err());
+    /// # Ok::<(), flowreplay::replay::ReplayError>(())
+    /// ```
+    pub fn ignore(&mut self, rules: BodyRules) -> Result<&mut Self, ReplayError> {
+        for group in rules.groups() {
+            self.check_group(group)?;
+        }
+        let mut all = (*self.rules).clone();
+        all.ignore.extend(rules.ignore);
+        self.rules = Rc::new(all);
+        Ok(self)
+    }
+
+    /// The ignore rules in force.
+    pub fn rules(&self) -> &[IgnoreRule] {
+        &self.rules.ignore
+    }
+
     /// Plans the replay of records in any order; `system.*` groups are left out.
     pub fn from_records(records: Vec<DumpRecord>) -> Replay {
         let records = sort_records(records.into_iter().filter(|r| !r.is_system()).collect());
-        Replay { plan: Rc::new(Plan::new(records)), bindings: BTreeMap::new(), recapture: false }
+        Replay {
+            plan: Rc::new(Plan::new(records)),
+            bindings: BTreeMap::new(),
+            rules: Rc::new(BodyRules::default()),
+            recapture: false,
+        }
     }
 
     /// Whether runs re-capture what moved as dump records (off by default:
@@ -184,15 +243,23 @@ impl Replay {
 
     /// The groups in the dump, in name order.
     pub fn groups(&self) -> impl Iterator<Item = &str> {
-        self.plan.groups.keys().map(|g| g.as_str())
+        let mut groups: Vec<&str> = self.plan.places.values().map(|p| p.group.as_str()).collect();
+        groups.dedup();
+        groups.into_iter()
     }
 
-    /// A group's input ports (one per sending group, named after it with `/`
+    /// The places in the dump, in name order: each group, or `group/key`
+    /// for each actor of a keyed group.
+    pub fn places(&self) -> impl Iterator<Item = &str> {
+        self.plan.places.keys().map(|p| p.as_str())
+    }
+
+    /// A place's input ports (one per sending place, named after it with `/`
     /// for `.`, plus `(external)` for inputs from outside the dump) and output
-    /// ports (one per receiving group, plus `(outside)` for sends nobody in
+    /// ports (one per receiving place, plus `(outside)` for sends nobody in
     /// the dump received), as a bound node must name them.
-    pub fn ports(&self, group: &str) -> Option<(Vec<String>, Vec<String>)> {
-        let plan = self.plan.groups.get(group)?;
+    pub fn ports(&self, place: &str) -> Option<(Vec<String>, Vec<String>)> {
+        let plan = self.plan.places.get(place)?;
         let mut inputs: Vec<String> = plan.sources.iter().map(|g| port_for(g)).collect();
         if plan.injections.iter().any(|i| i.emit.is_none()) {
             inputs.push(EXTERNAL_PORT.into());
@@ -201,25 +268,58 @@ impl Replay {
         Some((inputs, outputs))
     }
 
-    fn check_group(&self, group: &str) -> Result<(), ReplayError> {
-        if self.plan.groups.contains_key(group) {
-            return Ok(());
+    /// The places of `group` (or the place itself, given `group/key`).
+    fn places_of(&self, group: &str) -> Result<Vec<CompactString>, ReplayError> {
+        let places: Vec<CompactString> = self.plan.places.keys().filter(|p| in_group(p, group)).cloned().collect();
+        if places.is_empty() {
+            let known = self.groups().collect::<Vec<_>>().join(", ");
+            return Err(ReplayError::UnknownGroup { group: group.to_string(), known });
         }
-        let known = self.groups().collect::<Vec<_>>().join(", ");
-        Err(ReplayError::UnknownGroup { group: group.to_string(), known })
+        Ok(places)
     }
 
-    /// Replaces a group's stub with the node `build` makes from the group's
-    /// input and output port names (see [`Replay::ports`]). A bound group's
-    /// sends with no recorded cause are no longer injected: its code makes
-    /// them.
+    fn check_group(&self, group: &str) -> Result<(), ReplayError> {
+        self.places_of(group).map(|_| ())
+    }
+
+    /// Replaces a group's stubs with the nodes `build` makes from each
+    /// place's input and output port names (see [`Replay::ports`]): one node
+    /// per key of a keyed group, as elfo runs one actor per key, or just
+    /// the place named `group/key`. A bound place's sends with no recorded
+    /// cause are no longer injected: its code makes them.
+    ///
+    /// ```
+    /// use flowreplay::replay::Replay;
+    /// use flowreplay::{Actor, Body, Context, InPort, Message, NodeBuild};
+    ///
+    /// /// Publishes a quote per tick, rising by one each time.
+    /// struct Pricing(f64);
+    /// impl Actor for Pricing {
+    ///     fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, tick: Message) {
+    ///         let quote = ctx.derive("Quote", Body::new(serde_json::json!({"sym": "ACME", "px": self.0})), 32);
+    ///         self.0 += 1.0;
+    ///         ctx.send("gateway", quote);
+    ///         ctx.consume(tick);
+    ///     }
+    /// }
+    ///
+    /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
+    /// replay.bind("pricing", |inputs, outputs| {
+    ///     let names = |ports: &[String]| ports.iter().map(String::as_str).collect::<Vec<_>>();
+    ///     NodeBuild::processor(Pricing(101.5), &names(inputs), &names(outputs))
+    /// })?;
+    /// replay.run(7)?.assert_group_matches("pricing");
+    /// # Ok::<(), flowreplay::replay::ReplayError>(())
+    /// ```
     pub fn bind(
         &mut self,
         group: &str,
         build: impl Fn(&[String], &[String]) -> NodeBuild + 'static,
     ) -> Result<&mut Self, ReplayError> {
-        self.check_group(group)?;
-        self.bindings.insert(group.into(), Rc::new(move |ins: &[String], outs: &[String]| Ok(build(ins, outs))));
+        let build: Binding = Rc::new(move |ins: &[String], outs: &[String]| Ok(build(ins, outs)));
+        for place in self.places_of(group)? {
+            self.bindings.insert(place, build.clone());
+        }
         Ok(self)
     }
 
@@ -228,7 +328,7 @@ impl Replay {
     /// output serves a group that sends to one group only; otherwise the
     /// kind's outputs must be named after the groups the group sends to.
     pub fn bind_kind(&mut self, group: &str, kind: &str) -> Result<&mut Self, ReplayError> {
-        self.check_group(group)?;
+        let places = self.places_of(group)?;
         let registry = Registry::builtin();
         let fail = |message: String| ReplayError::Binding { group: group.into(), message };
         let factory = registry.factory(kind).ok_or_else(|| {
@@ -244,19 +344,19 @@ impl Replay {
                 probe.inputs.len()
             )));
         }
-        let (_, outputs) = self.ports(group).unwrap_or_default();
-        let single = probe.outputs.len() == 1 && outputs.len() == 1;
-        if !single && !probe.outputs.iter().all(|o| outputs.contains(o)) {
-            return Err(fail(format!(
-                "kind {kind:?} has outputs [{}], which cannot stand for the group's [{}]",
-                probe.outputs.join(", "),
-                outputs.join(", ")
-            )));
+        for place in &places {
+            let (_, outputs) = self.ports(place).unwrap_or_default();
+            let single = probe.outputs.len() == 1 && outputs.len() == 1;
+            if !single && !probe.outputs.iter().all(|o| outputs.contains(o)) {
+                return Err(fail(format!(
+                    "kind {kind:?} has outputs [{}], which cannot stand for {place}'s [{}]",
+                    probe.outputs.join(", "),
+                    outputs.join(", ")
+                )));
+            }
         }
         let kind = kind.to_string();
-        self.bindings.insert(
-            group.into(),
-            Rc::new(move |inputs: &[String], outputs: &[String]| {
+        let build: Binding = Rc::new(move |inputs: &[String], outputs: &[String]| {
                 let factory = Registry::builtin();
                 let mut build = factory.factory(&kind).ok_or("unknown kind")?(&serde_json::Value::Null)?;
                 build.inputs = inputs.to_vec();
@@ -264,8 +364,10 @@ impl Replay {
                     build.outputs = outputs.to_vec();
                 }
                 Ok(build)
-            }),
-        );
+            });
+        for place in places {
+            self.bindings.insert(place, build.clone());
+        }
         Ok(self)
     }
 
@@ -300,7 +402,7 @@ impl Replay {
         seed: u64,
         observer: Option<&mut dyn Recorder>,
     ) -> Result<ReplayOutcome, ReplayError> {
-        let mut capture = Capture::new(self.plan.clone(), &network.topology, self.recapture);
+        let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, self.recapture);
         let simulation = Simulation::new(network, RunConfig { seed, ..RunConfig::default() });
         let summary = match observer {
             Some(observer) => simulation.run(Some(&mut Tee(observer, &mut capture)))?,
@@ -310,7 +412,7 @@ impl Replay {
         Ok(ReplayOutcome { summary, verdict, recaptured })
     }
 
-    /// The replay network: a node per group, an `external:` inlet per group
+    /// The replay network: a node per place, an `external:` inlet per place
     /// with inputs from outside the dump, an `emit:` inlet per stub with
     /// sends of no recorded cause, and an exporter for sends nobody received.
     fn network_spec(&self) -> (NetworkSpec, Registry) {
@@ -332,7 +434,7 @@ impl Replay {
         // receivers then have no input from it.
         let outputs_of: BTreeMap<&CompactString, Vec<String>> = self
             .plan
-            .groups
+            .places
             .keys()
             .map(|group| {
                 let (inputs, outputs) = self.ports(group).unwrap_or_default();
@@ -344,7 +446,7 @@ impl Replay {
             })
             .collect();
         let mut needs_outside = false;
-        for (group, plan) in &self.plan.groups {
+        for (group, plan) in &self.plan.places {
             let bound = self.bindings.get(group).cloned();
             let (mut inputs, _) = self.ports(group).unwrap_or_default();
             inputs.retain(|input| {
@@ -408,15 +510,15 @@ impl Replay {
     }
 }
 
-/// The stub for one group, with its port numbers resolved.
-fn stub_node(plan: &Plan, group: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
-    let group_plan = plan.groups.get(group);
+/// The stub for one place, with its port numbers resolved.
+fn stub_node(plan: &Plan, place: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
+    let group_plan = plan.places.get(place);
     let ports = group_plan
         .into_iter()
         .flat_map(|g| g.destinations.iter())
         .filter_map(|d| outputs.iter().position(|o| *o == port_for(d)).map(|i| (d.clone(), OutPort(i as u16))))
         .collect();
-    let mut emits: FxHashMap<_, VecDeque<Vec<CompactString>>> = FxHashMap::default();
+    let mut emits: FxHashMap<_, VecDeque<_>> = FxHashMap::default();
     for injection in group_plan.into_iter().flat_map(|g| g.injections.iter()) {
         if let Some(to) = &injection.emit {
             emits.entry(message_key(&injection.message)).or_default().push_back(to.clone());

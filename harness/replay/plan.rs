@@ -1,6 +1,7 @@
-//! What replaying a dump means, worked out before the run: which groups
-//! talk to which, what arrives from outside and when, and what each group
-//! sent in answer to each message it received.
+//! What replaying a dump means, worked out before the run: which places (a
+//! group, or one key of a keyed group) talk to which, what arrives from
+//! outside and when, what each place sent in answer to each message it
+//! received, and how long each recorded delivery took.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 use smallvec::SmallVec;
 
 use crate::dump::{match_flows, Direction, DumpRecord, FlowEnd};
@@ -16,13 +18,21 @@ use crate::model::{Body, Headers, Message, MessageId, Nanos, TraceId, VirtualTim
 /// Where the sends nobody in the dump received go.
 pub(super) const OUTSIDE: &str = "(outside)";
 
-/// A send a group made in answer to a message: after `delay`, `message` goes
-/// to each group in `to`.
+/// One recorded delivery of a send: to which place, and how long after the
+/// send it was dumped as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Delivery {
+    pub(super) to: CompactString,
+    pub(super) transit: Nanos,
+}
+
+/// A send a place made in answer to a message: after `delay` (from the
+/// recorded receipt), `message` goes to each delivery's place.
 #[derive(Debug, Clone)]
 pub(super) struct Reaction {
     pub(super) delay: Nanos,
     pub(super) message: Message,
-    pub(super) to: Vec<CompactString>,
+    pub(super) to: Rc<[Delivery]>,
 }
 
 /// How a stub recognises a message: trace id, name and body checksum.
@@ -33,7 +43,7 @@ pub(super) fn message_key(msg: &Message) -> MessageKey {
     (msg.trace_id.0, CompactString::from(&*msg.name), msg.body.checksum())
 }
 
-/// For each message a group received (by [`MessageKey`], in the order
+/// For each message a place received (by [`MessageKey`], in the order
 /// received), what it sent in answer. Shared by every run of the plan; each
 /// stub keeps its own cursor into it.
 /// Most messages are received once and answered with one send, so both
@@ -41,14 +51,15 @@ pub(super) fn message_key(msg: &Message) -> MessageKey {
 /// the spare room would cost more than the reactions.
 pub(super) type Reactions = FxHashMap<MessageKey, SmallVec<[Vec<Reaction>; 1]>>;
 
-/// A message injected into a group from outside the dump, at a virtual
-/// time. `emit` marks a send the group made with no recorded cause (a timer
-/// that was not dumped, say): the group passes it straight on.
+/// A message injected into a place from outside the dump, at a virtual
+/// time. `emit` marks a send the place made with no recorded cause (a timer
+/// that was not dumped, say): the place passes it straight on to these
+/// deliveries.
 #[derive(Debug, Clone)]
 pub(super) struct Injection {
     pub(super) at: VirtualTime,
     pub(super) message: Message,
-    pub(super) emit: Option<Vec<CompactString>>,
+    pub(super) emit: Option<Rc<[Delivery]>>,
 }
 
 /// A recorded `Out`: what the replay should reproduce.
@@ -59,21 +70,43 @@ pub(super) struct Expected {
     pub(super) trace_id: u64,
     pub(super) name: Arc<str>,
     pub(super) body: Body,
-    /// How many groups received it: the replay sends one copy to each.
-    pub(super) copies: u32,
+    /// The places that received it ([`OUTSIDE`] when none did): one send,
+    /// one delivery to each.
+    pub(super) receivers: Vec<CompactString>,
 }
 
-/// Everything one group needs.
+/// Everything one place needs.
 #[derive(Debug, Default)]
-pub(super) struct GroupPlan {
+pub(super) struct PlacePlan {
+    /// The group, and the key as recorded (`"_"`, none, or the actor's key).
+    pub(super) group: CompactString,
+    pub(super) key: Option<CompactString>,
     pub(super) reactions: Rc<Reactions>,
     pub(super) injections: Vec<Injection>,
-    /// Groups it sends to (and [`OUTSIDE`]).
+    /// Places it sends to (and [`OUTSIDE`]).
     pub(super) destinations: BTreeSet<CompactString>,
-    /// Groups that send to it.
+    /// Places that send to it.
     pub(super) sources: BTreeSet<CompactString>,
     pub(super) expected: Vec<Expected>,
     pub(super) node_number: u16,
+}
+
+/// Deliveries dumped before their send: the sending and receiving nodes'
+/// clocks disagree. A replay delivers them at the send time instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockSkew {
+    /// The sending place, and its node number.
+    pub from: String,
+    /// The sender's elfo node number (`n`).
+    pub from_node: u16,
+    /// The receiving place.
+    pub to: String,
+    /// The receiver's elfo node number.
+    pub to_node: u16,
+    /// The `ts` of each such receipt, as recorded.
+    pub receipts: Vec<u64>,
+    /// The largest amount a receipt was dumped before its send, in ns.
+    pub max_ns: u64,
 }
 
 /// The whole replay plan.
@@ -81,7 +114,9 @@ pub(super) struct GroupPlan {
 pub(super) struct Plan {
     /// The earliest `ts`: virtual time 0.
     pub(super) first_ts: u64,
-    pub(super) groups: BTreeMap<CompactString, GroupPlan>,
+    pub(super) places: BTreeMap<CompactString, PlacePlan>,
+    /// Recorded transits that were negative, per (sender, receiver).
+    pub(super) skews: Vec<ClockSkew>,
 }
 
 /// Shared copies of the names and protocols in a dump, so that a million
@@ -115,22 +150,48 @@ impl Names {
     }
 }
 
+/// Each `Out`'s deliveries, from the matching of sends to receipts; a
+/// negative transit is delivered at once and reported in `skews`.
+fn deliveries(records: &[DumpRecord], senders: &[Option<u32>]) -> (Vec<Vec<Delivery>>, Vec<ClockSkew>) {
+    let mut deliveries: Vec<Vec<Delivery>> = vec![Vec::new(); records.len()];
+    let mut skews: BTreeMap<(CompactString, CompactString), ClockSkew> = BTreeMap::new();
+    for (index, sender) in senders.iter().enumerate() {
+        let Some(sender) = *sender else { continue };
+        let (out, receipt) = (&records[sender as usize], &records[index]);
+        let to = receipt.place();
+        let transit = match receipt.ts_ns.checked_sub(out.ts_ns) {
+            Some(transit) => transit,
+            None => {
+                let from = out.place();
+                let skew = skews.entry((from.clone(), to.clone())).or_insert_with(|| ClockSkew {
+                    from: from.to_string(),
+                    from_node: out.node,
+                    to: to.to_string(),
+                    to_node: receipt.node,
+                    receipts: Vec::new(),
+                    max_ns: 0,
+                });
+                skew.receipts.push(receipt.ts_ns);
+                skew.max_ns = skew.max_ns.max(out.ts_ns - receipt.ts_ns);
+                0
+            }
+        };
+        deliveries[sender as usize].push(Delivery { to, transit: Nanos(transit) });
+    }
+    (deliveries, skews.into_values().collect())
+}
+
 impl Plan {
     /// Builds the plan from records in dump order (see `sort_records`).
     pub(super) fn new(records: Vec<DumpRecord>) -> Plan {
         let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
         let senders = match_flows(&ends);
-        let mut receivers: Vec<Vec<CompactString>> = vec![Vec::new(); records.len()];
-        for (index, sender) in senders.iter().enumerate() {
-            if let Some(sender) = *sender {
-                receivers[sender as usize].push(records[index].group.clone());
-            }
-        }
-        let mut plan = Plan { first_ts, groups: BTreeMap::new() };
+        let (mut deliveries, skews) = deliveries(&records, &senders);
+        let mut plan = Plan { first_ts, places: BTreeMap::new(), skews };
         let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
         let at = |record: &DumpRecord| VirtualTime(record.ts_ns - first_ts);
-        // The In each group is handling per trace id, as it walks its records.
+        // The In each place is handling per trace id, as it walks its records.
         let mut handling: FxHashMap<(CompactString, u64), (MessageKey, u64)> = FxHashMap::default();
         // An Out and the Ins it reached carry the same body text: parse it once.
         let mut bodies: FxHashMap<u64, Body> = FxHashMap::default();
@@ -139,38 +200,43 @@ impl Plan {
             // The text was validated as JSON when the line was read.
             bodies.entry(raw_hash).or_insert_with(|| Body::parse(record.body.get()).unwrap_or_default()).clone()
         };
-        let sender_groups: Vec<Option<CompactString>> =
-            senders.iter().map(|s| s.map(|i| records[i as usize].group.clone())).collect();
+        let sender_places: Vec<Option<CompactString>> =
+            senders.iter().map(|s| s.map(|i| records[i as usize].place())).collect();
         for (index, record) in records.into_iter().enumerate() {
-            let reactions = reactions.entry(record.group.clone()).or_default();
-            let group = plan
-                .groups
-                .entry(record.group.clone())
-                .or_insert_with(|| GroupPlan { node_number: record.node, ..GroupPlan::default() });
+            let place = record.place();
+            let reactions = reactions.entry(place.clone()).or_default();
+            let plan_of = plan.places.entry(place.clone()).or_insert_with(|| PlacePlan {
+                group: record.group.clone(),
+                key: record.key.clone(),
+                node_number: record.node,
+                ..PlacePlan::default()
+            });
             match record.direction {
                 Direction::In => {
                     let body = body_of(&record, ends[index].key.2);
                     let key = (record.trace_id, record.name.clone(), body.checksum());
                     reactions.entry(key.clone()).or_default().push(Vec::new());
-                    handling.insert((record.group.clone(), record.trace_id), (key, record.ts_ns));
-                    match &sender_groups[index] {
+                    handling.insert((place, record.trace_id), (key, record.ts_ns));
+                    match &sender_places[index] {
                         Some(sender) => {
-                            group.sources.insert(sender.clone());
+                            plan_of.sources.insert(sender.clone());
                         }
                         None => {
                             let message = names.message_of(&record, body);
-                            group.injections.push(Injection { at: at(&record), message, emit: None });
+                            plan_of.injections.push(Injection { at: at(&record), message, emit: None });
                         }
                     }
                 }
                 Direction::Out => {
-                    let mut to = receivers[index].clone();
+                    let mut to = std::mem::take(&mut deliveries[index]);
                     if to.is_empty() {
-                        to.push(OUTSIDE.into());
+                        to.push(Delivery { to: OUTSIDE.into(), transit: Nanos::ZERO });
                     }
-                    group.destinations.extend(to.iter().cloned());
+                    plan_of.destinations.extend(to.iter().map(|d| d.to.clone()));
+                    let receivers = to.iter().map(|d| d.to.clone()).collect();
+                    let to: Rc<[Delivery]> = to.into();
                     let message = names.message_of(&record, body_of(&record, ends[index].key.2));
-                    let cause = handling.get(&(record.group.clone(), record.trace_id));
+                    let cause = handling.get(&(place, record.trace_id));
                     let answered = cause.and_then(|(key, ts)| {
                         let list = reactions.get_mut(key)?.last_mut()?;
                         if list.len() == list.capacity() && list.len() < 4 {
@@ -188,17 +254,17 @@ impl Plan {
                         trace_id: record.trace_id,
                         name: message.name.clone(),
                         body: message.body.clone(),
-                        copies: to.len() as u32,
+                        receivers,
                     };
                     if answered.is_none() {
-                        group.injections.push(Injection { at: at(&record), message, emit: Some(to) });
+                        plan_of.injections.push(Injection { at: at(&record), message, emit: Some(to) });
                     }
-                    group.expected.push(expected);
+                    plan_of.expected.push(expected);
                 }
             }
         }
-        for (group, reactions) in reactions {
-            if let Some(plan) = plan.groups.get_mut(&group) {
+        for (place, reactions) in reactions {
+            if let Some(plan) = plan.places.get_mut(&place) {
                 plan.reactions = Rc::new(reactions);
             }
         }

@@ -7,10 +7,10 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::model::{Body, InPort, Message, MessageId, OutPort, SimRng, VirtualTime};
+use crate::model::{Body, InPort, Message, MessageId, Nanos, OutPort, SimRng, VirtualTime};
 use crate::net::{Actor, Arrivals, Context, Signal, TimerId};
 
-use super::plan::{message_key, MessageKey, Reaction, Reactions};
+use super::plan::{message_key, Delivery, MessageKey, Reaction, Reactions};
 
 /// Recorded inputs, injected at their recorded (virtual) times.
 pub(super) struct Recorded(pub(super) VecDeque<(VirtualTime, Message)>);
@@ -38,14 +38,16 @@ impl Actor for Inlet {
     }
 }
 
-/// Stands in for one group: for each message it receives, it sends what the
-/// group sent in answer, after the recorded delay, then lets the message go.
+/// Stands in for one place (a group, or one key of a keyed group): for each
+/// message it receives, it sends what the place sent in answer, after the
+/// recorded delay, each copy arriving after its recorded transit, then lets
+/// the message go.
 pub(super) struct Stub {
     pub(super) reactions: Rc<Reactions>,
     /// How many of each message's recorded receptions this run has seen.
     pub(super) cursors: FxHashMap<MessageKey, usize>,
     /// For sends with no recorded cause, arriving on the `emit` port: where each goes.
-    pub(super) emits: FxHashMap<MessageKey, VecDeque<Vec<CompactString>>>,
+    pub(super) emits: FxHashMap<MessageKey, VecDeque<Rc<[Delivery]>>>,
     pub(super) ports: BTreeMap<CompactString, OutPort>,
     pub(super) emit_port: Option<InPort>,
     /// Delayed sends, each with the input it answers.
@@ -57,21 +59,23 @@ pub(super) struct Stub {
 }
 
 impl Stub {
-    /// Sends `msg` to each group in `to` this node has a port for, a fresh
-    /// copy to all but the last. An injected message that goes nowhere (its
-    /// receiver is bound to code without that input) ends here.
-    fn send(&self, ctx: &mut Context<'_>, msg: Message, to: &[CompactString]) {
-        let ports: Vec<OutPort> = to.iter().filter_map(|group| self.ports.get(group).copied()).collect();
-        let Some((&last, rest)) = ports.split_last() else {
+    /// Sends `msg` to each place in `to` this node has a port for, a fresh
+    /// copy to all but the last, each with its recorded transit. An injected
+    /// message that goes nowhere (its receiver is bound to code without that
+    /// input) ends here.
+    fn send(&self, ctx: &mut Context<'_>, msg: Message, to: &[Delivery]) {
+        let ports: Vec<(OutPort, Nanos)> =
+            to.iter().filter_map(|d| self.ports.get(&d.to).map(|&port| (port, d.transit))).collect();
+        let Some((&(last, transit), rest)) = ports.split_last() else {
             if msg.id != MessageId::UNASSIGNED {
                 ctx.consume(msg);
             }
             return;
         };
-        for &port in rest {
-            ctx.send_on(port, Message { id: MessageId::UNASSIGNED, ..msg.clone() });
+        for &(port, transit) in rest {
+            ctx.send_with_transit(port, Message { id: MessageId::UNASSIGNED, ..msg.clone() }, transit);
         }
-        ctx.send_on(last, msg);
+        ctx.send_with_transit(last, msg, transit);
     }
 }
 

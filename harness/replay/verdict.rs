@@ -2,27 +2,21 @@
 //! was recorded?
 //!
 //! Both sides come from one dump, so trace ids are kept and a re-sent
-//! message is aligned with its recording by (trace id, name), in order.
+//! message is aligned with its recording by (trace id, name, receiver), in
+//! order. Bodies are judged by [`BodyRules`].
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::compare::{tally, BodyRules, ChangedField, Judgement, Relaxations};
 use crate::model::Body;
 
-use super::plan::Expected;
-
-/// One body field that differs, by JSON pointer path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChangedField {
-    /// JSON pointer, e.g. `/order/qty` (empty for the whole body).
-    pub path: String,
-    /// The recorded value (`null` when absent).
-    pub expected: Value,
-    /// The replayed value (`null` when absent).
-    pub actual: Value,
-}
+use super::plan::{ClockSkew, Expected};
 
 /// A message a group sent, as recorded or as replayed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,6 +27,8 @@ pub struct SentMessage {
     pub name: String,
     /// Unix nanoseconds (recorded, or first recorded ts + virtual time).
     pub ts: u64,
+    /// The places it went to (`(outside)` when nobody in the dump received it).
+    pub to: Vec<String>,
     /// The body.
     pub body: Value,
 }
@@ -83,6 +79,9 @@ pub struct GroupVerdict {
     pub first_missing: Option<SentMessage>,
     /// The earliest extra send.
     pub first_extra: Option<SentMessage>,
+    /// Sends that matched only under a relaxation, by rule: nothing is let
+    /// through unsaid.
+    pub relaxed: Relaxations,
 }
 
 /// Every group's verdict.
@@ -90,127 +89,155 @@ pub struct GroupVerdict {
 pub struct Verdict {
     /// True when every group is equal.
     pub equal: bool,
-    /// Per group, in name order.
+    /// Per place (a group, or `group/key` for each actor of a keyed
+    /// group), in name order.
     pub groups: BTreeMap<String, GroupVerdict>,
+    /// Every group's relaxations, added up.
+    pub relaxed: Relaxations,
+    /// Receipts dumped before their send (clock skew between nodes), which
+    /// the replay delivered at the send time instead.
+    pub skews: Vec<ClockSkew>,
 }
 
-/// A send the replay made.
+/// A send the replay made, to one place.
 #[derive(Debug, Clone)]
 pub(super) struct Actual {
     pub(super) ts: u64,
     pub(super) trace_id: u64,
-    pub(super) name: std::sync::Arc<str>,
+    pub(super) name: Arc<str>,
     pub(super) body: Body,
+    pub(super) to: CompactString,
 }
 
-/// Compares one group's recorded sends with the sends the replay made, in
-/// replay order. A send to several groups is replayed as one copy per
-/// receiver; the copies count once.
-pub(super) fn judge(expected: &[Expected], actual: &[Actual]) -> GroupVerdict {
-    let mut waiting: rustc_hash::FxHashMap<(u64, &str), VecDeque<usize>> = Default::default();
-    for (index, e) in expected.iter().enumerate() {
-        let queue = waiting.entry((e.trace_id, &*e.name)).or_default();
-        queue.extend(std::iter::repeat_n(index, e.copies.max(1) as usize));
+/// Where a replayed send landed among the recorded ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    /// A delivery of the recorded send with this index; `first` when it is
+    /// the first of that send's deliveries to happen.
+    Recorded { index: u32, first: bool },
+    /// Not recorded.
+    Extra,
+}
+
+/// One place's sends, judged as they happen against what it sent when
+/// recorded. Every recorded `Out` is one send with one delivery slot per
+/// receiver; a replayed send fills the next free slot with its trace id,
+/// name and receiver, so copies of one send to its receivers count as that
+/// one send, and a send made twice where it was recorded once is extra.
+pub(super) struct PlaceJudge {
+    place: CompactString,
+    waiting: FxHashMap<(u64, Arc<str>, CompactString), VecDeque<u32>>,
+    filled: Vec<bool>,
+    changed: Vec<bool>,
+    first_change: Option<(u32, Actual, Vec<ChangedField>)>,
+    changes: u64,
+    first_extra: Option<Actual>,
+    extra: u64,
+    actual: u64,
+    relaxed: Relaxations,
+}
+
+impl PlaceJudge {
+    pub(super) fn new(place: &CompactString, expected: &[Expected]) -> PlaceJudge {
+        let mut waiting: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
+        for (index, e) in expected.iter().enumerate() {
+            for receiver in &e.receivers {
+                waiting.entry((e.trace_id, e.name.clone(), receiver.clone())).or_default().push_back(index as u32);
+            }
+        }
+        PlaceJudge {
+            place: place.clone(),
+            waiting,
+            filled: vec![false; expected.len()],
+            changed: vec![false; expected.len()],
+            first_change: None,
+            changes: 0,
+            first_extra: None,
+            extra: 0,
+            actual: 0,
+            relaxed: Relaxations::new(),
+        }
     }
-    let mut matched = vec![false; expected.len()];
-    let mut copies_absorbed = 0u64;
-    let mut changed: Vec<(usize, &Actual)> = Vec::new();
-    let mut extra: Vec<&Actual> = Vec::new();
-    for a in actual {
-        match waiting.get_mut(&(a.trace_id, &*a.name)).and_then(VecDeque::pop_front) {
-            Some(index) => {
-                let already = matched[index];
-                matched[index] = true;
-                copies_absorbed += u64::from(already);
-                if !already && expected[index].body != a.body {
-                    changed.push((index, a));
+
+    /// Judges one replayed send (to one receiver).
+    pub(super) fn send(&mut self, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {
+        let key = (actual.trace_id, actual.name.clone(), actual.to.clone());
+        let Some(index) = self.waiting.get_mut(&key).and_then(VecDeque::pop_front) else {
+            self.extra += 1;
+            self.actual += 1;
+            self.first_extra.get_or_insert(actual);
+            return Slot::Extra;
+        };
+        let i = index as usize;
+        let first = !self.filled[i];
+        self.filled[i] = true;
+        self.actual += u64::from(first);
+        let recorded = &expected[i];
+        if recorded.body != actual.body {
+            match rules.compare(&self.place, &actual.name, recorded.body.value(), actual.body.value()) {
+                Judgement::Different(fields) => {
+                    if !self.changed[i] {
+                        self.changed[i] = true;
+                        self.changes += 1;
+                    }
+                    let earlier = self
+                        .first_change
+                        .as_ref()
+                        .is_none_or(|(j, ..)| expected[*j as usize].ts_ns > recorded.ts_ns);
+                    if earlier {
+                        self.first_change = Some((index, actual, fields));
+                    }
                 }
+                judgement => tally(&mut self.relaxed, &judgement),
             }
-            None => extra.push(a),
         }
+        Slot::Recorded { index, first }
     }
-    let missing: Vec<usize> = (0..expected.len()).filter(|&i| !matched[i]).collect();
-    let recorded = |index: usize| {
-        let e = &expected[index];
-        SentMessage { trace_id: e.trace_id, name: e.name.to_string(), ts: e.ts_ns, body: e.body.value().clone() }
-    };
-    let replayed = |a: &Actual| SentMessage {
-        trace_id: a.trace_id,
-        name: a.name.to_string(),
-        ts: a.ts,
-        body: a.body.value().clone(),
-    };
-    let first_difference = changed.iter().min_by_key(|(i, _)| expected[*i].ts_ns).map(|&(index, a)| Difference {
-        expected: recorded(index),
-        actual: replayed(a),
-        changed: changed_fields(expected[index].body.value(), a.body.value()),
-    });
-    let status = if !changed.is_empty() {
-        Status::Different
-    } else if !missing.is_empty() {
-        Status::MissingOutputs
-    } else if !extra.is_empty() {
-        Status::ExtraOutputs
-    } else {
-        Status::Equal
-    };
-    GroupVerdict {
-        status,
-        expected: expected.len() as u64,
-        actual: actual.len() as u64 - copies_absorbed,
-        changed: changed.len() as u64,
-        missing: missing.len() as u64,
-        extra: extra.len() as u64,
-        first_difference,
-        first_missing: missing.first().map(|&i| recorded(i)),
-        first_extra: extra.first().map(|a| replayed(a)),
-    }
-}
 
-/// The fields where two JSON values differ, by JSON pointer, in key order.
-///
-/// ```
-/// use flowreplay::replay::changed_fields;
-/// use serde_json::json;
-///
-/// let changes = changed_fields(&json!({"qty": 10, "tags": ["a"]}), &json!({"qty": 12, "tags": ["a", "b"]}));
-/// let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
-/// assert_eq!(paths, ["/qty", "/tags/1"]);
-/// ```
-pub fn changed_fields(expected: &Value, actual: &Value) -> Vec<ChangedField> {
-    let mut out = Vec::new();
-    walk(expected, actual, &mut String::new(), &mut out);
-    out
-}
-
-fn walk(expected: &Value, actual: &Value, path: &mut String, out: &mut Vec<ChangedField>) {
-    let mut child = |key: &str, e: Option<&Value>, a: Option<&Value>, out: &mut Vec<ChangedField>| {
-        let len = path.len();
-        path.push('/');
-        path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-        match (e, a) {
-            (Some(e), Some(a)) => walk(e, a, path, out),
-            (e, a) => out.push(ChangedField {
-                path: path.clone(),
-                expected: e.cloned().unwrap_or(Value::Null),
-                actual: a.cloned().unwrap_or(Value::Null),
+    /// The verdict, once the run is over.
+    pub(super) fn finish(self, expected: &[Expected]) -> GroupVerdict {
+        let missing: Vec<usize> = (0..expected.len()).filter(|&i| !self.filled[i]).collect();
+        let recorded = |index: usize| {
+            let e = &expected[index];
+            SentMessage {
+                trace_id: e.trace_id,
+                name: e.name.to_string(),
+                ts: e.ts_ns,
+                to: e.receivers.iter().map(|r| r.to_string()).collect(),
+                body: e.body.value().clone(),
+            }
+        };
+        let replayed = |a: &Actual| SentMessage {
+            trace_id: a.trace_id,
+            name: a.name.to_string(),
+            ts: a.ts,
+            to: vec![a.to.to_string()],
+            body: a.body.value().clone(),
+        };
+        let status = if self.changes > 0 {
+            Status::Different
+        } else if !missing.is_empty() {
+            Status::MissingOutputs
+        } else if self.extra > 0 {
+            Status::ExtraOutputs
+        } else {
+            Status::Equal
+        };
+        GroupVerdict {
+            status,
+            expected: expected.len() as u64,
+            actual: self.actual,
+            changed: self.changes,
+            missing: missing.len() as u64,
+            extra: self.extra,
+            first_difference: self.first_change.map(|(index, actual, changed)| Difference {
+                expected: recorded(index as usize),
+                actual: replayed(&actual),
+                changed,
             }),
+            first_missing: missing.first().map(|&i| recorded(i)),
+            first_extra: self.first_extra.as_ref().map(replayed),
+            relaxed: self.relaxed,
         }
-        path.truncate(len);
-    };
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            let keys: std::collections::BTreeSet<&String> = e.keys().chain(a.keys()).collect();
-            for key in keys {
-                child(key, e.get(key), a.get(key), out);
-            }
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            for index in 0..e.len().max(a.len()) {
-                child(&index.to_string(), e.get(index), a.get(index), out);
-            }
-        }
-        (e, a) if e != a => out.push(ChangedField { path: path.clone(), expected: e.clone(), actual: a.clone() }),
-        _ => {}
     }
 }

@@ -63,6 +63,7 @@ struct Parked {
     msg: Message,
     since: VirtualTime,
     cause: Option<u64>,
+    transit: Option<Nanos>,
 }
 
 struct NodeState {
@@ -627,7 +628,8 @@ impl<H: Hooks> Core<H> {
 
     fn apply_one(&mut self, node: NodeId, cause: Option<u64>, effect: Effect) {
         match effect {
-            Effect::Send(port, msg) => self.send(node, port, msg, cause),
+            Effect::Send(port, msg) => self.send(node, port, msg, cause, None),
+            Effect::SendWithTransit(port, msg, transit) => self.send(node, port, msg, cause, Some(transit)),
             Effect::SendUnknownPort(port, msg) => self.refuse_unroutable(node, &port, msg, cause),
             Effect::Notify { message, trace_id, name, origin, mut path, nack } => {
                 let Some(hop) = path.pop() else { return };
@@ -712,7 +714,8 @@ impl<H: Hooks> Core<H> {
 
     /// Sends `msg` from `node` on `port`: straight into the connector if the
     /// destination has room and nobody is waiting there, else parked.
-    fn send(&mut self, node: NodeId, port: OutPort, msg: Message, cause: Option<u64>) {
+    /// `transit`, when given, replaces the connector's latency.
+    fn send(&mut self, node: NodeId, port: OutPort, msg: Message, cause: Option<u64>, transit: Option<Nanos>) {
         let Some(&connector) = self.topology.wiring[node.index()].get(port.0 as usize) else {
             return self.refuse_unroutable(node, &format!("#{}", port.0), msg, cause);
         };
@@ -720,11 +723,11 @@ impl<H: Hooks> Core<H> {
         let (dest, dest_port) = self.topology.connectors[connector].to;
         let target = &mut self.nodes[dest.index()];
         if target.reserved < target.capacity && target.waiting.is_empty() {
-            self.admit(node, connector, msg, cause, Nanos::ZERO);
+            self.admit(node, connector, msg, cause, Nanos::ZERO, transit);
             return;
         }
         let (id, trace_id) = (msg.id, msg.trace_id);
-        target.waiting.push_back(Parked { from: node, connector, msg, since: self.now, cause });
+        target.waiting.push_back(Parked { from: node, connector, msg, since: self.now, cause, transit });
         self.nodes[node.index()].parked += 1;
         self.edges[connector].blocked += 1;
         self.pending += 1;
@@ -732,11 +735,22 @@ impl<H: Hooks> Core<H> {
     }
 
     /// Puts a message on its connector.
-    fn admit(&mut self, from: NodeId, connector: usize, msg: Message, cause: Option<u64>, waited: Nanos) {
+    fn admit(
+        &mut self,
+        from: NodeId,
+        connector: usize,
+        msg: Message,
+        cause: Option<u64>,
+        waited: Nanos,
+        transit: Option<Nanos>,
+    ) {
         let link = &self.topology.connectors[connector];
         let (dest, port) = link.to;
         let from_port = link.from.1;
-        let latency = link.latency.sample(&mut self.rng);
+        let latency = match transit {
+            Some(transit) => transit,
+            None => link.latency.sample(&mut self.rng),
+        };
         let target = &mut self.nodes[dest.index()];
         target.reserved += 1;
         target.stats.max_queue = target.stats.max_queue.max(target.reserved);
@@ -775,7 +789,7 @@ impl<H: Hooks> Core<H> {
             sender.parked -= 1;
             sender.stats.blocked_ns += waited.0;
             let unblocked = sender.parked == 0;
-            self.admit(parked.from, parked.connector, parked.msg, parked.cause, waited);
+            self.admit(parked.from, parked.connector, parked.msg, parked.cause, waited, parked.transit);
             if unblocked {
                 self.schedule(self.now, Event::Wake(parked.from));
             }

@@ -23,6 +23,7 @@ pub use memory::{Events, MemoryRecorder};
 pub use metrics::{EdgeCounts, Failure, MetricsBuilder, MetricsRecorder, ReasonCounts, TraceMetrics};
 pub use ndjson::{is_trace_file, write_line, TraceReader};
 pub use recorder::{FileRecorder, NdjsonRecorder, Recorder, RecorderReport, Tee};
-pub use redact::{BodyCapture, RedactPath, HIDDEN};
+pub use crate::compare::HIDDEN;
+pub use redact::{BodyCapture, RedactPath};
 pub use sample::{SampledRecorder, Sampling};
 pub use settings::{TraceFile, TraceSettings};

@@ -8,62 +8,11 @@
 
 use serde_json::Value;
 
+use crate::compare::JsonPointer;
 use crate::model::Body;
 
-/// What redacted fields read instead of their value.
-pub const HIDDEN: &str = "<hidden>";
-
-/// A field to redact: a JSON pointer (`/card/number`), where a `*` segment
-/// stands for every key of an object or every item of an array
-/// (`/items/*/price`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedactPath {
-    text: String,
-    segments: Vec<String>,
-}
-
-impl RedactPath {
-    /// Parses a JSON pointer; it must start with `/` (RFC 6901 escapes
-    /// `~0` and `~1` stand for `~` and `/`).
-    pub fn parse(text: &str) -> Result<RedactPath, String> {
-        let Some(rest) = text.strip_prefix('/') else {
-            return Err(format!("redact path {text:?}: expected a JSON pointer starting with '/', e.g. /card/number"));
-        };
-        let segments = rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
-        Ok(RedactPath { text: text.to_string(), segments })
-    }
-
-    /// The pointer as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    fn apply(&self, value: &mut Value) {
-        hide(value, &self.segments);
-    }
-}
-
-fn hide(value: &mut Value, segments: &[String]) {
-    let Some((first, rest)) = segments.split_first() else {
-        *value = Value::String(HIDDEN.into());
-        return;
-    };
-    match value {
-        Value::Object(map) if first == "*" => map.values_mut().for_each(|v| hide(v, rest)),
-        Value::Object(map) => {
-            if let Some(v) = map.get_mut(first) {
-                hide(v, rest);
-            }
-        }
-        Value::Array(items) if first == "*" => items.iter_mut().for_each(|v| hide(v, rest)),
-        Value::Array(items) => {
-            if let Some(v) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                hide(v, rest);
-            }
-        }
-        _ => {}
-    }
-}
+/// A field to redact: a JSON pointer, `*` standing for any key or index.
+pub type RedactPath = JsonPointer;
 
 /// Whether bodies are captured, and what is redacted from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,7 +44,7 @@ impl BodyCapture {
     /// Hides the redacted fields of `value` in place.
     pub fn redact_value(&self, value: &mut Value) {
         for path in &self.redact {
-            path.apply(value);
+            path.hide(value);
         }
     }
 }
@@ -105,6 +54,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::compare::HIDDEN;
 
     #[test]
     fn named_fields_wildcards_and_escaped_keys_are_hidden_and_nothing_else() {
