@@ -17,7 +17,7 @@ fn scenario(file: &str, count: u64) -> Scenario {
 fn run(scenario: &Scenario) -> u64 {
     let network = scenario.network(&Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
     let summary = Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() }).run(None).expect("runs");
-    assert!(summary.conserved());
+    assert!(summary.conserved() && summary.drained());
     summary.delivered
 }
 

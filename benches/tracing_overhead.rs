@@ -28,7 +28,7 @@ fn simulation(scenario: &Scenario) -> Simulation {
 }
 
 fn checked(summary: RunSummary) -> u64 {
-    assert!(summary.conserved());
+    assert!(summary.conserved() && summary.drained());
     summary.delivered
 }
 

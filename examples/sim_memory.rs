@@ -21,11 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .unwrap_or_else(|| "unknown".into());
     println!(
-        "messages {count} · delivered {} · {:.2} s · {:.1} M deliveries/s · peak RSS {peak} kB · conserved {}",
+        "messages {count} · delivered {} · {:.2} s · {:.1} M deliveries/s · peak RSS {peak} kB · conserved {} · drained {}",
         summary.delivered,
         elapsed.as_secs_f64(),
         summary.delivered as f64 / elapsed.as_secs_f64() / 1e6,
-        summary.conserved()
+        summary.conserved(),
+        summary.drained()
     );
     Ok(())
 }

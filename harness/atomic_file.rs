@@ -1,7 +1,8 @@
 //! The one way flowreplay writes an output file: into a temporary file
 //! beside the destination, renamed into place only when complete. An
 //! interrupted or failed write leaves nothing at the destination, and an
-//! existing file there is replaced whole or not at all.
+//! existing file there is replaced whole or not at all. The file gets the
+//! permissions `File::create` would give it under the user's umask.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,16 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let file = tempfile::Builder::new().prefix(".flowreplay-").suffix(".tmp").tempfile_in(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".flowreplay-").suffix(".tmp");
+        // tempfile creates 0600; ask open(2) for 0666, which the umask then
+        // narrows exactly as it does for `File::create`.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let file = builder.tempfile_in(dir)?;
         Ok(AtomicFile { out: BufWriter::with_capacity(1 << 16, file), path: path.to_path_buf() })
     }
 
@@ -43,5 +53,23 @@ impl Write for AtomicFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_committed_file_has_the_permissions_file_create_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut atomic = AtomicFile::create(&dir.path().join("atomic")).unwrap();
+        atomic.write_all(b"written\n").unwrap();
+        atomic.commit().unwrap();
+        std::fs::File::create(dir.path().join("plain")).unwrap();
+        let mode = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("atomic"), mode("plain"), "{:o} vs {:o}", mode("atomic"), mode("plain"));
     }
 }

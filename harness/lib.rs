@@ -40,6 +40,7 @@
 //! let network = scenario.network(&Registry::builtin())?;
 //! let summary = Simulation::new(network, scenario.run).run(None)?;
 //! assert!(summary.conserved());
+//! assert!(summary.drained());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -84,6 +84,9 @@ impl RunArgs {
     }
 }
 
+/// Runs the scenario. The trace lands at `--out` once the run completes, so
+/// a run that then breaks an expectation (exit 1) keeps it to be debugged
+/// with; a run that fails before completing (exit 2) leaves nothing.
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&args.scenario).map_err(super::bad)?;
     let network = scenario.network(&Registry::builtin()).map_err(super::bad)?;

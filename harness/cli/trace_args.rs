@@ -28,10 +28,10 @@ pub(crate) struct TraceArgs {
     /// With --sample: always keep messages with this name (repeatable).
     #[arg(long, value_name = "NAME")]
     always_message: Vec<String>,
-    /// Never keep events at this actor (repeatable).
+    /// Never keep events at this actor, whatever the --always-* flags say (repeatable).
     #[arg(long, value_name = "NODE")]
     never_actor: Vec<String>,
-    /// Never keep messages with this name (repeatable).
+    /// Never keep messages with this name, whatever the --always-* flags say (repeatable).
     #[arg(long, value_name = "NAME")]
     never_message: Vec<String>,
 }

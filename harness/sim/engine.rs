@@ -121,6 +121,7 @@ impl NodeState {
 ///     .unwrap();
 /// assert_eq!(summary.terminal["exported"], 3);
 /// assert!(summary.conserved());
+/// assert!(summary.drained());
 /// ```
 pub struct Simulation {
     topology: Arc<Topology>,

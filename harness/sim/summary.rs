@@ -104,8 +104,16 @@ impl RunSummary {
     /// How many in-flight messages are listed by id at most.
     pub const IN_FLIGHT_LISTED: usize = 1000;
 
-    /// Whether every message is accounted for exactly once.
+    /// Whether every message is accounted for exactly once. A message still
+    /// in flight counts as accounted for, so a run cut short conserves too:
+    /// see [`RunSummary::drained`].
     pub fn conserved(&self) -> bool {
         self.violations.is_empty() && self.terminal.values().sum::<u64>() == self.injected + self.created
+    }
+
+    /// Whether no message was left in flight. With [`RunSummary::conserved`],
+    /// every message ended exactly once.
+    pub fn drained(&self) -> bool {
+        self.terminal.get("in_flight").copied().unwrap_or(0) == 0
     }
 }

@@ -1,8 +1,9 @@
 //! The trace: events, recorders, sampling, redaction, exports, and the
 //! analyses that read a trace back (metrics and lineage).
 //!
-//! The engine builds events only when a recorder is attached, so a run
-//! without tracing pays for one branch per event site.
+//! The engine builds events only when a recorder is attached: a run without
+//! one takes the engine compiled without trace hooks and pays one branch
+//! per run.
 
 mod event;
 pub mod export;

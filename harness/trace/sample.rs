@@ -30,9 +30,10 @@ pub struct Sampling {
     pub always_actors: BTreeSet<String>,
     /// ...and messages with these names.
     pub always_messages: BTreeSet<String>,
-    /// Events at these actors are never kept (this wins over `always`)...
+    /// Events at these actors are never kept...
     pub never_actors: BTreeSet<String>,
-    /// ...nor messages with these names.
+    /// ...nor messages with these names. Either `never` list wins over
+    /// either `always` list.
     pub never_messages: BTreeSet<String>,
 }
 
@@ -80,6 +81,19 @@ impl Sampling {
     }
 }
 
+/// What becomes of a message's events.
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    /// Its name is in `never_messages`: dropped everywhere, even at an
+    /// `always` actor.
+    Never,
+    /// Its name is in `always_messages` (or it is no message): kept unless
+    /// at a `never` actor.
+    Always,
+    /// Left to the rate; an `always` actor keeps its events there anyway.
+    Rate(bool),
+}
+
 /// Passes a sample of the events on to another recorder.
 pub struct SampledRecorder<R> {
     inner: R,
@@ -87,7 +101,7 @@ pub struct SampledRecorder<R> {
     seed: u64,
     nodes: Vec<Arc<str>>,
     /// Each message's fate, decided at its first named event.
-    fates: FxHashMap<MessageId, bool>,
+    fates: FxHashMap<MessageId, Fate>,
     sampled_out: u64,
 }
 
@@ -104,6 +118,7 @@ impl<R: Recorder> SampledRecorder<R> {
     }
 
     fn keeps(&mut self, event: &TraceEvent) -> bool {
+        let fate = if event.message == MessageId(0) { Fate::Always } else { self.fate(event) };
         let receiver = match &event.kind {
             EventKind::Send { to, .. } | EventKind::Blocked { to, .. } => Some(&*self.nodes[to.0.index()]),
             _ => None,
@@ -113,37 +128,33 @@ impl<R: Recorder> SampledRecorder<R> {
         if at(&self.sampling.never_actors) {
             return false;
         }
-        if at(&self.sampling.always_actors) {
-            return true;
+        match fate {
+            Fate::Never => false,
+            Fate::Always => true,
+            Fate::Rate(keep) => keep || at(&self.sampling.always_actors),
         }
-        if event.message == MessageId(0) {
-            return true;
+    }
+
+    /// The fate of `event`'s message: its name's list, or else the rate.
+    fn fate(&mut self, event: &TraceEvent) -> Fate {
+        if let Some(&fate) = self.fates.get(&event.message) {
+            return fate;
         }
         let name = match &event.kind {
-            EventKind::Inject { name, .. } | EventKind::Send { name, .. } => Some(name),
-            _ => None,
-        };
-        let keep = match self.fates.get(&event.message) {
-            Some(&keep) => keep,
+            EventKind::Inject { name, .. } | EventKind::Send { name, .. } => name,
             // A send that found a full mailbox names no message: the rate
             // decides it, and the first named event decides the message.
-            None if name.is_none() => self.sampling.keeps_trace(self.seed, event.trace_id),
-            None => {
-                let by_name = name.and_then(|n| {
-                    if self.sampling.never_messages.contains(&n[..]) {
-                        Some(false)
-                    } else if self.sampling.always_messages.contains(&n[..]) {
-                        Some(true)
-                    } else {
-                        None
-                    }
-                });
-                let keep = by_name.unwrap_or_else(|| self.sampling.keeps_trace(self.seed, event.trace_id));
-                self.fates.insert(event.message, keep);
-                keep
-            }
+            _ => return Fate::Rate(self.sampling.keeps_trace(self.seed, event.trace_id)),
         };
-        keep
+        let fate = if self.sampling.never_messages.contains(&name[..]) {
+            Fate::Never
+        } else if self.sampling.always_messages.contains(&name[..]) {
+            Fate::Always
+        } else {
+            Fate::Rate(self.sampling.keeps_trace(self.seed, event.trace_id))
+        };
+        self.fates.insert(event.message, fate);
+        fate
     }
 }
 

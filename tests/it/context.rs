@@ -72,6 +72,7 @@ fn timers_fire_after_their_delay_cancelled_ones_never_and_derived_messages_are_c
     assert_eq!(summary.terminal["consumed"], 10);
     assert_eq!(summary.terminal["exported"], 10);
     assert!(summary.conserved());
+    assert!(summary.drained(), "{:?}", summary.in_flight);
     let timers: Vec<u64> =
         events.iter().filter(|e| matches!(e.kind, EventKind::Timer { .. })).map(|e| e.at.0).collect();
     let delivered: Vec<u64> = events
@@ -115,6 +116,7 @@ fn a_send_on_a_missing_port_is_a_permanent_nack_and_unsent_messages_can_end() {
     let network = scenario.network(&registry).unwrap();
     let summary = flowreplay::Simulation::new(network, scenario.run).run(Some(&mut trace)).unwrap();
     assert!(summary.conserved(), "{:?}", summary.violations);
+    assert!(summary.drained(), "{:?}", summary.in_flight);
     assert_eq!((summary.terminal["nacked"], summary.terminal["consumed"], summary.created), (10, 10, 10));
     assert!(summary.reasons["nacked"].keys().all(|r| r.contains("has no output port")));
     assert_eq!(summary.nodes[0].nacks, 10, "the subscribed receiver heard of each one");

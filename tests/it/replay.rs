@@ -20,6 +20,7 @@ fn replaying_the_sample_dump_with_stubs_is_equal_for_any_seed() {
         assert_eq!(outcome.verdict.groups["orders"].expected, 6);
         assert_eq!(outcome.verdict.groups["orders"].actual, 6);
         assert!(outcome.summary.conserved());
+        assert!(outcome.summary.drained(), "seed {seed}: {:?}", outcome.summary.in_flight);
     }
 }
 
