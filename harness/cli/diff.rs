@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use flowreplay::compare::{BodyRules, IgnoreRule};
 use flowreplay::golden::{diff_files, DiffOptions, TraceDiff};
-use flowreplay::trace::{BodyCapture, RedactPath};
 
 use super::Failure;
 
 /// Arguments of `flowreplay diff`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay diff golden/nack.snap trace.ndjson\n  flowreplay diff yesterday.dump today.dump --json\n  flowreplay diff a.ndjson b.ndjson --unordered --redact /ts\n\nExit codes: 0 equal, 1 different, 2 bad input."
+    after_help = "Examples:\n  flowreplay diff golden/nack.snap trace.ndjson\n  flowreplay diff yesterday.dump today.dump --json\n  flowreplay diff a.ndjson b.ndjson --unordered --ignore /ts\n  flowreplay diff old.dump new.dump --ignore 'pricing:Quote/ts' --include-system\n\nExit codes: 0 equal, 1 different, 2 bad input."
 )]
 pub(crate) struct DiffArgs {
     /// The expected side: a trace (run --out), a golden (.snap) or an elfo dump.
@@ -24,16 +24,20 @@ pub(crate) struct DiffArgs {
     /// Events at the same virtual instant compare as a set.
     #[arg(long)]
     unordered: bool,
-    /// Ignore this body field (a JSON pointer; repeatable).
-    #[arg(long, value_name = "POINTER", value_parser = RedactPath::parse)]
-    redact: Vec<RedactPath>,
+    /// Ignore a body field: [GROUP:][NAME]/json/pointer, `*` for any key (repeatable).
+    #[arg(long, alias = "redact", value_name = "RULE", value_parser = IgnoreRule::parse)]
+    ignore: Vec<IgnoreRule>,
+    /// Compare the framework's system.* groups of a dump too (left out by default).
+    #[arg(long)]
+    include_system: bool,
 }
 
 pub(crate) fn diff(args: DiffArgs) -> Result<(), Failure> {
     let options = DiffOptions {
         unordered: args.unordered,
-        ignore: BodyCapture { enabled: true, redact: args.redact.clone() },
+        rules: BodyRules { ignore: args.ignore.clone() },
         ignore_bodies: false,
+        include_system: args.include_system,
     };
     let result = diff_files(&args.expected, &args.actual, &options).map_err(super::bad)?;
     if args.json {
@@ -51,8 +55,12 @@ pub(crate) fn diff(args: DiffArgs) -> Result<(), Failure> {
 /// A diff as text: the first divergence, then counts, messages and the
 /// unified diff.
 pub(crate) fn describe(diff: &TraceDiff) -> String {
+    let relaxed: Vec<String> = diff.relaxed.iter().map(|(rule, n)| format!("{rule} {n}")).collect();
     let Some(first) = &diff.first_divergence else {
-        return "equal\n".into();
+        return match relaxed.is_empty() {
+            true => "equal\n".into(),
+            false => format!("equal (relaxed: {})\n", relaxed.join(", ")),
+        };
     };
     let mut out = format!(
         "first divergence at event {} ({}s, {}): {}\n",
@@ -83,6 +91,9 @@ pub(crate) fn describe(diff: &TraceDiff) -> String {
     let more = [("missing", diff.missing.len()), ("extra", diff.extra.len()), ("changed", diff.changed.len())];
     for (what, count) in more.into_iter().filter(|(_, n)| *n > SHOWN) {
         out += &format!("… {} more {what} messages (--json lists up to 50)\n", count - SHOWN);
+    }
+    for (rule, count) in &diff.relaxed {
+        out += &format!("relaxed by {rule}: {count} comparisons\n");
     }
     out += "--- expected\n+++ actual\n";
     out += &diff.unified;

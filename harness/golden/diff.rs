@@ -13,13 +13,12 @@
 //!   caused them, never by ids or times. Reordering between independent
 //!   causal chains is not a difference.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use similar::{Algorithm, DiffOp, DiffTag};
 
-use crate::replay::{changed_fields, ChangedField};
-use crate::trace::BodyCapture;
+use crate::compare::{changed_fields, tally, BodyRules, ChangedField, Judgement, Relaxations};
 
 use super::parse::GoldenEvent;
 
@@ -38,8 +37,12 @@ pub enum Alignment {
 pub struct DiffOptions {
     /// Events at the same virtual instant compare as a set.
     pub unordered: bool,
-    /// Body fields to ignore (hidden on both sides before comparing).
-    pub ignore: BodyCapture,
+    /// Body fields to ignore, and the relaxations for truncated and hidden
+    /// recorded bodies.
+    pub rules: BodyRules,
+    /// Keep the framework's `system.*` groups of a dump (left out by default,
+    /// as in `stats`, `graph` and `replay`).
+    pub include_system: bool,
     /// Leave bodies out of the comparison (set when one side has none, as
     /// a trace written without `--bodies` has).
     pub ignore_bodies: bool,
@@ -118,13 +121,15 @@ pub struct TraceDiff {
     pub extra: Vec<MessageRef>,
     /// Messages on both sides that differ.
     pub changed: Vec<ChangedMessage>,
+    /// Comparisons that were equal only under a relaxation, by rule.
+    pub relaxed: Relaxations,
 }
 
 /// How many hunks the unified diff shows, and how many lines of context.
 const HUNKS: usize = 10;
 const CONTEXT: usize = 3;
 /// How many messages each list keeps (counts are in the edge changes).
-const LISTED: usize = 50;
+pub(super) const LISTED: usize = 50;
 
 /// Compares two recordings' events.
 pub fn diff(
@@ -140,7 +145,7 @@ pub fn diff(
     };
     match alignment {
         Alignment::SameRun => same_run(expected, actual, options),
-        Alignment::Content => content(expected, actual, options),
+        Alignment::Content => super::content::content(expected, actual, options),
     }
 }
 
@@ -157,7 +162,7 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
                 Some(_) if options.ignore_bodies => String::new(),
                 Some(body) => {
                     let mut body = body.clone();
-                    options.ignore.redact_value(&mut body);
+                    options.rules.hide(&e.place, &e.name, &mut body);
                     body.to_string()
                 }
                 None => String::new(),
@@ -201,13 +206,20 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
             summary,
         }
     });
-    // Messages pair up where their events matched; the rest by id.
+    // Messages pair up where their events matched; the rest by id. Lines
+    // equal only once ignored fields were hidden count as relaxed.
     let mut pairs: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut relaxed = Relaxations::new();
     for op in ops.iter().filter(|op| op.tag() == DiffTag::Equal) {
         for (old, new) in op.old_range().zip(op.new_range()) {
             let (x, y) = (&expected[a[old].1], &actual[b[new].1]);
             if x.msg != 0 {
                 pairs.entry(x.msg).or_insert(y.msg);
+            }
+            if let (Some(e), Some(v)) = (&x.body, &y.body) {
+                if e != v && !options.ignore_bodies {
+                    tally(&mut relaxed, &options.rules.compare(&x.place, &x.name, e, v));
+                }
             }
         }
     }
@@ -225,6 +237,7 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
         missing,
         extra,
         changed,
+        relaxed,
     }
 }
 
@@ -235,7 +248,7 @@ fn shown<'e>(events: &'e [GoldenEvent], lines: &[(String, usize)]) -> Vec<(&'e s
 
 /// The diff ops between two line lists: common ends are walked in linear
 /// time, and only the middle goes to the patience diff.
-fn line_ops(a: &[(String, usize)], b: &[(String, usize)]) -> Vec<DiffOp> {
+pub(super) fn line_ops(a: &[(String, usize)], b: &[(String, usize)]) -> Vec<DiffOp> {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x.0 == y.0).count();
     let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x.0 == y.0).count();
     let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
@@ -272,7 +285,7 @@ fn shift(op: DiffOp, by: usize) -> DiffOp {
 }
 
 /// `--- expected` / `+++ actual` hunks around the first differences.
-fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[(T, usize)], ops: &[DiffOp]) -> String {
+pub(super) fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[(T, usize)], ops: &[DiffOp]) -> String {
     let mut out = String::new();
     let groups = similar::group_diff_ops(ops.to_vec(), CONTEXT);
     for group in groups.iter().take(HUNKS) {
@@ -297,30 +310,35 @@ fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[(T, usize)]
     out
 }
 
-/// Per message id: its first event, its places in order, its first body.
-struct Summary<'a> {
-    first: &'a GoldenEvent,
-    path: Vec<(&'a str, &'a str)>,
-    body: Option<serde_json::Value>,
+/// Per message id: its first event, its events in order, its first body
+/// (as recorded: rules are applied where it is compared).
+pub(super) struct Summary<'a> {
+    pub(super) first: &'a GoldenEvent,
+    pub(super) events: Vec<&'a GoldenEvent>,
+    pub(super) body: Option<serde_json::Value>,
 }
 
-fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u64, Summary<'a>> {
+impl Summary<'_> {
+    /// Its (event, place) path.
+    fn path(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.events.iter().map(|e| (e.event.as_str(), e.place.as_str()))
+    }
+}
+
+pub(super) fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u64, Summary<'a>> {
     let mut messages: BTreeMap<u64, Summary<'a>> = BTreeMap::new();
     for event in events.iter().filter(|e| e.msg != 0) {
         let summary =
-            messages.entry(event.msg).or_insert_with(|| Summary { first: event, path: Vec::new(), body: None });
-        summary.path.push((&event.event, &event.place));
+            messages.entry(event.msg).or_insert_with(|| Summary { first: event, events: Vec::new(), body: None });
+        summary.events.push(event);
         if summary.body.is_none() && !options.ignore_bodies {
-            summary.body = event.body.clone().map(|mut body| {
-                options.ignore.redact_value(&mut body);
-                body
-            });
+            summary.body = event.body.clone();
         }
     }
     messages
 }
 
-fn message_ref(summary: &Summary<'_>) -> MessageRef {
+pub(super) fn message_ref(summary: &Summary<'_>) -> MessageRef {
     MessageRef {
         name: summary.first.name.clone(),
         place: summary.first.place.clone(),
@@ -357,7 +375,13 @@ fn by_message(
         .iter()
         .filter_map(|(x, y)| {
             let (old, new) = (a.get(x)?, b.get(y)?);
-            let same = old.first.name == new.first.name && old.path == new.path && old.body == new.body;
+            let same_bodies = match (&old.body, &new.body) {
+                (Some(e), Some(a)) => {
+                    !matches!(options.rules.compare(&old.first.place, &old.first.name, e, a), Judgement::Different(_))
+                }
+                (e, a) => e == a,
+            };
+            let same = old.first.name == new.first.name && old.path().eq(new.path()) && same_bodies;
             (!same).then(|| changed_message(old, new))
         })
         .take(LISTED)
@@ -366,14 +390,14 @@ fn by_message(
     (missing, extra, changed)
 }
 
-fn changed_message(old: &Summary<'_>, new: &Summary<'_>) -> ChangedMessage {
+pub(super) fn changed_message(old: &Summary<'_>, new: &Summary<'_>) -> ChangedMessage {
     let null = serde_json::Value::Null;
     let fields = changed_fields(old.body.as_ref().unwrap_or(&null), new.body.as_ref().unwrap_or(&null));
     ChangedMessage { expected: message_ref(old), actual: message_ref(new), fields }
 }
 
 /// Sends per edge (or, for dumps, `Out`s per group) on each side.
-fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeChange> {
+pub(super) fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeChange> {
     let count = |events: &[GoldenEvent]| {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for e in events.iter().filter(|e| e.event == "send" || e.event == "out") {
@@ -390,188 +414,4 @@ fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeCha
             (x != y).then(|| EdgeChange { edge: edge.clone(), expected: x, actual: y })
         })
         .collect()
-}
-
-/// A message keyed by content: where it came from, its name, its body, and
-/// the root of its causal tree (the input that started its trace).
-struct ContentMessage<'a> {
-    summary: Summary<'a>,
-    origin: String,
-    body: String,
-    /// The index of its trace's root message; `None` for a root.
-    root: Option<usize>,
-}
-
-fn content_messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> Vec<ContentMessage<'a>> {
-    let mut list: Vec<Summary<'a>> = messages(events, options).into_values().collect();
-    list.sort_by_key(|s| s.first.line);
-    let mut roots: BTreeMap<u64, usize> = BTreeMap::new();
-    list.into_iter()
-        .enumerate()
-        .map(|(index, summary)| {
-            let body = summary.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-            let root = *roots.entry(summary.first.trace).or_insert(index);
-            let origin = summary.first.place.split(" -> ").next().unwrap_or_default().to_string();
-            ContentMessage { summary, origin, body, root: (root != index).then_some(root) }
-        })
-        .collect()
-}
-
-/// What pairing two lists found: exact pairs, same-but-changed pairs, and
-/// the indices left on each side.
-#[derive(Default)]
-struct Pairing {
-    exact: Vec<(usize, usize)>,
-    changed: Vec<(usize, usize)>,
-    missing: Vec<usize>,
-    extra: Vec<usize>,
-}
-
-/// Pairs `a` with `b` (indices into the two message lists): first on the
-/// exact key, as multisets, then what is left on the loose key.
-fn pair<K: Ord>(
-    a: &[usize],
-    b: &[usize],
-    exact: impl Fn(bool, usize) -> K,
-    loose: impl Fn(bool, usize) -> K,
-) -> Pairing {
-    let mut found = Pairing::default();
-    let mut waiting: BTreeMap<K, VecDeque<usize>> = BTreeMap::new();
-    for &j in b {
-        waiting.entry(exact(false, j)).or_default().push_back(j);
-    }
-    let mut left_a = Vec::new();
-    for &i in a {
-        match waiting.get_mut(&exact(true, i)).and_then(VecDeque::pop_front) {
-            Some(j) => found.exact.push((i, j)),
-            None => left_a.push(i),
-        }
-    }
-    let mut left_b: Vec<usize> = waiting.into_values().flatten().collect();
-    left_b.sort_unstable();
-    let mut candidates: BTreeMap<K, VecDeque<usize>> = BTreeMap::new();
-    for &j in &left_b {
-        candidates.entry(loose(false, j)).or_default().push_back(j);
-    }
-    for i in left_a {
-        match candidates.get_mut(&loose(true, i)).and_then(VecDeque::pop_front) {
-            Some(j) => found.changed.push((i, j)),
-            None => found.missing.push(i),
-        }
-    }
-    found.extra = candidates.into_values().flatten().collect();
-    found.extra.sort_unstable();
-    found
-}
-
-fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOptions) -> TraceDiff {
-    let a = content_messages(expected, options);
-    let b = content_messages(actual, options);
-    let side = |first: bool| if first { &a } else { &b };
-    // What a message is, with or without its body, borrowed.
-    let content = |first: bool, i: usize, with_body: bool| {
-        let m = &side(first)[i];
-        (m.origin.as_str(), m.summary.first.name.as_str(), if with_body { m.body.as_str() } else { "" })
-    };
-    let (roots_a, others_a): (Vec<usize>, Vec<usize>) = (0..a.len()).partition(|&i| a[i].root.is_none());
-    let (roots_b, others_b): (Vec<usize>, Vec<usize>) = (0..b.len()).partition(|&i| b[i].root.is_none());
-    // The inputs first: roots pair by where they arrived, name and body, or
-    // by where and name alone when the body changed.
-    let root_pairs = pair(&roots_a, &roots_b, |f, i| content(f, i, true), |f, i| content(f, i, false));
-    // Then everything else, under the paired inputs: a message's cause is
-    // its root on the first side, or the first side's root it paired with.
-    let paired: BTreeMap<usize, usize> =
-        root_pairs.exact.iter().chain(&root_pairs.changed).map(|&(i, j)| (j, i)).collect();
-    let cause = |first: bool, i: usize| -> (bool, usize) {
-        let root = side(first)[i].root.unwrap_or(i);
-        match (first, paired.get(&root)) {
-            (true, _) => (true, root),
-            (false, Some(&i)) => (true, i),
-            (false, None) => (false, root),
-        }
-    };
-    let rest = pair(
-        &others_a,
-        &others_b,
-        |f, i| (cause(f, i), content(f, i, true)),
-        |f, i| (cause(f, i), content(f, i, false)),
-    );
-    let mut missing: Vec<usize> = root_pairs.missing.iter().chain(&rest.missing).copied().collect();
-    let mut changed: Vec<(usize, usize)> = root_pairs.changed.iter().chain(&rest.changed).copied().collect();
-    let mut extra: Vec<usize> = root_pairs.extra.iter().chain(&rest.extra).copied().collect();
-    missing.sort_unstable();
-    changed.sort_unstable();
-    extra.sort_unstable();
-    let cause_of = |list: &[ContentMessage<'_>], i: usize| {
-        let root = &list[list[i].root.unwrap_or(i)];
-        format!("{} {}", root.summary.first.name, root.body)
-    };
-    let describe = |m: &ContentMessage<'_>| format!("{} {} {}", m.origin, m.summary.first.name, m.body);
-    let first_a = missing.iter().map(|&i| (i, None)).chain(changed.iter().map(|&(i, j)| (i, Some(j)))).min();
-    let first = match first_a {
-        Some((index, other)) => {
-            let m = &a[index];
-            let summary = match other {
-                None => format!(
-                    "`{}` no longer sends `{}` {} (caused by {})",
-                    m.origin,
-                    m.summary.first.name,
-                    m.body,
-                    cause_of(&a, index)
-                ),
-                Some(j) => format!(
-                    "`{}` sends `{}` with another body: {} instead of {} (caused by {})",
-                    m.origin,
-                    m.summary.first.name,
-                    b[j].body,
-                    m.body,
-                    cause_of(&a, index)
-                ),
-            };
-            Some(Divergence {
-                index,
-                t_ns: m.summary.first.t_ns,
-                edge: m.summary.first.place.clone(),
-                expected: Some(describe(m)),
-                actual: other.map(|j| describe(&b[j])),
-                summary,
-            })
-        }
-        None => extra.iter().min().map(|&j| {
-            let m = &b[j];
-            Divergence {
-                index: a.len(),
-                t_ns: m.summary.first.t_ns,
-                edge: m.summary.first.place.clone(),
-                expected: None,
-                actual: Some(describe(m)),
-                summary: format!(
-                    "`{}` now also sends `{}` {} (caused by {})",
-                    m.origin,
-                    m.summary.first.name,
-                    m.body,
-                    cause_of(&b, j)
-                ),
-            }
-        }),
-    };
-    // The unified diff compares the messages as sorted sets of lines.
-    let lines = |list: &[ContentMessage<'_>]| {
-        let mut lines: Vec<(String, usize)> =
-            list.iter().enumerate().map(|(i, m)| (format!("{}  ← {}", describe(m), cause_of(list, i)), i)).collect();
-        lines.sort();
-        lines
-    };
-    let (left, right) = (lines(&a), lines(&b));
-    let ops = line_ops(&left, &right);
-    TraceDiff {
-        equal: first.is_none(),
-        alignment: Alignment::Content,
-        first_divergence: first,
-        unified: unified(&left, &right, &ops),
-        edges: edge_changes(expected, actual),
-        missing: missing.iter().take(LISTED).map(|&i| message_ref(&a[i].summary)).collect(),
-        extra: extra.iter().take(LISTED).map(|&j| message_ref(&b[j].summary)).collect(),
-        changed: changed.iter().take(LISTED).map(|&(i, j)| changed_message(&a[i].summary, &b[j].summary)).collect(),
-    }
 }

@@ -8,13 +8,13 @@
 //! - Goldens live in `golden/<name>.snap` in insta's format, so `cargo insta
 //!   review` works beside `flowreplay check` and `bless`.
 
+mod content;
 mod diff;
 mod parse;
 mod render;
 
 use std::path::{Path, PathBuf};
 
-use compact_str::CompactString;
 
 use crate::dump::{match_flows, read_all, sort_records, FlowEnd};
 use crate::line_error::LineError;
@@ -148,8 +148,9 @@ fn read_error(path: &Path, e: std::io::Error) -> LineError {
 }
 
 /// Reads a trace, a golden or an elfo dump (told apart by content) as
-/// golden events.
-pub fn load(path: &Path) -> Result<Loaded, LineError> {
+/// golden events; a dump's `system.*` groups are left out unless
+/// `include_system`.
+pub fn load(path: &Path, include_system: bool) -> Result<Loaded, LineError> {
     let head = std::fs::read(path)
         .map_err(|e| read_error(path, e))
         .map(|bytes| bytes.starts_with(b"---\n") || bytes.starts_with(b"# flowreplay golden"))?;
@@ -166,7 +167,9 @@ pub fn load(path: &Path) -> Result<Loaded, LineError> {
         let golden = parse_golden(path, &text, 1)?;
         return Ok(Loaded { kind: InputKind::Trace, events: golden.events });
     }
-    Ok(Loaded { kind: InputKind::Dump, events: dump_events(sort_records(read_all(path)?)) })
+    let mut records = read_all(path)?;
+    records.retain(|r| include_system || !r.is_system());
+    Ok(Loaded { kind: InputKind::Dump, events: dump_events(sort_records(records)) })
 }
 
 /// A dump's records as golden events: `out` and `in` at their group, each
@@ -199,10 +202,7 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
             crate::dump::Direction::In => "in",
             crate::dump::Direction::Out => "out",
         };
-        let place = match record.key.as_deref() {
-            Some(key) if key != "_" => CompactString::from(format!("{}/{key}", record.group)),
-            _ => record.group.clone(),
-        };
+        let place = record.place();
         let body = record.body_value();
         let shown_trace = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
         let text = format!(
@@ -227,11 +227,36 @@ fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
     events
 }
 
+/// The group of an event's place: `group/key`, `node.port` and `a -> b`
+/// all name it first.
+fn place_group(place: &str) -> &str {
+    let end = place.find(['/', '.', ' ']).unwrap_or(place.len());
+    &place[..end]
+}
+
 /// Compares two inputs of any kind: same-run alignment when both come from
 /// flowreplay runs (traces, goldens), content alignment when a dump is
 /// involved.
+///
+/// ```
+/// use flowreplay::golden::{diff_files, DiffOptions};
+///
+/// let dump = std::path::Path::new("scenarios/dumps/trading.dump");
+/// let same = diff_files(dump, dump, &DiffOptions::default())?;
+/// assert!(same.equal);
+/// # Ok::<(), flowreplay::line_error::LineError>(())
+/// ```
+///
+/// An ignore rule limited to a group neither input has is an error.
 pub fn diff_files(expected: &Path, actual: &Path, options: &DiffOptions) -> Result<TraceDiff, LineError> {
-    let (a, b) = (load(expected)?, load(actual)?);
+    let (a, b) = (load(expected, options.include_system)?, load(actual, options.include_system)?);
+    for group in options.rules.groups() {
+        let has = |events: &[GoldenEvent]| events.iter().any(|e| place_group(&e.place) == group);
+        if !has(&a.events) && !has(&b.events) {
+            let message = format!("ignore rule names group {group:?}, which neither input has");
+            return Err(LineError { path: expected.to_path_buf(), line: 0, column: None, message });
+        }
+    }
     let alignment =
         if a.kind == InputKind::Dump || b.kind == InputKind::Dump { Alignment::Content } else { Alignment::SameRun };
     Ok(diff(&a.events, &b.events, alignment, options))

@@ -17,8 +17,9 @@ fn replaying_the_sample_dump_with_stubs_is_equal_for_any_seed() {
     for seed in [0, 1, 42] {
         let outcome = replay.run(seed).unwrap();
         assert!(outcome.verdict.equal, "seed {seed}: {:#?}", outcome.verdict);
-        assert_eq!(outcome.verdict.groups["orders"].expected, 6);
-        assert_eq!(outcome.verdict.groups["orders"].actual, 6);
+        assert_eq!(outcome.verdict.groups["orders/eu"].expected, 4);
+        assert_eq!(outcome.verdict.groups["orders/eu"].actual, 4);
+        assert_eq!(outcome.verdict.groups["orders/us"].actual, 2);
         assert!(outcome.summary.conserved());
         assert!(outcome.summary.drained(), "seed {seed}: {:?}", outcome.summary.in_flight);
     }
@@ -125,15 +126,16 @@ fn replay_cli_prints_a_verdict_and_exits_by_it() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let verdict: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(verdict["equal"], true);
-    assert_eq!(verdict["groups"]["orders"]["status"], "equal");
-    assert_eq!(verdict["groups"]["orders"]["expected"], 6);
+    assert_eq!(verdict["groups"]["orders/eu"]["status"], "equal");
+    assert_eq!(verdict["groups"]["orders/eu"]["expected"], 4);
     assert_eq!(read_all(&out).unwrap().len(), 27, "the re-captured dump reads back");
 
     let run = flowreplay(&["replay", &sample().to_string_lossy(), "--json", "--bind", "orders=exporter"]);
     assert_eq!(run.status.code(), Some(1));
     let verdict: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(verdict["groups"]["orders"]["status"], "missing_outputs");
-    assert_eq!(verdict["groups"]["orders"]["missing"], 6);
+    assert_eq!(verdict["groups"]["orders/eu"]["status"], "missing_outputs");
+    assert_eq!(verdict["groups"]["orders/eu"]["missing"], 4);
+    assert_eq!(verdict["groups"]["orders/us"]["missing"], 2);
 
     let run = flowreplay(&["replay", &sample().to_string_lossy(), "--bind", "orders"]);
     assert_eq!(run.status.code(), Some(2));
