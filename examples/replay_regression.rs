@@ -27,11 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
     let mut replay = Replay::open(&[dump], false)?;
     println!("pricing's ports (inputs, outputs): {:?}", replay.ports("pricing"));
-    replay.bind("pricing", |inputs, outputs| {
-        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
-        NodeBuild::processor(Pricing { ticks: 0, step: 1.0 }, &inputs, &outputs)
-    })?;
+    replay.bind("pricing", |inputs, outputs| NodeBuild::processor(Pricing { ticks: 0, step: 1.0 }, inputs, outputs))?;
     let outcome = replay.run(7)?;
     outcome.assert_group_matches("pricing");
     println!("pricing sends what production sent: {:?}", outcome.verdict.groups["pricing"].status);

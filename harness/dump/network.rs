@@ -75,22 +75,30 @@ pub struct FlowEnd {
     pub direction: Direction,
     /// When it was dumped.
     pub ts_ns: u64,
+    /// A hash (xxh3) of its place (group and key).
+    pub place: u64,
 }
 
 impl From<&DumpRecord> for FlowEnd {
     fn from(record: &DumpRecord) -> FlowEnd {
-        FlowEnd { key: flow_key(record), direction: record.direction, ts_ns: record.ts_ns }
+        let place = xxhash_rust::xxh3::xxh3_64(record.place().as_bytes());
+        FlowEnd { key: flow_key(record), direction: record.direction, ts_ns: record.ts_ns, place }
     }
 }
 
 /// For each `In` in `ends`, the index of the `Out` that sent it; `None`
 /// for `Out`s and for external inputs.
 ///
-/// `In`s are matched in time order, each to a matching `Out` not yet taken:
-/// the latest one dumped no later than it, else (clock skew between
-/// threads) the earliest later one. Only when every matching `Out` is taken
-/// does an `In` share one, as the receivers of a message sent once to several
-/// actors do.
+/// `In`s are matched in time order, each to a matching `Out` (same trace id,
+/// name and body), preferring in turn:
+///
+/// 1. one no `In` has taken yet;
+/// 2. one no `In` of the same place (group and key) has taken: the receivers
+///    of a message sent once to several actors share it, each once;
+/// 3. any.
+///
+/// Within each, the latest one dumped no later than the `In`, else (clock
+/// skew between threads) the earliest later one.
 pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
     // Sends sorted by (key, ts): a receive's candidates are one contiguous run.
     let mut sends: Vec<u32> =
@@ -100,6 +108,7 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
         (0..ends.len() as u32).filter(|&i| ends[i as usize].direction == Direction::In).collect();
     receives.sort_unstable_by_key(|&i| (ends[i as usize].ts_ns, i));
     let mut taken = vec![false; ends.len()];
+    let mut taken_by: rustc_hash::FxHashSet<(u32, u64)> = Default::default();
     let mut senders = vec![None; ends.len()];
     for index in receives {
         let end = &ends[index as usize];
@@ -107,9 +116,15 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
         let stop = start + sends[start..].partition_point(|&o| ends[o as usize].key == end.key);
         let list = &sends[start..stop];
         let before = list.partition_point(|&o| ends[o as usize].ts_ns <= end.ts_ns);
-        let free = list[..before].iter().rev().chain(&list[before..]).find(|&&o| !taken[o as usize]);
-        if let Some(&out) = free.or_else(|| list[..before].last()).or_else(|| list.first()) {
+        let in_turn = || list[..before].iter().rev().chain(&list[before..]);
+        let chosen = in_turn()
+            .find(|&&o| !taken[o as usize])
+            .or_else(|| in_turn().find(|&&o| !taken_by.contains(&(o, end.place))))
+            .or_else(|| list[..before].last())
+            .or_else(|| list.first());
+        if let Some(&out) = chosen {
             taken[out as usize] = true;
+            taken_by.insert((out, end.place));
             senders[index as usize] = Some(out);
         }
     }
@@ -118,7 +133,7 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
 
 /// Collects a dump's sends and receives, then matches them.
 ///
-/// Memory holds 40 bytes per record: its [`FlowEnd`] and the indices of its
+/// Memory holds 48 bytes per record: its [`FlowEnd`] and the indices of its
 /// group and name among the distinct ones seen.
 #[derive(Default)]
 pub struct NetworkBuilder {

@@ -84,3 +84,64 @@ pub fn order_flows(flows: u64) -> impl Iterator<Item = DumpRecord> {
             .collect::<Vec<_>>()
     })
 }
+
+/// A day of a small trading service, with everything a real elfo dump
+/// has: the [`order_flows`], whose `OrderPlaced` is one send received by
+/// both `audit` and `risk` (a multicast); a `risk` timer `Tick` every fourth
+/// flow, 5 µs after the `OrderPlaced` it races; a `pricing` timer that
+/// publishes a `Quote` to `gateway`; and framework traffic in `system.*`
+/// groups. Records are in time order.
+pub fn trading_day(flows: u64) -> Vec<DumpRecord> {
+    let mut records: Vec<DumpRecord> = Vec::new();
+    let mut seq = std::collections::BTreeMap::<&str, u64>::new();
+    let mut line = |ts_ns: u64, group: &'static str, trace_id: u64, direction: Direction, name: &str, body: &str| {
+        let seq = seq.entry(group).or_default();
+        *seq += 1;
+        DumpRecord {
+            ts_ns,
+            group: group.into(),
+            key: Some("_".into()),
+            node: 1,
+            seq: *seq,
+            trace_id,
+            thread: Some(7),
+            direction,
+            class: group.starts_with("system.").then(|| "internal".into()),
+            name: name.into(),
+            protocol: if group.starts_with("system.") { "elfo-core" } else { "trading" }.into(),
+            kind: MessageKind::Regular,
+            // Every body here is a JSON literal.
+            body: RawBody::new(body.to_string()).unwrap_or_else(|_| RawBody::null()),
+            correlation: None,
+        }
+    };
+    for record in order_flows(flows) {
+        let placed = record.direction == Direction::Out && &*record.name == "OrderPlaced";
+        let flow = (record.ts_ns - START_TS) / 100_000;
+        if placed {
+            let body = record.body.get().to_string();
+            records.push(record.clone());
+            records.push(line(record.ts_ns + 15_000, "risk", record.trace_id, Direction::In, "OrderPlaced", &body));
+            if flow % 4 == 0 {
+                let tick = (1 << 61) | flow;
+                records.push(line(record.ts_ns + 20_000, "risk", tick, Direction::In, "Tick", "null"));
+            }
+            if flow % 4 == 1 {
+                let (tick, at) = ((1 << 60) | flow, record.ts_ns + 5_000);
+                let quote = format!(r#"{{"sym":"ACME","px":{}.5}}"#, 100 + flow % 7);
+                records.push(line(at, "pricing", tick, Direction::In, "Tick", "null"));
+                records.push(line(at + 2_000, "pricing", tick, Direction::Out, "Quote", &quote));
+                records.push(line(at + 4_000, "gateway", tick, Direction::In, "Quote", &quote));
+            }
+            if flow % 8 == 2 {
+                let (trace, at) = ((1 << 59) | flow, record.ts_ns + 1_000);
+                records.push(line(at, "system.configurers", trace, Direction::Out, "Ping", "{}"));
+                records.push(line(at + 500, "system.loggers", trace, Direction::In, "Ping", "{}"));
+            }
+            continue;
+        }
+        records.push(record);
+    }
+    records.sort_by_key(|r| r.ts_ns);
+    records
+}

@@ -224,8 +224,8 @@ fn changed_summary(sides: &Sides<'_>, i: usize, j: usize) -> String {
 }
 
 /// The first place whose receipts, among paired messages, came in another
-/// order: (the first side's message that arrived out of turn, its place,
-/// the message it now arrives before).
+/// order: (the first side's message that no longer arrives in its turn, its
+/// place, the message that now arrives before it).
 fn order_change(sides: &Sides<'_>, to_a: &BTreeMap<usize, usize>) -> Option<(usize, String, usize)> {
     // Per place: (time, first-side index) of each receipt of a paired message.
     let receipts = |first: bool| {
@@ -249,9 +249,9 @@ fn order_change(sides: &Sides<'_>, to_a: &BTreeMap<usize, usize>) -> Option<(usi
         let left: Vec<usize> = list.iter().map(|&(_, i)| i).filter(|i| paired.contains(i)).collect();
         let right: Vec<usize> = b.get(place).map_or_else(Vec::new, |l| l.iter().map(|&(_, i)| i).collect());
         if let Some(at) = left.iter().zip(&right).position(|(x, y)| x != y) {
-            let (moved, before) = (right[at], left[at]);
-            if found.as_ref().is_none_or(|(m, ..)| moved < *m) {
-                found = Some((moved, place.to_string(), before));
+            let (late, early) = (left[at], right[at]);
+            if found.as_ref().is_none_or(|(m, ..)| late < *m) {
+                found = Some((late, place.to_string(), early));
             }
         }
     }
@@ -302,15 +302,21 @@ pub(super) fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options:
     let mut missing: Vec<usize> = root_pairs.missing.iter().chain(&rest.missing).copied().collect();
     let mut extra: Vec<usize> = root_pairs.extra.iter().chain(&rest.extra).copied().collect();
     let mut relaxed = Relaxations::new();
+    // Exact pairs whose recorded bodies differ matched through ignore rules.
+    for &(i, j) in root_pairs.exact.iter().chain(&rest.exact) {
+        if let (Some(e), Some(v)) = (&a[i].summary.body, &b[j].summary.body) {
+            if e != v {
+                tally(&mut relaxed, &options.rules.compare(&a[i].origin, &a[i].summary.first.name, e, v));
+            }
+        }
+    }
     // A pair that differs only in a body the rules relax is equal, counted.
     let mut changed: Vec<(usize, usize)> = Vec::new();
     for &(i, j) in root_pairs.changed.iter().chain(&rest.changed) {
         let (x, y) = (&a[i], &b[j]);
         let same_links = x.receivers == y.receivers && parent(true, i) == parent(false, j);
         let judged = match (&x.summary.body, &y.summary.body) {
-            (Some(e), Some(v)) if same_links => {
-                options.rules.compare(&x.origin, &x.summary.first.name, e, v)
-            }
+            (Some(e), Some(v)) if same_links => options.rules.compare(&x.origin, &x.summary.first.name, e, v),
             _ => Judgement::Different(Vec::new()),
         };
         match judged {
@@ -354,40 +360,40 @@ pub(super) fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options:
         divergence(i, None, summary)
     });
     let first_changed = changed.first().map(|&(i, j)| divergence(i, Some(j), changed_summary(&sides, i, j)));
-    let first_reorder = reorder.map(|(moved, place, before)| {
+    let first_reorder = reorder.map(|(late, place, early)| {
         let summary = format!(
-            "`{place}` now receives {} before {}, the other way round from the recording",
-            sides.sent(true, moved),
-            sides.sent(true, before)
+            "`{place}` now receives {} after {}, the other way round from the recording",
+            sides.sent(true, late),
+            sides.sent(true, early)
         );
-        divergence(moved, to_a.iter().find(|(_, &i)| i == moved).map(|(&j, _)| j), summary)
+        divergence(late, to_a.iter().find(|(_, &i)| i == late).map(|(&j, _)| j), summary)
     });
-    let first = [first_missing, first_changed, first_reorder].into_iter().flatten().min_by_key(|d| d.index).or_else(|| {
-        extra.first().map(|&j| {
-            let m = &b[j];
-            Divergence {
-                index: a.len(),
-                t_ns: m.summary.first.t_ns,
-                edge: m.summary.first.place.clone(),
-                expected: None,
-                actual: Some(sides.line(false, j)),
-                summary: format!(
-                    "`{}` now also {} `{}` {} (caused by {})",
-                    m.origin,
-                    if m.external { "receives" } else { "sends" },
-                    m.summary.first.name,
-                    m.body,
-                    sides.cause(false, j)
-                ),
-            }
-        })
-    });
+    let first =
+        [first_missing, first_changed, first_reorder].into_iter().flatten().min_by_key(|d| d.index).or_else(|| {
+            extra.first().map(|&j| {
+                let m = &b[j];
+                Divergence {
+                    index: a.len(),
+                    t_ns: m.summary.first.t_ns,
+                    edge: m.summary.first.place.clone(),
+                    expected: None,
+                    actual: Some(sides.line(false, j)),
+                    summary: format!(
+                        "`{}` now also {} `{}` {} (caused by {})",
+                        m.origin,
+                        if m.external { "receives" } else { "sends" },
+                        m.summary.first.name,
+                        m.body,
+                        sides.cause(false, j)
+                    ),
+                }
+            })
+        });
     // The unified diff compares the messages as sorted sets of lines.
     let lines = |first: bool| {
         let list = sides.side(first);
-        let mut lines: Vec<(String, usize)> = (0..list.len())
-            .map(|i| (format!("{}  ← {}", sides.line(first, i), sides.cause(first, i)), i))
-            .collect();
+        let mut lines: Vec<(String, usize)> =
+            (0..list.len()).map(|i| (format!("{}  ← {}", sides.line(first, i), sides.cause(first, i)), i)).collect();
         lines.sort();
         lines
     };
@@ -401,11 +407,7 @@ pub(super) fn content(expected: &[GoldenEvent], actual: &[GoldenEvent], options:
         edges: edge_changes(expected, actual),
         missing: missing.iter().take(LISTED).map(|&i| message_ref(&a[i].summary)).collect(),
         extra: extra.iter().take(LISTED).map(|&j| message_ref(&b[j].summary)).collect(),
-        changed: changed
-            .iter()
-            .take(LISTED)
-            .map(|&(i, j)| changed_message(&a[i].summary, &b[j].summary))
-            .collect(),
+        changed: changed.iter().take(LISTED).map(|&(i, j)| changed_message(&a[i].summary, &b[j].summary)).collect(),
         relaxed,
     }
 }

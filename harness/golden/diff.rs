@@ -208,13 +208,19 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
     });
     // Messages pair up where their events matched; the rest by id. Lines
     // equal only once ignored fields were hidden count as relaxed.
+    // The ids of matched lines must pair one to one (messages and traces):
+    // the same lines with a different message on a path is a difference.
     let mut pairs: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut identity = Identity::default();
     let mut relaxed = Relaxations::new();
     for op in ops.iter().filter(|op| op.tag() == DiffTag::Equal) {
         for (old, new) in op.old_range().zip(op.new_range()) {
             let (x, y) = (&expected[a[old].1], &actual[b[new].1]);
             if x.msg != 0 {
                 pairs.entry(x.msg).or_insert(y.msg);
+                if !options.unordered && identity.conflict.is_none() && !identity.pair(x, y) {
+                    identity.conflict = Some((a[old].1, b[new].1));
+                }
             }
             if let (Some(e), Some(v)) = (&x.body, &y.body) {
                 if e != v && !options.ignore_bodies {
@@ -223,6 +229,22 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
             }
         }
     }
+    let swapped = identity.conflict.filter(|(i, _)| first.as_ref().is_none_or(|f| *i < f.index));
+    let first = match swapped {
+        Some((i, j)) => Some(Divergence {
+            index: i,
+            t_ns: expected[i].t_ns,
+            edge: expected[i].place.clone(),
+            expected: Some(expected[i].text.clone()),
+            actual: Some(actual[j].text.clone()),
+            summary: format!(
+                "the same event happened to another message: #{} (trace {}) here is #{} (trace {}) in the other run, \
+                 which stands for a different message there",
+                expected[i].msg, expected[i].trace, actual[j].msg, actual[j].trace
+            ),
+        }),
+        None => first,
+    };
     let (missing, extra, changed) = by_message(expected, actual, &pairs, options);
     let unified = match first {
         None => String::new(),
@@ -238,6 +260,26 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
         extra,
         changed,
         relaxed,
+    }
+}
+
+/// Message and trace numbers seen paired on matched lines, both ways.
+#[derive(Default)]
+struct Identity {
+    messages: (BTreeMap<u64, u64>, BTreeMap<u64, u64>),
+    traces: (BTreeMap<u64, u64>, BTreeMap<u64, u64>),
+    /// The first matched pair of lines whose ids break the pairing.
+    conflict: Option<(usize, usize)>,
+}
+
+impl Identity {
+    /// Pairs the ids of two matched events; false when either was already
+    /// paired with another.
+    fn pair(&mut self, x: &GoldenEvent, y: &GoldenEvent) -> bool {
+        fn one_to_one(maps: &mut (BTreeMap<u64, u64>, BTreeMap<u64, u64>), a: u64, b: u64) -> bool {
+            *maps.0.entry(a).or_insert(b) == b && *maps.1.entry(b).or_insert(a) == a
+        }
+        one_to_one(&mut self.messages, x.msg, y.msg) && one_to_one(&mut self.traces, x.trace, y.trace)
     }
 }
 

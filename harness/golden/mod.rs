@@ -15,7 +15,6 @@ mod render;
 
 use std::path::{Path, PathBuf};
 
-
 use crate::dump::{match_flows, read_all, sort_records, FlowEnd};
 use crate::line_error::LineError;
 use crate::net::Registry;

@@ -68,7 +68,8 @@ impl Capture {
                 (name, part)
             })
             .collect();
-        let judges = plan.places.iter().map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected))).collect();
+        let judges =
+            plan.places.iter().map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected))).collect();
         Capture {
             plan,
             rules,
@@ -185,4 +186,3 @@ impl Recorder for Capture {
         }
     }
 }
-

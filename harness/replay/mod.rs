@@ -42,11 +42,11 @@ use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Regis
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
 use crate::trace::{Recorder, Tee};
 
+pub use crate::compare::{changed_fields, ChangedField};
 use capture::Capture;
+pub use plan::ClockSkew;
 use plan::{message_key, Plan, OUTSIDE};
 use stub::{Inlet, Recorded, Stub};
-pub use crate::compare::{changed_fields, ChangedField};
-pub use plan::ClockSkew;
 pub use verdict::{Difference, GroupVerdict, SentMessage, Status, Verdict};
 
 /// Why a replay could not run.
@@ -165,7 +165,8 @@ pub fn describe(verdict: &GroupVerdict) -> String {
         );
     }
     if let Some(x) = &verdict.first_extra {
-        report += &format!("\nfirst extra: {} to {} in trace {} with body {}", x.name, x.to.join(", "), x.trace_id, x.body);
+        report +=
+            &format!("\nfirst extra: {} to {} in trace {} with body {}", x.name, x.to.join(", "), x.trace_id, x.body);
     }
     report
 }
@@ -306,7 +307,7 @@ impl Replay {
     /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
     /// replay.bind("pricing", |inputs, outputs| {
     ///     let names = |ports: &[String]| ports.iter().map(String::as_str).collect::<Vec<_>>();
-    ///     NodeBuild::processor(Pricing(101.5), &names(inputs), &names(outputs))
+    ///     NodeBuild::processor(Pricing(101.5), inputs, outputs)
     /// })?;
     /// replay.run(7)?.assert_group_matches("pricing");
     /// # Ok::<(), flowreplay::replay::ReplayError>(())
@@ -357,14 +358,14 @@ impl Replay {
         }
         let kind = kind.to_string();
         let build: Binding = Rc::new(move |inputs: &[String], outputs: &[String]| {
-                let factory = Registry::builtin();
-                let mut build = factory.factory(&kind).ok_or("unknown kind")?(&serde_json::Value::Null)?;
-                build.inputs = inputs.to_vec();
-                if build.outputs.len() == 1 && outputs.len() == 1 {
-                    build.outputs = outputs.to_vec();
-                }
-                Ok(build)
-            });
+            let factory = Registry::builtin();
+            let mut build = factory.factory(&kind).ok_or("unknown kind")?(&serde_json::Value::Null)?;
+            build.inputs = inputs.to_vec();
+            if build.outputs.len() == 1 && outputs.len() == 1 {
+                build.outputs = outputs.to_vec();
+            }
+            Ok(build)
+        });
         for place in places {
             self.bindings.insert(place, build.clone());
         }
@@ -473,7 +474,7 @@ impl Replay {
                 let (id, inlet_kind) = (format!("{kind}:{group}"), format!("replay-{kind}:{group}"));
                 let queue = RefCell::new(Some(queue));
                 registry.register(&inlet_kind, move |_| {
-                    let mut build = NodeBuild::processor(Inlet, &[], &["out"]);
+                    let mut build = NodeBuild::processor::<&str, &str>(Inlet, &[], &["out"]);
                     build.role = Role::Receiver;
                     build.arrivals = Some(Box::new(Recorded(queue.borrow_mut().take().unwrap_or_default())));
                     Ok(build)

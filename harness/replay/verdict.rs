@@ -180,10 +180,8 @@ impl PlaceJudge {
                         self.changed[i] = true;
                         self.changes += 1;
                     }
-                    let earlier = self
-                        .first_change
-                        .as_ref()
-                        .is_none_or(|(j, ..)| expected[*j as usize].ts_ns > recorded.ts_ns);
+                    let earlier =
+                        self.first_change.as_ref().is_none_or(|(j, ..)| expected[*j as usize].ts_ns > recorded.ts_ns);
                     if earlier {
                         self.first_change = Some((index, actual, fields));
                     }

@@ -211,7 +211,10 @@ impl Scenario {
         }
         settings.capture.enabled = raw.bodies.unwrap_or(false);
         for path in raw.redact {
-            settings.capture.redact.push(RedactPath::parse(path.get_ref()).map_err(|e| self.error_at(path.span(), format!("redact path {e}")))?);
+            settings.capture.redact.push(
+                RedactPath::parse(path.get_ref())
+                    .map_err(|e| self.error_at(path.span(), format!("redact path {e}")))?,
+            );
         }
         if let Some(sample) = raw.sample {
             sample.get_ref().validate().map_err(|e| self.error_at(sample.span(), e))?;
@@ -240,7 +243,10 @@ impl Scenario {
             rules.ignore_fields.insert(pick(field, &GOLDEN_FIELDS, "golden field")?);
         }
         for path in raw.redact {
-            rules.redact.push(RedactPath::parse(path.get_ref()).map_err(|e| self.error_at(path.span(), format!("redact path {e}")))?);
+            rules.redact.push(
+                RedactPath::parse(path.get_ref())
+                    .map_err(|e| self.error_at(path.span(), format!("redact path {e}")))?,
+            );
         }
         Ok(rules)
     }

@@ -17,6 +17,7 @@ mod redact;
 mod sample;
 mod settings;
 
+pub use crate::compare::HIDDEN;
 pub use event::{EventKind, Phase, TraceEvent};
 pub use line::{Checksum, Names, TraceLine};
 pub use lineage::{dump_lineage, trace_lineage, Lineage, LineageMessage, Origin, Reach, Step};
@@ -24,7 +25,6 @@ pub use memory::{Events, MemoryRecorder};
 pub use metrics::{EdgeCounts, Failure, MetricsBuilder, MetricsRecorder, ReasonCounts, TraceMetrics};
 pub use ndjson::{is_trace_file, write_line, TraceReader};
 pub use recorder::{FileRecorder, NdjsonRecorder, Recorder, RecorderReport, Tee};
-pub use crate::compare::HIDDEN;
 pub use redact::{BodyCapture, RedactPath};
 pub use sample::{SampledRecorder, Sampling};
 pub use settings::{TraceFile, TraceSettings};

@@ -14,6 +14,7 @@ mod replay;
 mod signals;
 mod trace;
 mod validation;
+mod verdict;
 
 use std::path::PathBuf;
 

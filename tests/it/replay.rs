@@ -68,11 +68,7 @@ impl Actor for Pricing {
 fn replay_with_pricing(step: f64) -> flowreplay::replay::ReplayOutcome {
     let mut replay = Replay::open(&[sample()], false).unwrap();
     replay
-        .bind("pricing", move |inputs, outputs| {
-            let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-            let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
-            NodeBuild::processor(Pricing { ticks: 0, step }, &inputs, &outputs)
-        })
+        .bind("pricing", move |inputs, outputs| NodeBuild::processor(Pricing { ticks: 0, step }, inputs, outputs))
         .unwrap();
     replay.run(1).unwrap()
 }

@@ -42,22 +42,31 @@ pub struct NodeBuild {
 
 impl NodeBuild {
     /// A processor with the given ports and a synchronous actor: the usual way
-    /// to register a kind of your own.
-    pub fn processor(actor: impl super::Actor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+    /// to register a kind of your own. Port names are any strings (`&str`,
+    /// or the `String`s a replay binding is handed).
+    pub fn processor<S: AsRef<str>, T: AsRef<str>>(
+        actor: impl super::Actor + 'static,
+        inputs: &[S],
+        outputs: &[T],
+    ) -> NodeBuild {
         NodeBuild::with_ports(Behaviour::Sync(Box::new(actor)), inputs, outputs)
     }
 
     /// A processor whose message handler is async (see [`AsyncActor`](super::AsyncActor)).
-    pub fn async_processor(actor: impl super::AsyncActor + 'static, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+    pub fn async_processor<S: AsRef<str>, T: AsRef<str>>(
+        actor: impl super::AsyncActor + 'static,
+        inputs: &[S],
+        outputs: &[T],
+    ) -> NodeBuild {
         NodeBuild::with_ports(Behaviour::Async(Box::new(actor)), inputs, outputs)
     }
 
-    fn with_ports(behaviour: Behaviour, inputs: &[&str], outputs: &[&str]) -> NodeBuild {
+    fn with_ports(behaviour: Behaviour, inputs: &[impl AsRef<str>], outputs: &[impl AsRef<str>]) -> NodeBuild {
         NodeBuild {
             behaviour,
             role: Role::Processor,
-            inputs: inputs.iter().map(|s| s.to_string()).collect(),
-            outputs: outputs.iter().map(|s| s.to_string()).collect(),
+            inputs: inputs.iter().map(|s| s.as_ref().to_string()).collect(),
+            outputs: outputs.iter().map(|s| s.as_ref().to_string()).collect(),
             arrivals: None,
         }
     }
