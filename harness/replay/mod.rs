@@ -306,7 +306,6 @@ impl Replay {
     ///
     /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
     /// replay.bind("pricing", |inputs, outputs| {
-    ///     let names = |ports: &[String]| ports.iter().map(String::as_str).collect::<Vec<_>>();
     ///     NodeBuild::processor(Pricing(101.5), inputs, outputs)
     /// })?;
     /// replay.run(7)?.assert_group_matches("pricing");

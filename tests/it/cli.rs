@@ -14,10 +14,10 @@ fn run_json_prints_seed_injected_and_terminal_counts() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(summary["seed"], 3);
-    assert_eq!(summary["injected"], 600);
+    assert_eq!(summary["injected"], 50);
     let terminal = summary["terminal"].as_object().unwrap();
     let total: u64 = terminal.values().map(|v| v.as_u64().unwrap()).sum();
-    assert_eq!(total, 600);
+    assert_eq!(total, 50);
     assert!(String::from_utf8_lossy(&out.stderr).contains("seed 3"), "the seed is printed");
 }
 

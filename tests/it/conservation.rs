@@ -51,11 +51,11 @@ proptest! {
 #[test]
 fn a_run_cut_short_lists_what_is_still_in_flight() {
     let text = std::fs::read_to_string(crate::scenario("linear-pipeline")).unwrap();
-    let text = text.replace("tie_break = \"random\"", "tie_break = \"random\"\nmax_time = \"100ms\"");
+    let text = text.replace("tie_break = \"random\"", "tie_break = \"random\"\nmax_time = \"10ms\"");
     let (summary, _) = crate::run_text(&text, &flowreplay::Registry::builtin(), 7);
     assert_eq!(summary.stopped_by, flowreplay::StopReason::MaxTime);
     let in_flight = summary.terminal["in_flight"];
-    assert!(in_flight > 0, "messages were moving at 100 ms");
+    assert!(in_flight > 0, "messages were moving at 10 ms");
     assert_eq!(summary.in_flight.len() as u64, in_flight);
     assert!(summary
         .in_flight

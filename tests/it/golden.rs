@@ -72,9 +72,9 @@ fn shipped_golden(name: &str) -> String {
 fn a_changed_node_behaviour_fails_the_golden_and_the_diff_names_the_first_divergent_event() {
     let dir = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(crate::scenario("nack")).unwrap();
-    assert!(original.contains("fail_every = 50"));
+    assert!(original.contains("fail_every = 10"));
     let changed = dir.path().join("nack.toml");
-    std::fs::write(&changed, original.replace("fail_every = 50", "fail_every = 40")).unwrap();
+    std::fs::write(&changed, original.replace("fail_every = 10", "fail_every = 7")).unwrap();
     let golden = shipped_golden("nack");
     let rerun = scenario_golden(&changed, None).unwrap();
     assert_ne!(rerun, golden, "the golden test would fail");
@@ -82,11 +82,11 @@ fn a_changed_node_behaviour_fails_the_golden_and_the_diff_names_the_first_diverg
     let first = found.first_divergence.expect("a divergence");
     let expected = first.expected.unwrap();
     let actual = first.actual.unwrap();
-    assert!(expected.contains("export    warehouse") && expected.contains("Order#40"), "{expected}");
-    assert!(actual.contains("fault     warehouse") && actual.contains("Order#40"), "{actual}");
-    assert_eq!(first.edge, "warehouse", "message 40 is now failed by the exporter instead of exported");
+    assert!(expected.contains("export    warehouse") && expected.contains("Order#7"), "{expected}");
+    assert!(actual.contains("fault     warehouse") && actual.contains("Order#7"), "{actual}");
+    assert_eq!(first.edge, "warehouse", "message 7 is now failed by the exporter instead of exported");
     assert!(found.unified.contains("+") && found.unified.contains("@@"));
-    assert!(found.changed.iter().any(|c| c.expected.msg == 40), "message 40 is listed as changed");
+    assert!(found.changed.iter().any(|c| c.expected.msg == 7), "message 7 is listed as changed");
 }
 
 #[test]
