@@ -36,6 +36,9 @@ pub(crate) struct LineageArgs {
     /// Dumps: skip malformed lines instead of stopping.
     #[arg(long)]
     lenient: bool,
+    /// Dumps: follow the framework's system.* groups too (left out by default).
+    #[arg(long)]
+    include_system: bool,
 }
 
 pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
@@ -64,7 +67,7 @@ pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
         };
         let mut records = Vec::new();
         super::read_dumps(&args.inputs, args.lenient, |record| {
-            if record.trace_id == trace {
+            if record.trace_id == trace && (args.include_system || !record.is_system()) {
                 records.push(record);
             }
         })?;

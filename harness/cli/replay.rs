@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use flowreplay::atomic_file::AtomicFile;
+use flowreplay::compare::{BodyRules, IgnoreRule};
 use flowreplay::dump::write_records;
 use flowreplay::dump::{DumpRecord, RawBody};
 use flowreplay::replay::{describe, Replay, Status};
@@ -18,7 +19,7 @@ use super::Failure;
 /// Arguments of `flowreplay replay`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay replay scenarios/dumps/trading.dump\n  flowreplay replay prod.dump --json --out recaptured.dump\n  flowreplay replay prod.dump --bind audit=exporter\n  flowreplay replay prod.dump --out replay.json --format chrome\n  flowreplay replay prod.dump --out clean.dump --redact /card/number\n\nExit codes: 0 every group sent what it sent when recorded, 1 some group differs, 2 bad input."
+    after_help = "Examples:\n  flowreplay replay scenarios/dumps/trading.dump\n  flowreplay replay prod.dump --json --out recaptured.dump\n  flowreplay replay prod.dump --bind audit=exporter\n  flowreplay replay prod.dump --out replay.json --format chrome\n  flowreplay replay prod.dump --out clean.dump --redact /card/number\n  flowreplay replay prod.dump --bind pricing=filter --ignore 'pricing:Quote/ts'\n\nExit codes: 0 every group sent what it sent when recorded, 1 some group differs, 2 bad input."
 )]
 pub(crate) struct ReplayArgs {
     /// One or more elfo dump files or quoted glob patterns ("logs/*.dump").
@@ -41,6 +42,9 @@ pub(crate) struct ReplayArgs {
     /// Skip malformed dump lines instead of stopping.
     #[arg(long)]
     lenient: bool,
+    /// Let the verdict ignore a body field: [GROUP:][NAME]/json/pointer, `*` for any key (repeatable).
+    #[arg(long, value_name = "RULE", value_parser = IgnoreRule::parse)]
+    ignore: Vec<IgnoreRule>,
 }
 
 pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
@@ -61,6 +65,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         })?;
         replay.bind_kind(group, kind).map_err(super::bad)?;
     }
+    replay.ignore(BodyRules { ignore: args.ignore.clone() }).map_err(super::bad)?;
     eprintln!("flowreplay replay · seed {} · {} groups", args.seed, replay.groups().count());
     let cannot_write =
         |path: &PathBuf, e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
@@ -88,6 +93,20 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
                 _ => println!("{group}: {}", describe(verdict).replace('\n', "\n  ")),
             }
         }
+        for skew in &outcome.verdict.skews {
+            println!(
+                "clock skew: {} receipts at {} (node {}) dumped up to {} ns before their send from {} (node {}); delivered at the send",
+                skew.receipts.len(),
+                skew.to,
+                skew.to_node,
+                skew.max_ns,
+                skew.from,
+                skew.from_node
+            );
+        }
+        for (rule, count) in &outcome.verdict.relaxed {
+            println!("relaxed by {rule}: {count} sends");
+        }
         println!("{}", if outcome.verdict.equal { "verdict: equal" } else { "verdict: DIFFERENT" });
     }
     let equal = outcome.verdict.equal;
@@ -109,6 +128,9 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         reproduce += &args.trace.reproduce();
         if args.lenient {
             reproduce += " --lenient";
+        }
+        for rule in &args.ignore {
+            reproduce += &format!(" --ignore '{}'", rule.as_str());
         }
         Err(Failure::Expectation(format!("replay differs from the recording\nreproduce: {reproduce}")))
     }

@@ -417,3 +417,65 @@ fn a_truncated_recording_matches_the_full_body_it_was_cut_from_and_is_counted() 
     outcome.assert_group_matches("orders");
     assert_eq!(outcome.verdict.relaxed.get("truncated"), Some(&1));
 }
+
+fn flowreplay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().unwrap()
+}
+
+#[test]
+fn a_golden_missing_one_delivery_or_with_two_message_ids_swapped_fails_diff_and_check() {
+    let golden_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let text = std::fs::read_to_string(golden_dir.join("linear-pipeline.snap")).unwrap();
+    let delivery = text.lines().position(|l| l.contains("  deliver  ")).unwrap();
+    let dropped: String =
+        text.lines().enumerate().filter(|(i, _)| *i != delivery).map(|(_, l)| format!("{l}\n")).collect();
+    // Message #2 and #3 trade places: every line stays, but another message took each path.
+    let swapped = text.replace("#2 ", "#X ").replace("#3 ", "#2 ").replace("#X ", "#3 ");
+    assert_ne!(swapped, text);
+    for (what, mutated) in [("a delivery dropped", dropped), ("two message ids swapped", swapped)] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("linear-pipeline.snap"), &mutated).unwrap();
+        let mutated_path = dir.path().join("linear-pipeline.snap");
+        let found = flowreplay::golden::diff_files(
+            &golden_dir.join("linear-pipeline.snap"),
+            &mutated_path,
+            &DiffOptions::default(),
+        )
+        .unwrap();
+        assert!(!found.equal, "{what}: diff says equal");
+        let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/linear-pipeline.toml");
+        let check = flowreplay(&["check", &scenario.to_string_lossy(), "--golden-dir", &dir.path().to_string_lossy()]);
+        assert_eq!(check.status.code(), Some(1), "{what}: check passed: {}", String::from_utf8_lossy(&check.stdout));
+    }
+}
+
+#[test]
+fn ignore_rules_on_the_command_line_relax_replay_and_diff_and_bad_ones_exit_2() {
+    let dump = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
+    let dump = dump.to_string_lossy();
+    let mut changed = shipped();
+    change_body(&mut changed, "pricing", "Quote", r#"{"sym":"ACME","px":1.5}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let other = write(dir.path(), "other.dump", &changed);
+    let other = other.to_string_lossy();
+    let strict = flowreplay(&["diff", &dump, &other]);
+    assert_eq!(strict.status.code(), Some(1));
+    let relaxed = flowreplay(&["diff", &dump, &other, "--ignore", "pricing:Quote/px"]);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", String::from_utf8_lossy(&relaxed.stdout));
+    assert!(String::from_utf8_lossy(&relaxed.stdout).contains("equal (relaxed: pricing:Quote/px 1)"));
+    for (args, says) in [
+        (vec!["diff", &dump, &other, "--ignore", "px"], "expected [GROUP:][NAME]/json/pointer"),
+        (vec!["diff", &dump, &other, "--ignore", "pricer:/px"], "\"pricer\", which neither input has"),
+        (vec!["replay", &dump, "--ignore", "pricer:/px"], "no group \"pricer\" in the dump"),
+    ] {
+        let run = flowreplay(&args);
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(says),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let replay = flowreplay(&["replay", &dump, "--ignore", "/px"]);
+    assert_eq!(replay.status.code(), Some(0));
+}
