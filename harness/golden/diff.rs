@@ -145,7 +145,12 @@ pub fn diff(
     };
     match alignment {
         Alignment::SameRun => same_run(expected, actual, options),
-        Alignment::Content => super::content::content(expected, actual, options),
+        Alignment::Content => {
+            let mut table = super::content::Table::default();
+            let a = super::content::Recording::from_events(expected, &mut table);
+            let b = super::content::Recording::from_events(actual, &mut table);
+            super::content::content(&a, &b, &mut table, options)
+        }
     }
 }
 
@@ -354,10 +359,10 @@ pub(super) fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[
 
 /// Per message id: its first event, its events in order, its first body
 /// (as recorded: rules are applied where it is compared).
-pub(super) struct Summary<'a> {
-    pub(super) first: &'a GoldenEvent,
-    pub(super) events: Vec<&'a GoldenEvent>,
-    pub(super) body: Option<serde_json::Value>,
+struct Summary<'a> {
+    first: &'a GoldenEvent,
+    events: Vec<&'a GoldenEvent>,
+    body: Option<serde_json::Value>,
 }
 
 impl Summary<'_> {
@@ -367,7 +372,7 @@ impl Summary<'_> {
     }
 }
 
-pub(super) fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u64, Summary<'a>> {
+fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u64, Summary<'a>> {
     let mut messages: BTreeMap<u64, Summary<'a>> = BTreeMap::new();
     for event in events.iter().filter(|e| e.msg != 0) {
         let summary =
@@ -380,7 +385,7 @@ pub(super) fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> 
     messages
 }
 
-pub(super) fn message_ref(summary: &Summary<'_>) -> MessageRef {
+fn message_ref(summary: &Summary<'_>) -> MessageRef {
     MessageRef {
         name: summary.first.name.clone(),
         place: summary.first.place.clone(),
@@ -432,14 +437,14 @@ fn by_message(
     (missing, extra, changed)
 }
 
-pub(super) fn changed_message(old: &Summary<'_>, new: &Summary<'_>) -> ChangedMessage {
+fn changed_message(old: &Summary<'_>, new: &Summary<'_>) -> ChangedMessage {
     let null = serde_json::Value::Null;
     let fields = changed_fields(old.body.as_ref().unwrap_or(&null), new.body.as_ref().unwrap_or(&null));
     ChangedMessage { expected: message_ref(old), actual: message_ref(new), fields }
 }
 
 /// Sends per edge (or, for dumps, `Out`s per group) on each side.
-pub(super) fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeChange> {
+fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeChange> {
     let count = |events: &[GoldenEvent]| {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for e in events.iter().filter(|e| e.event == "send" || e.event == "out") {

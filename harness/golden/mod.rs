@@ -15,15 +15,12 @@ mod render;
 
 use std::path::{Path, PathBuf};
 
-use crate::dump::{match_flows, read_all, sort_records, FlowEnd};
 use crate::line_error::LineError;
 use crate::net::Registry;
 use crate::replay::Replay;
 use crate::scenario::{GoldenRules, Scenario};
 use crate::sim::{RunConfig, Simulation};
 use crate::trace::{is_trace_file, BodyCapture, MemoryRecorder, Names, TraceLine, TraceReader};
-
-use render::Renumber;
 
 pub use diff::{diff, Alignment, ChangedMessage, DiffOptions, Divergence, EdgeChange, MessageRef, TraceDiff};
 pub use parse::{parse_golden, snap_content, snap_text, GoldenEvent, ParsedGolden};
@@ -133,97 +130,34 @@ pub enum InputKind {
     Dump,
 }
 
-/// A diff input read as events.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    /// What it was.
-    pub kind: InputKind,
-    /// Its events.
-    pub events: Vec<GoldenEvent>,
-}
-
 fn read_error(path: &Path, e: std::io::Error) -> LineError {
     LineError { path: path.to_path_buf(), line: 0, column: None, message: format!("cannot read: {e}") }
 }
 
-/// Reads a trace, a golden or an elfo dump (told apart by content) as
-/// golden events; a dump's `system.*` groups are left out unless
-/// `include_system`.
-pub fn load(path: &Path, include_system: bool) -> Result<Loaded, LineError> {
-    let head = std::fs::read(path)
-        .map_err(|e| read_error(path, e))
-        .map(|bytes| bytes.starts_with(b"---\n") || bytes.starts_with(b"# flowreplay golden"))?;
-    if head {
-        let text = std::fs::read_to_string(path).map_err(|e| read_error(path, e))?;
-        let (content, first) = if text.starts_with("---\n") { snap_content(path, &text)? } else { (text.as_str(), 1) };
-        let golden = parse_golden(path, content, first)?;
-        return Ok(Loaded { kind: InputKind::Golden, events: golden.events });
+/// What kind of file a diff input is, told apart by its first bytes.
+pub fn input_kind(path: &Path) -> Result<InputKind, LineError> {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+    let read = file.read(&mut head).map_err(|e| read_error(path, e))?;
+    let head = &head[..read];
+    if head.starts_with(b"---\n") || head.starts_with(b"# flowreplay golden") {
+        return Ok(InputKind::Golden);
     }
-    if is_trace_file(path)? {
-        let lines = TraceReader::read_all(path)?;
-        let header = GoldenHeader { scenario: golden_name(path), seed: 0 };
-        let text = render(&header, &lines, &GoldenRules::default());
-        let golden = parse_golden(path, &text, 1)?;
-        return Ok(Loaded { kind: InputKind::Trace, events: golden.events });
-    }
-    let mut records = read_all(path)?;
-    records.retain(|r| include_system || !r.is_system());
-    Ok(Loaded { kind: InputKind::Dump, events: dump_events(sort_records(records)) })
+    Ok(if is_trace_file(path)? { InputKind::Trace } else { InputKind::Dump })
 }
 
-/// A dump's records as golden events: `out` and `in` at their group, each
-/// send numbered in first-seen order and its receipts sharing the number,
-/// times relative to the first record.
-fn dump_events(records: Vec<crate::dump::DumpRecord>) -> Vec<GoldenEvent> {
-    let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
-    let senders = match_flows(&ends);
-    let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
-    // Sends and outside inputs are numbered first, so a receipt matched to
-    // a send dumped after it (clock skew) still gets its number.
-    let mut numbers: Vec<u64> = vec![0; records.len()];
-    let mut next = 0;
-    for (index, sender) in senders.iter().enumerate() {
-        if sender.is_none() {
-            next += 1;
-            numbers[index] = next;
-        }
+/// Reads a golden or a trace as golden events.
+fn load_events(path: &Path, kind: InputKind) -> Result<Vec<GoldenEvent>, LineError> {
+    if kind == InputKind::Golden {
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(path, e))?;
+        let (content, first) = if text.starts_with("---\n") { snap_content(path, &text)? } else { (text.as_str(), 1) };
+        return Ok(parse_golden(path, content, first)?.events);
     }
-    for (index, sender) in senders.iter().enumerate() {
-        if let Some(sender) = sender {
-            numbers[index] = numbers[*sender as usize];
-        }
-    }
-    let mut traces = Renumber::default();
-    let mut events = Vec::with_capacity(records.len());
-    for (index, record) in records.iter().enumerate() {
-        let trace = traces.get(record.trace_id);
-        let direction = match record.direction {
-            crate::dump::Direction::In => "in",
-            crate::dump::Direction::Out => "out",
-        };
-        let place = record.place();
-        let body = record.body_value();
-        let shown_trace = if trace == numbers[index] { String::new() } else { format!("trace={trace}") };
-        let text = format!(
-            "{}  {direction:<9} {place} {}#{} {shown_trace} body={body}",
-            crate::VirtualTime(record.ts_ns - first_ts),
-            record.name,
-            numbers[index]
-        );
-        events.push(GoldenEvent {
-            line: index + 1,
-            t_ns: record.ts_ns - first_ts,
-            event: direction.into(),
-            place: place.to_string(),
-            name: record.name.to_string(),
-            msg: numbers[index],
-            trace,
-            fields: String::new(),
-            body: Some(body),
-            text,
-        });
-    }
-    events
+    let lines = TraceReader::read_all(path)?;
+    let header = GoldenHeader { scenario: golden_name(path), seed: 0 };
+    let text = render(&header, &lines, &GoldenRules::default());
+    Ok(parse_golden(path, &text, 1)?.events)
 }
 
 /// The group of an event's place: `group/key`, `node.port` and `a -> b`
@@ -235,7 +169,8 @@ fn place_group(place: &str) -> &str {
 
 /// Compares two inputs of any kind: same-run alignment when both come from
 /// flowreplay runs (traces, goldens), content alignment when a dump is
-/// involved.
+/// involved. A dump is read straight into the compact form content
+/// alignment works on.
 ///
 /// ```
 /// use flowreplay::golden::{diff_files, DiffOptions};
@@ -248,15 +183,37 @@ fn place_group(place: &str) -> &str {
 ///
 /// An ignore rule limited to a group neither input has is an error.
 pub fn diff_files(expected: &Path, actual: &Path, options: &DiffOptions) -> Result<TraceDiff, LineError> {
-    let (a, b) = (load(expected, options.include_system)?, load(actual, options.include_system)?);
+    let kinds = (input_kind(expected)?, input_kind(actual)?);
+    if kinds.0 != InputKind::Dump && kinds.1 != InputKind::Dump {
+        let (a, b) = (load_events(expected, kinds.0)?, load_events(actual, kinds.1)?);
+        check_rule_groups(expected, options, |group| {
+            let has = |events: &[GoldenEvent]| events.iter().any(|e| place_group(&e.place) == group);
+            has(&a) || has(&b)
+        })?;
+        return Ok(diff(&a, &b, Alignment::SameRun, options));
+    }
+    let mut table = content::Table::default();
+    let mut read = |path: &Path, kind: InputKind| -> Result<content::Recording, LineError> {
+        match kind {
+            InputKind::Dump => content::Recording::from_dump(path, &mut table, options.include_system),
+            _ => Ok(content::Recording::from_events(&load_events(path, kind)?, &mut table)),
+        }
+    };
+    let (a, b) = (read(expected, kinds.0)?, read(actual, kinds.1)?);
+    check_rule_groups(expected, options, |group| {
+        let has = |r: &content::Recording| r.places(&table).any(|place| place_group(place) == group);
+        has(&a) || has(&b)
+    })?;
+    Ok(content::content(&a, &b, &mut table, options))
+}
+
+/// Fails when an ignore rule names a group that `present` says neither input has.
+fn check_rule_groups(path: &Path, options: &DiffOptions, present: impl Fn(&str) -> bool) -> Result<(), LineError> {
     for group in options.rules.groups() {
-        let has = |events: &[GoldenEvent]| events.iter().any(|e| place_group(&e.place) == group);
-        if !has(&a.events) && !has(&b.events) {
+        if !present(group) {
             let message = format!("ignore rule names group {group:?}, which neither input has");
-            return Err(LineError { path: expected.to_path_buf(), line: 0, column: None, message });
+            return Err(LineError { path: path.to_path_buf(), line: 0, column: None, message });
         }
     }
-    let alignment =
-        if a.kind == InputKind::Dump || b.kind == InputKind::Dump { Alignment::Content } else { Alignment::SameRun };
-    Ok(diff(&a.events, &b.events, alignment, options))
+    Ok(())
 }

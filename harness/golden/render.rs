@@ -40,11 +40,11 @@ pub struct GoldenHeader {
 
 /// Renumbers ids in first-seen order, from 1.
 #[derive(Default)]
-pub(super) struct Renumber(FxHashMap<u64, u64>);
+pub(in crate::golden) struct Renumber(FxHashMap<u64, u64>);
 
 impl Renumber {
     /// The number of `id`, given it when first seen.
-    pub(super) fn get(&mut self, id: u64) -> u64 {
+    pub(in crate::golden) fn get(&mut self, id: u64) -> u64 {
         let next = self.0.len() as u64 + 1;
         *self.0.entry(id).or_insert(next)
     }
