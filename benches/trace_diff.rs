@@ -1,9 +1,11 @@
 //! `trace_diff`: two 100,000-event traces that differ in 1% of their events,
 //! diffed with the first divergence, unified diff, per-edge counts and
-//! message lists (see BENCHMARKS.md).
+//! message lists; and two elfo dumps of 500,000 lines diffed by content,
+//! beside the same run's read of both dumps (see BENCHMARKS.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flowreplay::golden::{diff, parse_golden, render, Alignment, DiffOptions, GoldenEvent, GoldenHeader};
+use flowreplay::dump::{synthetic, write_records, DumpReader, DumpRecord, RawBody, ReadMode};
+use flowreplay::golden::{diff, diff_files, parse_golden, render, Alignment, DiffOptions, GoldenEvent, GoldenHeader};
 use flowreplay::scenario::GoldenRules;
 use flowreplay::trace::{BodyCapture, MemoryRecorder, Names, TraceLine};
 use flowreplay::{Registry, RunConfig, Scenario, Simulation};
@@ -72,5 +74,46 @@ fn trace_diff(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, trace_diff);
+/// Flows of the synthetic order dump that make 500,003 lines.
+const FLOWS: u64 = 71_429;
+
+/// Two 500,000-line dumps by content: the same dump against itself (every
+/// message paired, equal), and against a copy with one body changed (the
+/// whole report), beside reading both dumps with the same reader (the
+/// floor: a diff must at least read its inputs).
+fn dump_diff(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let write = |name: &str, change: bool| {
+        let path = dir.path().join(name);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("writable"));
+        let mut records: Vec<DumpRecord> = synthetic::order_flows(FLOWS).collect();
+        if change {
+            let middle = records.len() / 2;
+            let index = (middle..records.len()).find(|&i| records[i].name == "PlaceOrder::Response").unwrap_or(middle);
+            records[index].body = RawBody::new(r#"{"order":-1,"ok":false}"#.into()).expect("JSON");
+        }
+        write_records(&mut out, &records).expect("written");
+        drop(out);
+        path
+    };
+    let (a, b) = (write("a.dump", false), write("b.dump", true));
+    let mut group = c.benchmark_group("dump_diff");
+    group.sample_size(10);
+    group.bench_function("read_both_500k_line_dumps", |bench| {
+        bench.iter(|| DumpReader::open(&[a.clone(), b.clone()], ReadMode::Strict).filter(|r| r.is_ok()).count())
+    });
+    group.bench_function("500k_lines_equal", |bench| {
+        bench.iter(|| diff_files(&a, &a, &DiffOptions::default()).expect("diffs").equal)
+    });
+    group.bench_function("500k_lines_one_body_changed", |bench| {
+        bench.iter(|| {
+            let found = diff_files(&a, &b, &DiffOptions::default()).expect("diffs");
+            assert!(found.first_divergence.is_some());
+            found.changed.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, trace_diff, dump_diff);
 criterion_main!(benches);

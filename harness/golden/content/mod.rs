@@ -58,15 +58,23 @@ struct Side<'r> {
 
 impl<'r> Side<'r> {
     fn new(recording: &'r Recording, table: &mut Table, options: &DiffOptions) -> Side<'r> {
-        let mut index_of: FxHashMap<u32, usize> = FxHashMap::default();
-        let mut roots: FxHashMap<u32, usize> = FxHashMap::default();
+        // Message and trace numbers count from 1 in first-seen order.
+        let mut index_of: Vec<usize> = Vec::new();
+        let mut roots: Vec<usize> = Vec::new();
         // The message each (place, trace) last received, as the events go by.
         let mut handling: FxHashMap<(u32, u32), usize> = FxHashMap::default();
-        let mut messages: Vec<Message> = Vec::new();
+        let mut messages: Vec<Message> = Vec::with_capacity(recording.events.len() / 2);
         for (at, event) in recording.events.iter().enumerate() {
             let body = if options.ignore_bodies { NO_BODY } else { event.body };
-            let index = match index_of.get(&event.msg) {
-                Some(&index) => {
+            let (msg, trace) = (event.msg as usize, event.trace as usize);
+            if index_of.len() <= msg {
+                index_of.resize(msg + 1, usize::MAX);
+            }
+            if roots.len() <= trace {
+                roots.resize(trace + 1, usize::MAX);
+            }
+            let index = match index_of[msg] {
+                index if index != usize::MAX => {
                     let message = &mut messages[index];
                     if message.body == NO_BODY {
                         message.body = body;
@@ -76,10 +84,13 @@ impl<'r> Side<'r> {
                     }
                     index
                 }
-                None => {
+                _ => {
                     let index = messages.len();
-                    index_of.insert(event.msg, index);
-                    let root = *roots.entry(event.trace).or_insert(index);
+                    index_of[msg] = index;
+                    if roots[trace] == usize::MAX {
+                        roots[trace] = index;
+                    }
+                    let root = roots[trace];
                     let parent = match event.role {
                         Role::Send => handling.get(&(event.place, event.trace)).copied(),
                         _ => None,
@@ -139,7 +150,7 @@ fn pair<K: Hash + Eq>(
     loose: impl Fn(bool, usize) -> K,
 ) -> Pairing {
     let mut found = Pairing::default();
-    let mut waiting: FxHashMap<K, VecDeque<usize>> = FxHashMap::default();
+    let mut waiting: FxHashMap<K, VecDeque<usize>> = FxHashMap::with_capacity_and_hasher(b.len(), Default::default());
     for &j in b {
         waiting.entry(exact(false, j)).or_default().push_back(j);
     }

@@ -19,47 +19,69 @@ use super::super::render::Renumber;
 /// No body (a golden line that shows none).
 pub(super) const NO_BODY: u32 = u32::MAX;
 
+/// Distinct texts, each stored once in one buffer and found by its hash.
+#[derive(Default)]
+struct Interner {
+    buffer: String,
+    /// (start, length) of each text in `buffer`, by id.
+    spans: Vec<(usize, u32)>,
+    /// The latest id with each hash; `earlier` chains the ids that share one.
+    latest: FxHashMap<u64, u32>,
+    earlier: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Interner {
+    fn get(&self, id: u32) -> &str {
+        let (start, len) = self.spans[id as usize];
+        &self.buffer[start..start + len as usize]
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+        let mut at = self.latest.get(&hash).copied().unwrap_or(NONE);
+        while at != NONE {
+            if self.get(at) == text {
+                return at;
+            }
+            at = self.earlier[at as usize];
+        }
+        let id = self.spans.len() as u32;
+        self.spans.push((self.buffer.len(), text.len() as u32));
+        self.buffer.push_str(text);
+        self.earlier.push(self.latest.insert(hash, id).unwrap_or(NONE));
+        id
+    }
+}
+
 /// Interned strings and bodies, shared by the two sides of a comparison.
 #[derive(Default)]
 pub(in crate::golden) struct Table {
-    strings: Vec<Box<str>>,
-    string_ids: FxHashMap<Box<str>, u32>,
+    strings: Interner,
     /// Bodies as compact JSON with keys in order, so equal values are equal ids.
-    bodies: Vec<Box<str>>,
-    body_ids: FxHashMap<Box<str>, u32>,
+    bodies: Interner,
 }
 
 impl Table {
     pub(super) fn string(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.string_ids.get(text) {
-            return id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(text.into());
-        self.string_ids.insert(text.into(), id);
-        id
+        self.strings.intern(text)
     }
 
     pub(super) fn text(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.strings.get(id)
     }
 
     /// Interns a body given as compact JSON text with keys in order.
     pub(super) fn body(&mut self, compact: &str) -> u32 {
-        if let Some(&id) = self.body_ids.get(compact) {
-            return id;
-        }
-        let id = self.bodies.len() as u32;
-        self.bodies.push(compact.into());
-        self.body_ids.insert(compact.into(), id);
-        id
+        self.bodies.intern(compact)
     }
 
     pub(super) fn body_text(&self, id: u32) -> &str {
         if id == NO_BODY {
             ""
         } else {
-            &self.bodies[id as usize]
+            self.bodies.get(id)
         }
     }
 
@@ -105,19 +127,22 @@ pub(in crate::golden) struct Recording {
 /// A body in the table's form: the dump's text, parsed once per distinct text.
 struct Bodies<'t> {
     table: &'t mut Table,
-    by_raw: FxHashMap<Box<str>, u32>,
+    raw: Interner,
+    /// The table's id of each raw text.
+    normalized: Vec<u32>,
 }
 
 impl Bodies<'_> {
     fn of(&mut self, raw: &str) -> u32 {
-        if let Some(&id) = self.by_raw.get(raw) {
-            return id;
+        let id = self.raw.intern(raw) as usize;
+        if id < self.normalized.len() {
+            return self.normalized[id];
         }
         // The reader validated the text as JSON.
         let value: serde_json::Value = serde_json::from_str(raw).unwrap_or(serde_json::Value::Null);
-        let id = self.table.body(&value.to_string());
-        self.by_raw.insert(raw.into(), id);
-        id
+        let body = self.table.body(&value.to_string());
+        self.normalized.push(body);
+        body
     }
 }
 
@@ -149,8 +174,10 @@ impl Recording {
         table: &mut Table,
         include_system: bool,
     ) -> Result<Recording, LineError> {
-        let mut bodies = Bodies { table, by_raw: FxHashMap::default() };
-        let mut lines: Vec<Line> = Vec::new();
+        let mut bodies = Bodies { table, raw: Interner::default(), normalized: Vec::new() };
+        // Most dump lines are 150 to 250 bytes: room for them all, grown once at most.
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let mut lines: Vec<Line> = Vec::with_capacity((size / 150) as usize);
         for record in DumpReader::open(&[path.to_path_buf()], ReadMode::Strict) {
             let record = record?;
             if record.is_system() && !include_system {
@@ -226,25 +253,11 @@ impl Recording {
 
     /// A trace's or golden's events (ids already renumbered).
     pub(in crate::golden) fn from_events(events: &[GoldenEvent], table: &mut Table) -> Recording {
-        let mut bodies: FxHashMap<String, u32> = FxHashMap::default();
         let events = events
             .iter()
             .filter(|e| e.msg != 0)
             .map(|e| {
-                let body = match &e.body {
-                    Some(value) => {
-                        let text = value.to_string();
-                        match bodies.get(&text) {
-                            Some(&id) => id,
-                            None => {
-                                let id = table.body(&text);
-                                bodies.insert(text, id);
-                                id
-                            }
-                        }
-                    }
-                    None => NO_BODY,
-                };
+                let body = e.body.as_ref().map_or(NO_BODY, |value| table.body(&value.to_string()));
                 let role = match e.event.as_str() {
                     "in" | "deliver" => Role::Receipt,
                     "out" | "send" => Role::Send,
