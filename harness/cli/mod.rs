@@ -134,3 +134,16 @@ pub(crate) fn main() -> ExitCode {
         }
     }
 }
+
+/// One line for receipts dumped before their send.
+fn skew_line(skew: &flowreplay::dump::ClockSkew) -> String {
+    format!(
+        "clock skew: {} receipts at {} (node {}) dumped up to {} ns before their send from {} (node {})",
+        skew.receipts.len(),
+        skew.to,
+        skew.to_node,
+        skew.max_ns,
+        skew.from,
+        skew.from_node
+    )
+}

@@ -94,15 +94,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
             }
         }
         for skew in &outcome.verdict.skews {
-            println!(
-                "clock skew: {} receipts at {} (node {}) dumped up to {} ns before their send from {} (node {}); delivered at the send",
-                skew.receipts.len(),
-                skew.to,
-                skew.to_node,
-                skew.max_ns,
-                skew.from,
-                skew.from_node
-            );
+            println!("{}; delivered at the send", super::skew_line(skew));
         }
         for (rule, count) in &outcome.verdict.relaxed {
             println!("relaxed by {rule}: {count} sends");

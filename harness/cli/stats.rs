@@ -84,6 +84,9 @@ fn print_report(stats: &DumpStats) {
         "requests: matched {} · unmatched {} · orphan responses {} · latency ns min {} mean {} p50 {} p99 {} max {}",
         r.matched, r.unmatched, r.orphan_responses, l.min, l.mean, l.p50, l.p99, l.max
     );
+    for skew in &stats.skews {
+        println!("{}", super::skew_line(skew));
+    }
 }
 
 /// Metrics of a flowreplay trace file.

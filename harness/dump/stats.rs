@@ -3,7 +3,8 @@
 //!
 //! Everything is computed in one streaming pass with memory bounded by the
 //! number of distinct groups, names and gaps, the requests still waiting for
-//! their response, and one `u64` per matched request (for exact percentiles).
+//! their response, one `u64` per matched request (for exact percentiles),
+//! and one second of traffic for clock skew.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::record::{Direction, DumpRecord};
+use super::skew::{ClockSkew, SkewWatch};
 use crate::model::MessageKind;
 
 /// Which records a report covers.
@@ -140,6 +142,9 @@ pub struct DumpStats {
     pub gaps: Vec<Gap>,
     /// Request/response matching.
     pub requests: RequestStats,
+    /// Receipts dumped before their send, per pair of places (clock skew
+    /// between nodes), matched within [`SKEW_HORIZON_NS`](super::SKEW_HORIZON_NS).
+    pub skews: Vec<ClockSkew>,
 }
 
 /// Who asked (node, group, key), and which exchange (`c`, `t`): `c` is
@@ -175,6 +180,7 @@ pub struct StatsBuilder {
     seen: BTreeMap<(u16, CompactString), SeqRanges>,
     exchanges: FxHashMap<ExchangeKey, Exchange>,
     latencies: Vec<u64>,
+    skew: SkewWatch,
 }
 
 impl StatsBuilder {
@@ -186,6 +192,7 @@ impl StatsBuilder {
             seen: BTreeMap::new(),
             exchanges: FxHashMap::default(),
             latencies: Vec::new(),
+            skew: SkewWatch::default(),
         }
     }
 
@@ -218,6 +225,7 @@ impl StatsBuilder {
         }
         self.seen.entry((record.node, record.group.clone())).or_default().insert(record.seq);
         self.match_exchange(record);
+        self.skew.add(record);
     }
 
     fn match_exchange(&mut self, record: &DumpRecord) {
@@ -249,6 +257,7 @@ impl StatsBuilder {
                 u64::from(exchange.request.is_none() && exchange.response.is_some());
         }
         self.stats.requests.latency_ns = LatencySummary::of(&mut self.latencies);
+        self.stats.skews = self.skew.finish();
         self.stats.gaps = self
             .seen
             .into_iter()

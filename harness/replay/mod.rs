@@ -43,8 +43,8 @@ use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
 use crate::trace::{Recorder, Tee};
 
 pub use crate::compare::{changed_fields, ChangedField};
+pub use crate::dump::ClockSkew;
 use capture::Capture;
-pub use plan::ClockSkew;
 use plan::{message_key, Plan, OUTSIDE};
 use stub::{Inlet, Recorded, Stub};
 pub use verdict::{Difference, GroupVerdict, SentMessage, Status, Verdict};

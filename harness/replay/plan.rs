@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::dump::{match_flows, Direction, DumpRecord, FlowEnd};
+use crate::dump::{match_flows, ClockSkew, Direction, DumpRecord, End, FlowEnd, SkewTally};
 use crate::model::{Body, Headers, Message, MessageId, Nanos, TraceId, VirtualTime};
 
 /// Where the sends nobody in the dump received go.
@@ -91,24 +90,6 @@ pub(super) struct PlacePlan {
     pub(super) node_number: u16,
 }
 
-/// Deliveries dumped before their send: the sending and receiving nodes'
-/// clocks disagree. A replay delivers them at the send time instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClockSkew {
-    /// The sending place, and its node number.
-    pub from: String,
-    /// The sender's elfo node number (`n`).
-    pub from_node: u16,
-    /// The receiving place.
-    pub to: String,
-    /// The receiver's elfo node number.
-    pub to_node: u16,
-    /// The `ts` of each such receipt, as recorded.
-    pub receipts: Vec<u64>,
-    /// The largest amount a receipt was dumped before its send, in ns.
-    pub max_ns: u64,
-}
-
 /// The whole replay plan.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
@@ -154,31 +135,17 @@ impl Names {
 /// negative transit is delivered at once and reported in `skews`.
 fn deliveries(records: &[DumpRecord], senders: &[Option<u32>]) -> (Vec<Vec<Delivery>>, Vec<ClockSkew>) {
     let mut deliveries: Vec<Vec<Delivery>> = vec![Vec::new(); records.len()];
-    let mut skews: BTreeMap<(CompactString, CompactString), ClockSkew> = BTreeMap::new();
+    let mut skews = SkewTally::default();
     for (index, sender) in senders.iter().enumerate() {
         let Some(sender) = *sender else { continue };
         let (out, receipt) = (&records[sender as usize], &records[index]);
-        let to = receipt.place();
-        let transit = match receipt.ts_ns.checked_sub(out.ts_ns) {
-            Some(transit) => transit,
-            None => {
-                let from = out.place();
-                let skew = skews.entry((from.clone(), to.clone())).or_insert_with(|| ClockSkew {
-                    from: from.to_string(),
-                    from_node: out.node,
-                    to: to.to_string(),
-                    to_node: receipt.node,
-                    receipts: Vec::new(),
-                    max_ns: 0,
-                });
-                skew.receipts.push(receipt.ts_ns);
-                skew.max_ns = skew.max_ns.max(out.ts_ns - receipt.ts_ns);
-                0
-            }
-        };
-        deliveries[sender as usize].push(Delivery { to, transit: Nanos(transit) });
+        let transit = receipt.ts_ns.checked_sub(out.ts_ns).unwrap_or_else(|| {
+            skews.add(&End::from(out), &End::from(receipt));
+            0
+        });
+        deliveries[sender as usize].push(Delivery { to: receipt.place(), transit: Nanos(transit) });
     }
-    (deliveries, skews.into_values().collect())
+    (deliveries, skews.finish())
 }
 
 impl Plan {

@@ -16,7 +16,9 @@ use serde_json::Value;
 use crate::compare::{tally, BodyRules, ChangedField, Judgement, Relaxations};
 use crate::model::Body;
 
-use super::plan::{ClockSkew, Expected};
+use crate::dump::ClockSkew;
+
+use super::plan::Expected;
 
 /// A message a group sent, as recorded or as replayed.
 #[derive(Debug, Clone, PartialEq, Serialize)]

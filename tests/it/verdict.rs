@@ -337,12 +337,19 @@ fn a_receipt_dumped_before_its_send_is_delivered_at_the_send_and_reported_as_ske
     let receipt = find(&records, "audit", Direction::In, "OrderPlaced");
     records[receipt].node = 2;
     records[receipt].ts_ns -= 100_000;
+    let records_with_skew = records.clone();
     let mut replay = Replay::from_records(records);
     let outcome = replay.recapture(true).run(1).unwrap();
     assert!(outcome.verdict.equal);
     let skew = &outcome.verdict.skews[0];
     assert_eq!((skew.from.as_str(), skew.to.as_str(), skew.from_node, skew.to_node), ("orders/eu", "audit", 1, 2));
     assert_eq!((skew.receipts.len(), skew.max_ns), (1, 80_000));
+    let mut stats = flowreplay::dump::StatsBuilder::new(flowreplay::dump::StatsFilter::default());
+    records_with_skew.iter().for_each(|r| stats.add(r));
+    assert_eq!(stats.finish(0).skews, outcome.verdict.skews, "stats finds the same skew, streaming");
+    let mut stats = flowreplay::dump::StatsBuilder::new(flowreplay::dump::StatsFilter::default());
+    shipped().iter().for_each(|r| stats.add(r));
+    assert!(stats.finish(0).skews.is_empty(), "no skew where every receipt follows its send");
 }
 
 /// Sends what pricing sent, `copies` times per tick.

@@ -1,0 +1,139 @@
+//! Clock skew: receipts dumped before their send. Each elfo node stamps
+//! `ts` with its own clock, so a message that crossed from one node to
+//! another can look as if it arrived before it left.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use smallvec::SmallVec;
+
+use super::network::{flow_key, FlowKey};
+use super::record::{Direction, DumpRecord};
+
+/// Receipts dumped before their send, from one place to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockSkew {
+    /// The sending place (`group` or `group/key`).
+    pub from: String,
+    /// The sender's elfo node number (`n`).
+    pub from_node: u16,
+    /// The receiving place.
+    pub to: String,
+    /// The receiver's elfo node number.
+    pub to_node: u16,
+    /// The `ts` of each such receipt, as recorded.
+    pub receipts: Vec<u64>,
+    /// The largest amount a receipt was dumped before its send, in ns.
+    pub max_ns: u64,
+}
+
+/// Skews per (sender, receiver), in place order.
+#[derive(Debug, Default)]
+pub struct SkewTally(BTreeMap<(CompactString, CompactString), ClockSkew>);
+
+impl SkewTally {
+    /// Notes that `receipt` was dumped before `send`, its send.
+    pub fn add(&mut self, send: &End, receipt: &End) {
+        let skew = self.0.entry((send.place.clone(), receipt.place.clone())).or_insert_with(|| ClockSkew {
+            from: send.place.to_string(),
+            from_node: send.node,
+            to: receipt.place.to_string(),
+            to_node: receipt.node,
+            receipts: Vec::new(),
+            max_ns: 0,
+        });
+        skew.receipts.push(receipt.ts_ns);
+        skew.max_ns = skew.max_ns.max(send.ts_ns.saturating_sub(receipt.ts_ns));
+    }
+
+    /// The skews found.
+    pub fn finish(self) -> Vec<ClockSkew> {
+        self.0.into_values().collect()
+    }
+}
+
+/// A send or receipt, as much as skew needs of it.
+#[derive(Debug, Clone)]
+pub struct End {
+    /// When it was dumped.
+    pub ts_ns: u64,
+    /// Its node number.
+    pub node: u16,
+    /// Its place.
+    pub place: CompactString,
+}
+
+impl From<&DumpRecord> for End {
+    fn from(record: &DumpRecord) -> End {
+        End { ts_ns: record.ts_ns, node: record.node, place: record.place() }
+    }
+}
+
+/// How far apart (in `ts`) a send and its receipt may be dumped and still
+/// be matched by [`SkewWatch`].
+pub const SKEW_HORIZON_NS: u64 = 1_000_000_000;
+
+/// Finds skew in one streaming pass: each receipt is matched to a send with
+/// the same trace id, name and body dumped within [`SKEW_HORIZON_NS`] of it
+/// (the latest one dumped no later, else the earliest later one), so memory
+/// holds one horizon of traffic, not the dump.
+#[derive(Default)]
+pub struct SkewWatch {
+    sends: FxHashMap<FlowKey, SmallVec<[End; 1]>>,
+    /// Receipts seen before any send of theirs (lines out of order).
+    waiting: FxHashMap<FlowKey, SmallVec<[End; 1]>>,
+    /// Keys in the order they were added, for forgetting old ones.
+    order: VecDeque<(u64, FlowKey)>,
+    tally: SkewTally,
+}
+
+impl SkewWatch {
+    /// Takes one record.
+    pub fn add(&mut self, record: &DumpRecord) {
+        self.forget_before(record.ts_ns.saturating_sub(SKEW_HORIZON_NS));
+        let key = flow_key(record);
+        let end = End::from(record);
+        match record.direction {
+            Direction::Out => {
+                for receipt in self.waiting.remove(&key).unwrap_or_default() {
+                    if receipt.ts_ns < end.ts_ns {
+                        self.tally.add(&end, &receipt);
+                    }
+                }
+                self.sends.entry(key).or_default().push(end);
+            }
+            Direction::In => match self.sends.get(&key) {
+                Some(sends) => {
+                    let earlier = sends.iter().filter(|s| s.ts_ns <= end.ts_ns).max_by_key(|s| s.ts_ns);
+                    let send = earlier.or_else(|| sends.iter().min_by_key(|s| s.ts_ns));
+                    if let Some(send) = send.filter(|s| s.ts_ns > end.ts_ns) {
+                        self.tally.add(send, &end);
+                    }
+                }
+                None => self.waiting.entry(key).or_default().push(end),
+            },
+        }
+        self.order.push_back((record.ts_ns, key));
+    }
+
+    fn forget_before(&mut self, ts_ns: u64) {
+        while let Some(&(at, key)) = self.order.front().filter(|(at, _)| *at < ts_ns) {
+            self.order.pop_front();
+            for map in [&mut self.sends, &mut self.waiting] {
+                if let Some(list) = map.get_mut(&key) {
+                    list.retain(|e| e.ts_ns > at);
+                    if list.is_empty() {
+                        map.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The skews found.
+    pub fn finish(self) -> Vec<ClockSkew> {
+        self.tally.finish()
+    }
+}
