@@ -72,8 +72,16 @@ impl From<&DumpRecord> for End {
 }
 
 /// How far apart (in `ts`) a send and its receipt may be dumped and still
-/// be matched by [`SkewWatch`].
-pub const SKEW_HORIZON_NS: u64 = 1_000_000_000;
+/// be matched by [`SkewWatch`]: clocks of one deployment rarely disagree by
+/// more, and it bounds what the watch holds.
+pub const SKEW_HORIZON_NS: u64 = 100_000_000;
+
+/// A send or receipt waiting in the watch.
+#[derive(Debug, Clone)]
+struct Seen {
+    end: End,
+    direction: Direction,
+}
 
 /// Finds skew in one streaming pass: each receipt is matched to a send with
 /// the same trace id, name and body dumped within [`SKEW_HORIZON_NS`] of it
@@ -81,39 +89,44 @@ pub const SKEW_HORIZON_NS: u64 = 1_000_000_000;
 /// holds one horizon of traffic, not the dump.
 #[derive(Default)]
 pub struct SkewWatch {
-    sends: FxHashMap<FlowKey, SmallVec<[End; 1]>>,
-    /// Receipts seen before any send of theirs (lines out of order).
-    waiting: FxHashMap<FlowKey, SmallVec<[End; 1]>>,
+    /// Sends and unmatched receipts by a hash of their [`FlowKey`].
+    seen: FxHashMap<u64, SmallVec<[Seen; 2]>>,
     /// Keys in the order they were added, for forgetting old ones.
-    order: VecDeque<(u64, FlowKey)>,
+    order: VecDeque<(u64, u64)>,
     tally: SkewTally,
+}
+
+/// One `u64` for a flow key (a collision can only pair two sends of the
+/// same instant wrongly in this report, never change a verdict).
+fn fold(key: FlowKey) -> u64 {
+    key.0 ^ key.1.rotate_left(21) ^ key.2.rotate_left(42)
 }
 
 impl SkewWatch {
     /// Takes one record.
     pub fn add(&mut self, record: &DumpRecord) {
         self.forget_before(record.ts_ns.saturating_sub(SKEW_HORIZON_NS));
-        let key = flow_key(record);
+        let key = fold(flow_key(record));
         let end = End::from(record);
+        let list = self.seen.entry(key).or_default();
         match record.direction {
             Direction::Out => {
-                for receipt in self.waiting.remove(&key).unwrap_or_default() {
-                    if receipt.ts_ns < end.ts_ns {
-                        self.tally.add(&end, &receipt);
-                    }
+                // Receipts that came first in the dump and were dumped earlier still.
+                for receipt in list.iter().filter(|s| s.direction == Direction::In && s.end.ts_ns < end.ts_ns) {
+                    self.tally.add(&end, &receipt.end);
                 }
-                self.sends.entry(key).or_default().push(end);
+                list.retain(|s| s.direction == Direction::Out);
+                list.push(Seen { end, direction: Direction::Out });
             }
-            Direction::In => match self.sends.get(&key) {
-                Some(sends) => {
-                    let earlier = sends.iter().filter(|s| s.ts_ns <= end.ts_ns).max_by_key(|s| s.ts_ns);
-                    let send = earlier.or_else(|| sends.iter().min_by_key(|s| s.ts_ns));
-                    if let Some(send) = send.filter(|s| s.ts_ns > end.ts_ns) {
-                        self.tally.add(send, &end);
-                    }
+            Direction::In => {
+                let sends = list.iter().filter(|s| s.direction == Direction::Out);
+                let earlier = sends.clone().filter(|s| s.end.ts_ns <= end.ts_ns).max_by_key(|s| s.end.ts_ns);
+                match earlier.or_else(|| sends.min_by_key(|s| s.end.ts_ns)) {
+                    Some(send) if send.end.ts_ns > end.ts_ns => self.tally.add(&send.end, &end),
+                    Some(_) => {}
+                    None => list.push(Seen { end, direction: Direction::In }),
                 }
-                None => self.waiting.entry(key).or_default().push(end),
-            },
+            }
         }
         self.order.push_back((record.ts_ns, key));
     }
@@ -121,12 +134,10 @@ impl SkewWatch {
     fn forget_before(&mut self, ts_ns: u64) {
         while let Some(&(at, key)) = self.order.front().filter(|(at, _)| *at < ts_ns) {
             self.order.pop_front();
-            for map in [&mut self.sends, &mut self.waiting] {
-                if let Some(list) = map.get_mut(&key) {
-                    list.retain(|e| e.ts_ns > at);
-                    if list.is_empty() {
-                        map.remove(&key);
-                    }
+            if let Some(list) = self.seen.get_mut(&key) {
+                list.retain(|s| s.end.ts_ns > at);
+                if list.is_empty() {
+                    self.seen.remove(&key);
                 }
             }
         }
