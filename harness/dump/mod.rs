@@ -18,7 +18,7 @@ mod write;
 pub use network::{flow_key, match_flows, Flow, FlowEnd, FlowKey, InferredNetwork, NetworkBuilder};
 pub use order::sort_records;
 pub use read::{read_all, read_str, BadLines, DumpError, DumpReader, ReadMode};
-pub use record::{Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};
+pub use record::{place_name, Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};
 pub use skew::{ClockSkew, End, SkewTally, SkewWatch, SKEW_HORIZON_NS};
 pub use stats::{DumpStats, Gap, GroupCounts, LatencySummary, MessageCounts, RequestStats, StatsBuilder, StatsFilter};
 pub use write::{write_record, write_records};

@@ -120,6 +120,15 @@ pub struct DumpRecord {
     pub correlation: Option<u64>,
 }
 
+/// The name of the actor of `group` with `key`: the group, or `group/key`
+/// for a keyed group's actor (a key of `"_"` or none is the group's only actor).
+pub fn place_name(group: &CompactString, key: Option<&str>) -> CompactString {
+    match key {
+        Some(key) if key != "_" => compact_str::format_compact!("{group}/{key}"),
+        _ => group.clone(),
+    }
+}
+
 /// The suffix elfo appends to a body it cut short.
 pub const TRUNCATED_SUFFIX: &str = " TRUNCATED\"";
 
@@ -143,10 +152,7 @@ impl DumpRecord {
     /// The actor the line belongs to: its group, or `group/key` for a keyed
     /// group's actor (a key of `"_"` or none is the group's only actor).
     pub fn place(&self) -> CompactString {
-        match self.key.as_deref() {
-            Some(key) if key != "_" => compact_str::format_compact!("{}/{key}", self.group),
-            _ => self.group.clone(),
-        }
+        place_name(&self.group, self.key.as_deref())
     }
 
     /// The body parsed into a JSON value.

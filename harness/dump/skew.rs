@@ -10,7 +10,7 @@ use serde::Serialize;
 use smallvec::SmallVec;
 
 use super::network::{flow_key, FlowKey};
-use super::record::{Direction, DumpRecord};
+use super::record::{place_name, Direction, DumpRecord};
 
 /// Receipts dumped before their send, from one place to another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,10 +36,11 @@ pub struct SkewTally(BTreeMap<(CompactString, CompactString), ClockSkew>);
 impl SkewTally {
     /// Notes that `receipt` was dumped before `send`, its send.
     pub fn add(&mut self, send: &End, receipt: &End) {
-        let skew = self.0.entry((send.place.clone(), receipt.place.clone())).or_insert_with(|| ClockSkew {
-            from: send.place.to_string(),
+        let (from, to) = (send.place(), receipt.place());
+        let skew = self.0.entry((from.clone(), to.clone())).or_insert_with(|| ClockSkew {
+            from: from.to_string(),
             from_node: send.node,
-            to: receipt.place.to_string(),
+            to: to.to_string(),
             to_node: receipt.node,
             receipts: Vec::new(),
             max_ns: 0,
@@ -61,13 +62,22 @@ pub struct End {
     pub ts_ns: u64,
     /// Its node number.
     pub node: u16,
-    /// Its place.
-    pub place: CompactString,
+    /// Its group and key.
+    pub group: CompactString,
+    /// Its key (`"_"` or none for a group's only actor).
+    pub key: Option<CompactString>,
+}
+
+impl End {
+    /// Its place (`group` or `group/key`), made only when it is reported.
+    fn place(&self) -> CompactString {
+        place_name(&self.group, self.key.as_deref())
+    }
 }
 
 impl From<&DumpRecord> for End {
     fn from(record: &DumpRecord) -> End {
-        End { ts_ns: record.ts_ns, node: record.node, place: record.place() }
+        End { ts_ns: record.ts_ns, node: record.node, group: record.group.clone(), key: record.key.clone() }
     }
 }
 
