@@ -139,6 +139,11 @@ pub fn render<'a>(
             if changed && shown("body") {
                 let mut body = body.clone();
                 capture.redact_value(&mut body);
+                rules.ignore.hide(
+                    line.place().unwrap_or_default(),
+                    line.name.as_deref().unwrap_or_default(),
+                    &mut body,
+                );
                 let _ = write!(out, " body={body}");
             }
         }

@@ -56,6 +56,8 @@ pub(super) struct RawGolden {
     pub(super) ignore_fields: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) redact: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) ignore: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::compare::{BodyRules, IgnoreRule};
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{RunConfig, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
@@ -48,6 +49,9 @@ pub struct GoldenRules {
     pub ignore_fields: BTreeSet<String>,
     /// Body fields shown as `"<hidden>"` (JSON pointers).
     pub redact: Vec<RedactPath>,
+    /// Body fields shown as `"<hidden>"` in what one node sends, or in one
+    /// message name: the verdict's ignore rules (`[NODE:][NAME]/pointer`).
+    pub ignore: BodyRules,
 }
 
 /// The event kinds a trace has, for checking `ignore_events`.
@@ -141,7 +145,6 @@ impl Scenario {
             connector_spans: Vec::new(),
         };
         scenario.trace = scenario.trace_settings(raw.trace)?;
-        scenario.golden = scenario.golden_rules(raw.golden)?;
         for node in raw.nodes {
             let span = node.span();
             let node = node.into_inner();
@@ -176,6 +179,8 @@ impl Scenario {
                 latency: connector.latency.unwrap_or_default(),
             });
         }
+        // After the nodes: an ignore rule may name one.
+        scenario.golden = scenario.golden_rules(raw.golden)?;
         Ok(scenario)
     }
 
@@ -247,6 +252,18 @@ impl Scenario {
                 RedactPath::parse(path.get_ref())
                     .map_err(|e| self.error_at(path.span(), format!("redact path {e}")))?,
             );
+        }
+        for text in raw.ignore {
+            let rule = IgnoreRule::parse(text.get_ref()).map_err(|e| self.error_at(text.span(), e))?;
+            if let Some(node) = rule.group.as_deref().filter(|n| !self.network.nodes.iter().any(|s| s.id == *n)) {
+                let known: Vec<&str> = self.network.nodes.iter().map(|s| s.id.as_str()).collect();
+                let message = format!(
+                    "ignore rule names node {node:?}, which the scenario does not have (nodes: {})",
+                    known.join(", ")
+                );
+                return Err(self.error_at(text.span(), message));
+            }
+            rules.ignore.ignore.push(rule);
         }
         Ok(rules)
     }

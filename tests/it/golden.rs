@@ -177,6 +177,30 @@ fn golden_rules_leave_out_events_fields_and_body_paths_and_bad_rules_name_their_
     assert!(error.contains(&format!("ruled.toml:{line}:18: unknown event kind \"lifecycel\"")), "{error}");
 }
 
+#[test]
+fn a_golden_ignore_rule_hides_its_field_only_where_it_is_scoped_and_a_bad_node_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(crate::scenario("linear-pipeline")).unwrap();
+    let path = dir.path().join("scoped.toml");
+    std::fs::write(&path, format!("{original}\n[golden]\nignore = [\"ingest:Metrics/host\", \"Logs/line\"]\n"))
+        .unwrap();
+    let text = scenario_golden(&path, None).unwrap();
+    let injected = |name: &str| text.lines().find(|l| l.contains(" inject ") && l.contains(name)).unwrap().to_string();
+    assert!(injected("Metrics#").contains(r#""host":"<hidden>""#), "{}", injected("Metrics#"));
+    assert!(injected("Logs#").contains(r#""line":"<hidden>""#), "{}", injected("Logs#"));
+    assert!(injected("Debug#").contains(r#""level":"debug""#), "other messages keep their fields");
+    std::fs::write(&path, format!("{original}\n[golden]\nignore = [\"route:Metrics/host\"]\n")).unwrap();
+    let elsewhere = scenario_golden(&path, None).unwrap();
+    let injected =
+        |name: &str| elsewhere.lines().find(|l| l.contains(" inject ") && l.contains(name)).unwrap().to_string();
+    assert!(injected("Metrics#").contains(r#""host":"web-1""#), "a rule for another node leaves ingest's sends alone");
+    std::fs::write(&path, format!("{original}\n[golden]\nignore = [\"ingset:/host\"]\n")).unwrap();
+    let error = flowreplay::Scenario::load(&path).unwrap_err().to_string();
+    let line = original.lines().count() + 3;
+    assert!(error.contains(&format!("scoped.toml:{line}:11: ignore rule names node \"ingset\"")), "{error}");
+    assert!(error.contains("nodes: ingest, drop-debug"), "{error}");
+}
+
 mod round_trip {
     use std::borrow::Cow;
     use std::path::Path;
