@@ -452,13 +452,17 @@ fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeCha
         }
         counts
     };
-    let (a, b) = (count(expected), count(actual));
-    let edges: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    edges
+    count_changes(&count(expected), &count(actual))
+}
+
+/// The places whose message counts differ between two sides.
+pub(super) fn count_changes<K: Ord + ToString>(a: &BTreeMap<K, u64>, b: &BTreeMap<K, u64>) -> Vec<EdgeChange> {
+    let places: std::collections::BTreeSet<&K> = a.keys().chain(b.keys()).collect();
+    places
         .into_iter()
-        .filter_map(|edge| {
-            let (x, y) = (a.get(edge).copied().unwrap_or(0), b.get(edge).copied().unwrap_or(0));
-            (x != y).then(|| EdgeChange { edge: edge.clone(), expected: x, actual: y })
+        .filter_map(|place| {
+            let (x, y) = (a.get(place).copied().unwrap_or(0), b.get(place).copied().unwrap_or(0));
+            (x != y).then(|| EdgeChange { edge: place.to_string(), expected: x, actual: y })
         })
         .collect()
 }

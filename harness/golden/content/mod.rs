@@ -25,7 +25,8 @@ use smallvec::SmallVec;
 use crate::compare::{changed_fields, tally, Judgement, Relaxations};
 
 use super::diff::{
-    line_ops, unified, Alignment, ChangedMessage, DiffOptions, Divergence, EdgeChange, MessageRef, TraceDiff, LISTED,
+    count_changes, line_ops, unified, Alignment, ChangedMessage, DiffOptions, Divergence, EdgeChange, MessageRef,
+    TraceDiff, LISTED,
 };
 pub(super) use recording::{Recording, Table};
 use recording::{Role, NO_BODY};
@@ -352,15 +353,7 @@ impl Sides<'_, '_> {
             }
             counts
         };
-        let (a, b) = (count(&self.a), count(&self.b));
-        let places: std::collections::BTreeSet<&&str> = a.keys().chain(b.keys()).collect();
-        places
-            .into_iter()
-            .filter_map(|place| {
-                let (x, y) = (a.get(place).copied().unwrap_or(0), b.get(place).copied().unwrap_or(0));
-                (x != y).then(|| EdgeChange { edge: place.to_string(), expected: x, actual: y })
-            })
-            .collect()
+        count_changes(&count(&self.a), &count(&self.b))
     }
 }
 
