@@ -56,7 +56,11 @@ pub mod net;
 pub mod replay;
 pub mod scenario;
 pub mod sim;
+pub mod suite;
 pub mod trace;
+
+#[cfg(feature = "cli")]
+pub mod cli;
 
 pub use model::{Body, InPort, Message, MessageId, MessageKind, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 pub use net::{

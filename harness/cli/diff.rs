@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::compare::{BodyRules, IgnoreRule};
+use crate::golden::{diff_files, DiffOptions};
 use clap::Args;
-use flowreplay::compare::{BodyRules, IgnoreRule};
-use flowreplay::golden::{diff_files, DiffOptions, TraceDiff};
 
 use super::Failure;
 
@@ -39,63 +39,17 @@ pub(crate) fn diff(args: DiffArgs) -> Result<(), Failure> {
         ignore_bodies: false,
         include_system: args.include_system,
     };
+    let progress = super::progress::Progress::spinner("comparing");
     let result = diff_files(&args.expected, &args.actual, &options).map_err(super::bad)?;
+    progress.finish();
     if args.json {
         println!("{}", serde_json::to_value(&result).map_err(super::bad)?);
     } else {
-        print!("{}", describe(&result));
+        print!("{}", result.report());
     }
     if result.equal {
         Ok(())
     } else {
         Err(Failure::Expectation(format!("{} and {} differ", args.expected.display(), args.actual.display())))
     }
-}
-
-/// A diff as text: the first divergence, then counts, messages and the
-/// unified diff.
-pub(crate) fn describe(diff: &TraceDiff) -> String {
-    let relaxed: Vec<String> = diff.relaxed.iter().map(|(rule, n)| format!("{rule} {n}")).collect();
-    let Some(first) = &diff.first_divergence else {
-        return match relaxed.is_empty() {
-            true => "equal\n".into(),
-            false => format!("equal (relaxed: {})\n", relaxed.join(", ")),
-        };
-    };
-    let mut out = format!(
-        "first divergence at event {} ({}s, {}): {}\n",
-        first.index,
-        flowreplay::VirtualTime(first.t_ns),
-        first.edge,
-        first.summary
-    );
-    out += &format!("  expected: {}\n", first.expected.as_deref().unwrap_or("(nothing)"));
-    out += &format!("  actual:   {}\n", first.actual.as_deref().unwrap_or("(nothing)"));
-    for edge in &diff.edges {
-        out += &format!("edge {}: {} -> {} messages\n", edge.edge, edge.expected, edge.actual);
-    }
-    const SHOWN: usize = 10;
-    for m in diff.missing.iter().take(SHOWN) {
-        out += &format!("missing: {}#{} at {}\n", m.name, m.msg, m.place);
-    }
-    for m in diff.extra.iter().take(SHOWN) {
-        out += &format!("extra:   {}#{} at {}\n", m.name, m.msg, m.place);
-    }
-    for c in diff.changed.iter().take(SHOWN) {
-        out += &format!("changed: {}#{} at {}\n", c.expected.name, c.expected.msg, c.expected.place);
-        for field in &c.fields {
-            let path = if field.path.is_empty() { "(body)" } else { &field.path };
-            out += &format!("  {path}: {} -> {}\n", field.expected, field.actual);
-        }
-    }
-    let more = [("missing", diff.missing.len()), ("extra", diff.extra.len()), ("changed", diff.changed.len())];
-    for (what, count) in more.into_iter().filter(|(_, n)| *n > SHOWN) {
-        out += &format!("… {} more {what} messages (--json lists up to 50)\n", count - SHOWN);
-    }
-    for (rule, count) in &diff.relaxed {
-        out += &format!("relaxed by {rule}: {count} comparisons\n");
-    }
-    out += "--- expected\n+++ actual\n";
-    out += &diff.unified;
-    out
 }

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::dump::NetworkBuilder;
 use clap::{Args, ValueEnum};
-use flowreplay::dump::NetworkBuilder;
 
 use super::Failure;
 

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::dump::sort_records;
+use crate::trace::{dump_lineage, trace_lineage, Lineage, Origin, Reach, TraceReader};
 use clap::{ArgGroup, Args};
-use flowreplay::dump::sort_records;
-use flowreplay::trace::{dump_lineage, trace_lineage, Lineage, Origin, Reach, TraceReader};
 
 use super::Failure;
 

@@ -1,11 +1,34 @@
-//! The command line: clap parses, the verbs call the library, and errors are
-//! printed once, here, with the exit code they deserve (1: the run broke an
-//! expectation, 2: bad input or usage).
+//! The command line, for the shipped `flowreplay` binary and for yours:
+//! [`main_with`] gives a binary of a few lines every verb, with your node
+//! kinds and your suite's folders and bindings. clap parses, the verbs call
+//! the library, and errors are printed once, here, with the exit code they
+//! deserve (1: the run broke an expectation, 2: bad input or usage).
+//!
+//! ```no_run
+//! // src/bin/mycli.rs
+//! use flowreplay::suite::Suite;
+//! use flowreplay::{NodeBuild, Registry};
+//!
+//! fn registry() -> Registry {
+//!     let mut registry = Registry::builtin();
+//!     registry.register("audit", |_config| Ok(NodeBuild::processor(MyAudit, &["in"], &["out"])));
+//!     registry
+//! }
+//! # struct MyAudit;
+//! # impl flowreplay::Actor for MyAudit {
+//! #     fn on_message(&mut self, ctx: &mut flowreplay::Context<'_>, _: flowreplay::InPort, m: flowreplay::Message) { ctx.send("out", m) }
+//! # }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     flowreplay::cli::main_with(Suite::new(registry).bind("prod", "audit", "audit"))
+//! }
+//! ```
 
 mod diff;
 mod golden;
 mod graph;
 mod lineage;
+mod progress;
 mod replay;
 mod run;
 mod stats;
@@ -15,6 +38,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::suite::Suite;
+
 /// flowreplay: replay message-passing systems deterministically and diff what
 /// they do.
 #[derive(Debug, Parser)]
@@ -22,6 +47,9 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     verb: Verb,
+    /// Print no progress on stderr (it only shows on a terminal, for work over a second).
+    #[arg(long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,7 +89,7 @@ pub(crate) fn bad(error: impl std::fmt::Display) -> Failure {
 /// Whether the inputs are one flowreplay trace file (not elfo dumps).
 pub(crate) fn single_trace(inputs: &[std::path::PathBuf]) -> Result<bool, Failure> {
     match inputs {
-        [path] if path.exists() => flowreplay::trace::is_trace_file(path).map_err(bad),
+        [path] if path.exists() => crate::trace::is_trace_file(path).map_err(bad),
         _ => Ok(false),
     }
 }
@@ -93,13 +121,19 @@ pub(crate) fn expand_dumps(paths: &[std::path::PathBuf]) -> Result<Vec<std::path
 pub(crate) fn read_dumps(
     paths: &[std::path::PathBuf],
     lenient: bool,
-    mut take: impl FnMut(flowreplay::dump::DumpRecord),
-) -> Result<flowreplay::dump::BadLines, Failure> {
-    let mut reader =
-        flowreplay::dump::DumpReader::open(&expand_dumps(paths)?, flowreplay::dump::ReadMode::lenient_if(lenient));
-    for record in reader.by_ref() {
+    mut take: impl FnMut(crate::dump::DumpRecord),
+) -> Result<crate::dump::BadLines, Failure> {
+    let paths = expand_dumps(paths)?;
+    let total = paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let progress = progress::Progress::bytes(total, "reading");
+    let mut reader = crate::dump::DumpReader::open(&paths, crate::dump::ReadMode::lenient_if(lenient));
+    while let Some(record) = reader.next() {
         take(record.map_err(|e| Failure::BadInput(e.to_string()))?);
+        if reader.records_read() % 4096 == 0 {
+            progress.set(reader.bytes_read());
+        }
     }
+    progress.finish();
     let bad = reader.bad_lines().clone();
     for error in &bad.first {
         eprintln!("skipped: {error}");
@@ -110,17 +144,22 @@ pub(crate) fn read_dumps(
     Ok(bad)
 }
 
-pub(crate) fn main() -> ExitCode {
+/// Runs the command line with `suite`'s node kinds, folders and bindings:
+/// `run` and `replay --bind` see its kinds, `check` and `bless` its inputs,
+/// goldens and bindings. The shipped binary is `main_with(Suite::builtin())`.
+pub fn main_with(suite: Suite) -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     let result = match cli.verb {
-        Verb::Run(args) => run::run(args),
+        Verb::Run(args) => run::run(args, &suite),
         Verb::Stats(args) => stats::stats(args),
         Verb::Graph(args) => graph::graph(args),
-        Verb::Replay(args) => replay::replay(args),
+        Verb::Replay(args) => replay::replay(args, &suite),
         Verb::Lineage(args) => lineage::lineage(args),
         Verb::Diff(args) => diff::diff(args),
-        Verb::Check(args) => golden::check(args),
-        Verb::Bless(args) => golden::bless(args),
+        Verb::Check(args) => golden::check(args, &suite),
+        Verb::Bless(args) => golden::bless(args, &suite),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,8 +174,20 @@ pub(crate) fn main() -> ExitCode {
     }
 }
 
+/// Rust ignores SIGPIPE, which turns `flowreplay stats big.dump | head` into a
+/// panic on the first write after `head` exits. Restoring the default makes
+/// the process end quietly instead, as other command-line tools do.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before the command starts any thread;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// One line for receipts dumped before their send.
-fn skew_line(skew: &flowreplay::dump::ClockSkew) -> String {
+fn skew_line(skew: &crate::dump::ClockSkew) -> String {
     format!(
         "clock skew: {} receipts at {} (node {}) dumped up to {} ns before their send from {} (node {})",
         skew.receipts.len(),

@@ -3,15 +3,16 @@
 
 use std::path::PathBuf;
 
+use crate::atomic_file::AtomicFile;
+use crate::compare::{BodyRules, IgnoreRule};
+use crate::dump::write_records;
+use crate::dump::{DumpRecord, RawBody};
+use crate::replay::{describe, Replay, Status};
+use crate::suite::Suite;
+use crate::trace::export::Format;
+use crate::trace::{BodyCapture, TraceSettings};
+use crate::Body;
 use clap::Args;
-use flowreplay::atomic_file::AtomicFile;
-use flowreplay::compare::{BodyRules, IgnoreRule};
-use flowreplay::dump::write_records;
-use flowreplay::dump::{DumpRecord, RawBody};
-use flowreplay::replay::{describe, Replay, Status};
-use flowreplay::trace::export::Format;
-use flowreplay::trace::{BodyCapture, TraceSettings};
-use flowreplay::Body;
 
 use super::trace_args::TraceArgs;
 use super::Failure;
@@ -36,7 +37,7 @@ pub(crate) struct ReplayArgs {
     /// Print the verdict as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Run a group as a built-in node kind instead of its recorded stub (repeatable).
+    /// Run a group (each of its keys) as a registered node kind instead of its recorded stub (repeatable).
     #[arg(long = "bind", value_name = "GROUP=NODE_KIND")]
     bindings: Vec<String>,
     /// Skip malformed dump lines instead of stopping.
@@ -47,7 +48,9 @@ pub(crate) struct ReplayArgs {
     ignore: Vec<IgnoreRule>,
 }
 
-pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
+pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
+    let registry = suite.registry();
+    let progress = super::progress::Progress::spinner("reading and replaying");
     let mut replay = Replay::open(&super::expand_dumps(&args.dumps)?, args.lenient).map_err(super::bad)?;
     args.trace.check_written(args.out.as_ref())?;
     let defaults = TraceSettings { format: Format::Elfo, ..TraceSettings::default() };
@@ -63,7 +66,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {
             Failure::BadInput(format!("--bind {binding:?}: expected GROUP=NODE_KIND, e.g. audit=exporter"))
         })?;
-        replay.bind_kind(group, kind).map_err(super::bad)?;
+        replay.bind_kind(group, kind, &registry).map_err(super::bad)?;
     }
     replay.ignore(BodyRules { ignore: args.ignore.clone() }).map_err(super::bad)?;
     eprintln!("flowreplay replay · seed {} · {} groups", args.seed, replay.groups().count());
@@ -84,6 +87,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), Failure> {
         }
         None => replay.run(args.seed).map_err(super::bad)?,
     };
+    progress.finish();
     if args.json {
         println!("{}", serde_json::to_value(&outcome.verdict).map_err(super::bad)?);
     } else {

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::suite::Suite;
+use crate::trace::{MetricsRecorder, RecorderReport, Tee};
+use crate::{Nanos, RunConfig, RunSummary, Scenario, TieBreak};
 use clap::Args;
-use flowreplay::trace::{MetricsRecorder, RecorderReport, Tee};
-use flowreplay::{Nanos, Registry, RunConfig, RunSummary, Scenario, Simulation, TieBreak};
 
 use super::trace_args::TraceArgs;
 use super::Failure;
@@ -87,26 +88,27 @@ impl RunArgs {
 /// Runs the scenario. The trace lands at `--out` once the run completes, so
 /// a run that then breaks an expectation (exit 1) keeps it to be debugged
 /// with; a run that fails before completing (exit 2) leaves nothing.
-pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
-    let scenario = Scenario::load(&args.scenario).map_err(super::bad)?;
-    let network = scenario.network(&Registry::builtin()).map_err(super::bad)?;
+pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
+    let registry = suite.registry();
+    let scenario = Scenario::load_with(&args.scenario, &registry).map_err(super::bad)?;
     let config = args.config(&scenario);
+    let simulation = scenario.simulation(&registry, config).map_err(super::bad)?;
+    let topology = simulation.topology();
     eprintln!("flowreplay run {} · seed {} · tie-break {:?}", scenario.name, config.seed, config.tie_break);
     args.trace.check_written(args.out.as_ref())?;
     let settings = args.trace.settings(scenario.trace.clone())?;
     if let Some(sampling) = &settings.sampling {
-        sampling.check_actors(&network.topology).map_err(|e| Failure::BadInput(format!("sampling: {e}")))?;
+        sampling.check_actors(topology).map_err(|e| Failure::BadInput(format!("sampling: {e}")))?;
     }
     let mut file = match &args.out {
         Some(path) => Some(
             settings
-                .create(path, &network.topology, config.seed)
+                .create(path, topology, config.seed)
                 .map_err(|e| Failure::BadInput(format!("{}: cannot create trace file: {e}", path.display())))?,
         ),
         None => None,
     };
-    let mut metrics = args.metrics.then(|| MetricsRecorder::new(&network.topology));
-    let simulation = Simulation::new(network, config);
+    let mut metrics = args.metrics.then(|| MetricsRecorder::new(topology));
     let summary = match (&mut metrics, &mut file) {
         (Some(metrics), Some(file)) => simulation.run(Some(&mut Tee(metrics, file))),
         (Some(metrics), None) => simulation.run(Some(metrics)),
@@ -151,7 +153,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf, RecorderReport)>) {
-    let seconds = flowreplay::VirtualTime(summary.end_time_ns);
+    let seconds = crate::VirtualTime(summary.end_time_ns);
     println!(
         "injected {} · created {} · delivered {} · {} events · ended at {seconds}s ({:?})",
         summary.injected, summary.created, summary.delivered, summary.events, summary.stopped_by

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::dump::{DumpStats, LatencySummary, StatsBuilder, StatsFilter};
+use crate::trace::{MetricsBuilder, ReasonCounts, TraceMetrics, TraceReader};
 use clap::Args;
-use flowreplay::dump::{DumpStats, LatencySummary, StatsBuilder, StatsFilter};
-use flowreplay::trace::{MetricsBuilder, ReasonCounts, TraceMetrics, TraceReader};
 
 use super::Failure;
 
@@ -121,7 +121,7 @@ fn trace_stats(path: &std::path::Path, args: &StatsArgs) -> Result<(), Failure> 
 pub(crate) fn print_trace_metrics(metrics: &TraceMetrics) {
     let span = match (metrics.first_ts, metrics.last_ts) {
         (Some(first), Some(last)) => {
-            format!("{} .. {} s", flowreplay::VirtualTime(first), flowreplay::VirtualTime(last))
+            format!("{} .. {} s", crate::VirtualTime(first), crate::VirtualTime(last))
         }
         _ => "no events".into(),
     };
@@ -162,7 +162,7 @@ pub(crate) fn print_trace_metrics(metrics: &TraceMetrics) {
             failure.msg,
             failure.event,
             failure.node,
-            flowreplay::VirtualTime(failure.t_ns),
+            crate::VirtualTime(failure.t_ns),
             failure.reason
         );
     }

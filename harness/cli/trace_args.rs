@@ -1,9 +1,9 @@
 //! The trace flags `run` and `replay` share: format, body capture and
 //! sampling. Each overrides what a scenario's `[trace]` section says.
 
+use crate::trace::export::Format;
+use crate::trace::{RedactPath, TraceSettings};
 use clap::Args;
-use flowreplay::trace::export::Format;
-use flowreplay::trace::{RedactPath, TraceSettings};
 
 use super::Failure;
 

@@ -79,6 +79,23 @@ pub struct DumpReader {
     lines_read: u64,
     buffer: Vec<u8>,
     failed: bool,
+    /// Bytes read from the files so far (ahead of the records by at most
+    /// one buffer), for progress reports.
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A reader that counts the bytes it hands on.
+struct Counting<R> {
+    inner: R,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 struct Source {
@@ -98,12 +115,14 @@ impl DumpReader {
             lines_read: 0,
             buffer: Vec::with_capacity(4096),
             failed: false,
+            bytes: Default::default(),
         }
     }
 
     /// A reader over an already open input; `name` is used in errors.
     pub fn from_reader(name: impl AsRef<Path>, input: impl Read + 'static, mode: ReadMode) -> DumpReader {
         let mut reader = DumpReader::open(&[], mode);
+        let input = Counting { inner: input, bytes: reader.bytes.clone() };
         reader.current =
             Some(Source { path: name.as_ref().to_path_buf(), input: Box::new(BufReader::new(input)), line: 0 });
         reader
@@ -119,10 +138,16 @@ impl DumpReader {
         self.lines_read
     }
 
+    /// Bytes read from the inputs so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn open_next(&mut self) -> Option<Result<(), DumpError>> {
         let path = self.pending.pop_front()?;
         Some(match File::open(&path) {
             Ok(file) => {
+                let file = Counting { inner: file, bytes: self.bytes.clone() };
                 self.current = Some(Source { path, input: Box::new(BufReader::with_capacity(1 << 16, file)), line: 0 });
                 Ok(())
             }

@@ -125,6 +125,57 @@ pub struct TraceDiff {
     pub relaxed: Relaxations,
 }
 
+impl TraceDiff {
+    /// A diff as text: the first divergence, then counts, messages and the
+    /// unified diff.
+    pub fn report(&self) -> String {
+        let diff = self;
+        let relaxed: Vec<String> = diff.relaxed.iter().map(|(rule, n)| format!("{rule} {n}")).collect();
+        let Some(first) = &diff.first_divergence else {
+            return match relaxed.is_empty() {
+                true => "equal\n".into(),
+                false => format!("equal (relaxed: {})\n", relaxed.join(", ")),
+            };
+        };
+        let mut out = format!(
+            "first divergence at event {} ({}s, {}): {}\n",
+            first.index,
+            crate::model::VirtualTime(first.t_ns),
+            first.edge,
+            first.summary
+        );
+        out += &format!("  expected: {}\n", first.expected.as_deref().unwrap_or("(nothing)"));
+        out += &format!("  actual:   {}\n", first.actual.as_deref().unwrap_or("(nothing)"));
+        for edge in &diff.edges {
+            out += &format!("edge {}: {} -> {} messages\n", edge.edge, edge.expected, edge.actual);
+        }
+        const SHOWN: usize = 10;
+        for m in diff.missing.iter().take(SHOWN) {
+            out += &format!("missing: {}#{} at {}\n", m.name, m.msg, m.place);
+        }
+        for m in diff.extra.iter().take(SHOWN) {
+            out += &format!("extra:   {}#{} at {}\n", m.name, m.msg, m.place);
+        }
+        for c in diff.changed.iter().take(SHOWN) {
+            out += &format!("changed: {}#{} at {}\n", c.expected.name, c.expected.msg, c.expected.place);
+            for field in &c.fields {
+                let path = if field.path.is_empty() { "(body)" } else { &field.path };
+                out += &format!("  {path}: {} -> {}\n", field.expected, field.actual);
+            }
+        }
+        let more = [("missing", diff.missing.len()), ("extra", diff.extra.len()), ("changed", diff.changed.len())];
+        for (what, count) in more.into_iter().filter(|(_, n)| *n > SHOWN) {
+            out += &format!("… {} more {what} messages (--json lists up to 50)\n", count - SHOWN);
+        }
+        for (rule, count) in &diff.relaxed {
+            out += &format!("relaxed by {rule}: {count} comparisons\n");
+        }
+        out += "--- expected\n+++ actual\n";
+        out += &diff.unified;
+        out
+    }
+}
+
 /// How many hunks the unified diff shows, and how many lines of context.
 const HUNKS: usize = 10;
 const CONTEXT: usize = 3;

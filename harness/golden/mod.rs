@@ -1,12 +1,16 @@
 //! Goldens and diffs: the canonical text of a run, the snapshot files that
 //! pin it, and the diff that says what changed.
 //!
-//! - [`scenario_golden`] and [`dump_golden`] run a scenario or replay a dump
-//!   and render its trace ([`render()`]).
-//! - [`load`] reads a trace, a golden or an elfo dump as events, and
-//!   [`diff()`] compares two of them, first divergence first.
-//! - Goldens live in `golden/<name>.snap` in insta's format, so `cargo insta
-//!   review` works beside `flowreplay check` and `bless`.
+//! - [`render()`] turns a trace into golden text ([`render_trace`] for one
+//!   held in memory); [`parse_golden`] reads it back.
+//! - [`diff_files`] reads traces, goldens and elfo dumps, and [`diff()`]
+//!   compares events, first divergence first.
+//! - Goldens live in `golden/<name>.snap` in insta's format ([`snap_text`]),
+//!   so `cargo insta review` works beside `flowreplay check` and `bless`.
+//!
+//! Running scenarios and dumps to get their goldens, and checking them, is
+//! the [`suite`](crate::suite)'s job: this module only renders, reads and
+//! compares.
 
 mod content;
 mod diff;
@@ -16,86 +20,20 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use crate::line_error::LineError;
-use crate::net::Registry;
-use crate::replay::Replay;
-use crate::scenario::{GoldenRules, Scenario};
-use crate::sim::{RunConfig, Simulation};
+use crate::scenario::GoldenRules;
 use crate::trace::{is_trace_file, BodyCapture, MemoryRecorder, Names, TraceLine, TraceReader};
 
 pub use diff::{diff, Alignment, ChangedMessage, DiffOptions, Divergence, EdgeChange, MessageRef, TraceDiff};
 pub use parse::{parse_golden, snap_content, snap_text, GoldenEvent, ParsedGolden};
 pub use render::{render, GoldenHeader, FORMAT_VERSION};
 
-/// Why a golden could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum GoldenError {
-    /// The scenario file is wrong.
-    #[error(transparent)]
-    Scenario(#[from] crate::ScenarioError),
-    /// The dump could not be replayed.
-    #[error(transparent)]
-    Replay(#[from] crate::replay::ReplayError),
-    /// The simulator could not start.
-    #[error(transparent)]
-    Sim(#[from] crate::SimError),
-    /// An input file is wrong.
-    #[error(transparent)]
-    Input(#[from] LineError),
-}
-
-/// The golden text of a trace held in memory (bodies must have been kept).
-fn render_memory(header: &GoldenHeader, trace: &MemoryRecorder, names: &Names, rules: &GoldenRules) -> String {
+/// The golden text of a trace held in memory (recorded with bodies, as
+/// [`MemoryRecorder::with_bodies`] does).
+pub fn render_trace(header: &GoldenHeader, trace: &MemoryRecorder, names: &Names, rules: &GoldenRules) -> String {
     let capture = BodyCapture { enabled: true, redact: Vec::new() };
     let events: Vec<_> = trace.events().collect();
     let lines: Vec<TraceLine<'_>> = events.iter().map(|e| TraceLine::of(e, names, &capture)).collect();
     render(header, &lines, rules)
-}
-
-/// Runs a scenario with `seed` (its own when `None`) and renders its golden.
-pub fn scenario_golden(path: &Path, seed: Option<u64>) -> Result<String, GoldenError> {
-    let scenario = Scenario::load(path)?;
-    let network = scenario.network(&Registry::builtin())?;
-    let config = RunConfig { seed: seed.unwrap_or(scenario.run.seed), ..scenario.run };
-    let names = Names::new(&network.topology);
-    let mut trace = MemoryRecorder::with_bodies();
-    Simulation::new(network, config).run(Some(&mut trace))?;
-    let header = GoldenHeader { scenario: golden_name(path), seed: config.seed };
-    Ok(render_memory(&header, &trace, &names, &scenario.golden))
-}
-
-/// Replays a dump with its stubs and `seed`, and renders the replay's golden.
-pub fn dump_golden(path: &Path, seed: u64) -> Result<String, GoldenError> {
-    let replay = Replay::open(&[path.to_path_buf()], false)?;
-    let mut names = None;
-    let (_, trace) = replay.run_observed(seed, |topology| {
-        names = Some(Names::new(topology));
-        Ok(MemoryRecorder::with_bodies())
-    })?;
-    let header = GoldenHeader { scenario: golden_name(path), seed };
-    let rendered = names.map(|names| render_memory(&header, &trace, &names, &GoldenRules::default()));
-    Ok(rendered.unwrap_or_default())
-}
-
-/// What two runs of the same input with the same seed gave.
-#[derive(Debug)]
-pub enum Repeatability {
-    /// The same golden text both times.
-    Deterministic(String),
-    /// Different texts: where the second run first went differently.
-    NonDeterministic(Box<TraceDiff>),
-}
-
-/// Renders a run twice with `run` and compares the two: the determinism
-/// self-check `flowreplay check` makes before blaming the code for a
-/// golden mismatch.
-pub fn run_twice(path: &Path, run: impl Fn() -> Result<String, GoldenError>) -> Result<Repeatability, GoldenError> {
-    let (first, second) = (run()?, run()?);
-    if first == second {
-        return Ok(Repeatability::Deterministic(first));
-    }
-    let events = |text: &str| parse_golden(path, text, 1).map(|g| g.events);
-    let found = diff(&events(&first)?, &events(&second)?, Alignment::SameRun, &DiffOptions::default());
-    Ok(Repeatability::NonDeterministic(Box::new(found)))
 }
 
 /// Whether a path names an elfo dump (`.dump`) rather than a scenario.

@@ -43,9 +43,19 @@ pub struct ParsedGolden {
     pub events: Vec<GoldenEvent>,
 }
 
-/// The insta snapshot header every golden starts with.
-pub fn snap_text(content: &str) -> String {
-    format!("---\nsource: tests/it/golden.rs\n---\n{content}")
+/// A golden as an insta snapshot file: the metadata block insta writes
+/// (`source` names what made it), then the golden text.
+///
+/// ```
+/// use flowreplay::golden::{snap_content, snap_text};
+///
+/// let file = snap_text("tests/golden.rs", "# flowreplay golden v1 · scenario x · seed 0\n");
+/// let (content, first_line) = snap_content("x.snap".as_ref(), &file)?;
+/// assert_eq!((content, first_line), ("# flowreplay golden v1 · scenario x · seed 0\n", 4));
+/// # Ok::<(), flowreplay::line_error::LineError>(())
+/// ```
+pub fn snap_text(source: &str, content: &str) -> String {
+    format!("---\nsource: {source}\n---\n{content}")
 }
 
 /// The golden text inside an insta `.snap` file (after its `---` metadata

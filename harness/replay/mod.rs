@@ -323,17 +323,27 @@ impl Replay {
         Ok(self)
     }
 
-    /// Binds a group to a built-in node kind with no configuration. The
-    /// kind's single input takes everything the group received, and a single
-    /// output serves a group that sends to one group only; otherwise the
-    /// kind's outputs must be named after the groups the group sends to.
-    pub fn bind_kind(&mut self, group: &str, kind: &str) -> Result<&mut Self, ReplayError> {
+    /// Binds a group (each of its keys) to a node kind of `registry` with no
+    /// configuration: a built-in one, or one of your own. The kind's single
+    /// input takes everything the group received, and a single output
+    /// serves a group that sends to one place only; otherwise the kind's
+    /// outputs must be named after the places the group sends to.
+    ///
+    /// ```
+    /// use flowreplay::replay::{Replay, Status};
+    /// use flowreplay::Registry;
+    ///
+    /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
+    /// replay.bind_kind("audit", "exporter", &Registry::builtin())?;
+    /// assert_eq!(replay.run(0)?.verdict.groups["audit"].status, Status::Equal);
+    /// # Ok::<(), flowreplay::replay::ReplayError>(())
+    /// ```
+    pub fn bind_kind(&mut self, group: &str, kind: &str, registry: &Registry) -> Result<&mut Self, ReplayError> {
         let places = self.places_of(group)?;
-        let registry = Registry::builtin();
         let fail = |message: String| ReplayError::Binding { group: group.into(), message };
-        let factory = registry.factory(kind).ok_or_else(|| {
+        let factory = registry.factory(kind).cloned().ok_or_else(|| {
             fail(format!(
-                "unknown node kind {kind:?} (built-in kinds: {})",
+                "unknown node kind {kind:?} (registered kinds: {})",
                 registry.kinds().collect::<Vec<_>>().join(", ")
             ))
         })?;
@@ -355,10 +365,8 @@ impl Replay {
                 )));
             }
         }
-        let kind = kind.to_string();
         let build: Binding = Rc::new(move |inputs: &[String], outputs: &[String]| {
-            let factory = Registry::builtin();
-            let mut build = factory.factory(&kind).ok_or("unknown kind")?(&serde_json::Value::Null)?;
+            let mut build = factory(&serde_json::Value::Null)?;
             build.inputs = inputs.to_vec();
             if build.outputs.len() == 1 && outputs.len() == 1 {
                 build.outputs = outputs.to_vec();

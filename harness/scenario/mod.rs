@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compare::{BodyRules, IgnoreRule};
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
-use crate::sim::{RunConfig, TieBreak};
+use crate::sim::{RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
 use toml::Spanned;
 
@@ -206,6 +206,23 @@ impl Scenario {
                 None => ScenarioError { path: self.path.clone(), position: None, message: e.to_string() },
             }
         })
+    }
+
+    /// The one way to run a scenario: its network built with `registry`,
+    /// ready to run under `config` (usually `scenario.run`, or
+    /// `scenario.run.with_seed(seed)`).
+    ///
+    /// ```
+    /// use flowreplay::{Registry, Scenario};
+    ///
+    /// let scenario = Scenario::load("scenarios/nack.toml".as_ref())?;
+    /// let registry = Registry::builtin();
+    /// let summary = scenario.simulation(&registry, scenario.run.with_seed(Some(9)))?.run(None)?;
+    /// assert!(summary.conserved() && summary.drained());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn simulation(&self, registry: &Registry, config: RunConfig) -> Result<Simulation, ScenarioError> {
+        Ok(Simulation::new(self.network(registry)?, config))
     }
 
     /// The `[trace]` section, checked.

@@ -30,3 +30,10 @@ pub struct RunConfig {
     /// Stop after this many scheduler events.
     pub max_events: Option<u64>,
 }
+
+impl RunConfig {
+    /// The same settings with `seed` instead, when one is given.
+    pub fn with_seed(self, seed: Option<u64>) -> RunConfig {
+        RunConfig { seed: seed.unwrap_or(self.seed), ..self }
+    }
+}

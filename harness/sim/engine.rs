@@ -156,6 +156,11 @@ impl Simulation {
         &self.topology
     }
 
+    /// The settings it runs under.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
     /// Delivers [`Signal::Config`] with `value` to `node` at virtual time `at`.
     pub fn schedule_config(&mut self, at: VirtualTime, node: NodeId, value: serde_json::Value) -> &mut Self {
         self.configs.push((at, node, value));

@@ -106,7 +106,7 @@ fn assert_group_matches_explains_the_first_difference() {
 #[test]
 fn binding_an_unknown_group_names_the_groups_there_are() {
     let mut replay = Replay::open(&[sample()], false).unwrap();
-    let error = replay.bind_kind("pricer", "exporter").err().unwrap().to_string();
+    let error = replay.bind_kind("pricer", "exporter", &flowreplay::Registry::builtin()).err().unwrap().to_string();
     assert!(error.contains("no group \"pricer\"") && error.contains("audit, gateway, orders, pricing"), "{error}");
 }
 

@@ -73,7 +73,8 @@ impl NodeBuild {
 }
 
 /// Builds a node from its JSON configuration, or says what is wrong with it.
-pub type NodeFactory = Box<dyn Fn(&serde_json::Value) -> Result<NodeBuild, String>>;
+/// Shared, so that a registry can be cloned into a replay's bindings.
+pub type NodeFactory = std::rc::Rc<dyn Fn(&serde_json::Value) -> Result<NodeBuild, String>>;
 
 /// The node kinds a network can be built from.
 ///
@@ -90,6 +91,7 @@ pub type NodeFactory = Box<dyn Fn(&serde_json::Value) -> Result<NodeBuild, Strin
 /// registry.register("upper", |_config| Ok(NodeBuild::processor(Upper, &["in"], &["out"])));
 /// assert!(registry.kinds().any(|k| k == "upper"));
 /// ```
+#[derive(Clone)]
 pub struct Registry {
     factories: BTreeMap<String, NodeFactory>,
 }
@@ -112,7 +114,7 @@ impl Registry {
         kind: &str,
         factory: impl Fn(&serde_json::Value) -> Result<NodeBuild, String> + 'static,
     ) -> &mut Self {
-        self.factories.insert(kind.to_string(), Box::new(factory));
+        self.factories.insert(kind.to_string(), std::rc::Rc::new(factory));
         self
     }
 

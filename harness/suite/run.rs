@@ -1,0 +1,77 @@
+//! Running one input for its golden: a scenario's run, or a dump's replay
+//! with the suite's bindings, rendered as golden text; and the determinism
+//! self-check that runs it twice.
+
+use std::path::Path;
+
+use crate::golden::{diff, golden_name, parse_golden, render_trace, Alignment, DiffOptions, GoldenHeader, TraceDiff};
+use crate::net::Registry;
+use crate::replay::Replay;
+use crate::scenario::{GoldenRules, Scenario};
+use crate::trace::{MemoryRecorder, Names};
+
+use super::SuiteError;
+
+/// Runs a scenario with `seed` (its own when `None`) and renders its golden.
+pub(super) fn scenario_golden(path: &Path, registry: &Registry, seed: Option<u64>) -> Result<String, SuiteError> {
+    let scenario = Scenario::load_with(path, registry)?;
+    let simulation = scenario.simulation(registry, scenario.run.with_seed(seed))?;
+    let names = Names::new(simulation.topology());
+    let seed = simulation.config().seed;
+    let mut trace = MemoryRecorder::with_bodies();
+    simulation.run(Some(&mut trace))?;
+    let header = GoldenHeader { scenario: golden_name(path), seed };
+    Ok(render_trace(&header, &trace, &names, &scenario.golden))
+}
+
+/// Replays a dump with `seed`, each `(group, kind)` of `bindings` bound to
+/// that kind of `registry` and the other groups as stubs, and renders the
+/// replay's golden.
+pub(super) fn dump_golden(
+    path: &Path,
+    registry: &Registry,
+    bindings: &[(&str, &str)],
+    seed: u64,
+) -> Result<String, SuiteError> {
+    let mut replay = Replay::open(&[path.to_path_buf()], false)?;
+    for (group, kind) in bindings {
+        replay.bind_kind(group, kind, registry)?;
+    }
+    let mut names = None;
+    let (_, trace) = replay.run_observed(seed, |topology| {
+        names = Some(Names::new(topology));
+        Ok(MemoryRecorder::with_bodies())
+    })?;
+    let header = GoldenHeader { scenario: golden_name(path), seed };
+    let rendered = names.map(|names| render_trace(&header, &trace, &names, &GoldenRules::default()));
+    Ok(rendered.unwrap_or_default())
+}
+
+/// What two runs of the same input with the same seed gave.
+#[derive(Debug)]
+pub enum Repeatability {
+    /// The same golden text both times.
+    Deterministic(String),
+    /// Different texts: where the second run first went differently.
+    NonDeterministic(Box<TraceDiff>),
+}
+
+/// Renders a run twice with `run` and compares the two: the determinism
+/// self-check made before blaming the code for a golden mismatch.
+///
+/// ```
+/// use flowreplay::suite::{run_twice, Repeatability};
+///
+/// let stable = run_twice("x".as_ref(), || Ok("# flowreplay golden v1 · scenario x · seed 0\n".to_string()))?;
+/// assert!(matches!(stable, Repeatability::Deterministic(_)));
+/// # Ok::<(), flowreplay::suite::SuiteError>(())
+/// ```
+pub fn run_twice(path: &Path, run: impl Fn() -> Result<String, SuiteError>) -> Result<Repeatability, SuiteError> {
+    let (first, second) = (run()?, run()?);
+    if first == second {
+        return Ok(Repeatability::Deterministic(first));
+    }
+    let events = |text: &str| parse_golden(path, text, 1).map(|g| g.events);
+    let found = diff(&events(&first)?, &events(&second)?, Alignment::SameRun, &DiffOptions::default());
+    Ok(Repeatability::NonDeterministic(Box::new(found)))
+}
