@@ -85,8 +85,8 @@ pub(crate) fn bless(args: BlessArgs, suite: &Suite) -> Result<(), Failure> {
     for input in inputs {
         let path = crate::golden::golden_path(&dir, &input);
         match suite.bless(&input).map_err(super::bad)? {
-            true => println!("wrote      {}", path.display()),
-            false => println!("unchanged  {}", path.display()),
+            true => println!("wrote      {}", suite.display(&path)),
+            false => println!("unchanged  {}", suite.display(&path)),
         }
     }
     Ok(())

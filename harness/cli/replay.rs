@@ -114,7 +114,8 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
         Ok(())
     } else {
         let mut reproduce = format!(
-            "flowreplay replay {} --seed {}",
+            "{} replay {} --seed {}",
+            suite.command_name(),
             args.dumps.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
             args.seed
         );

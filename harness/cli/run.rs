@@ -65,13 +65,13 @@ impl RunArgs {
     }
 
     /// The command line that reproduces this run exactly.
-    fn reproduce(&self, config: &RunConfig) -> String {
+    fn reproduce(&self, config: &RunConfig, command: &str) -> String {
         let tie_break = match config.tie_break {
             TieBreak::Random => "random",
             TieBreak::Fifo => "fifo",
         };
         let mut line =
-            format!("flowreplay run {} --seed {} --tie-break {tie_break}", self.scenario.display(), config.seed);
+            format!("{command} run {} --seed {} --tie-break {tie_break}", self.scenario.display(), config.seed);
         if let Some(limit) = config.max_time {
             line.push_str(&format!(" --max-time {limit}"));
         }
@@ -136,7 +136,7 @@ pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
         }
         println!("{value}");
     } else {
-        print_summary(&summary, &args.reproduce(&config), trace);
+        print_summary(&summary, &args.reproduce(&config, suite.command_name()), trace);
         if let Some(metrics) = &metrics {
             super::stats::print_trace_metrics(metrics);
         }
@@ -147,7 +147,7 @@ pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
         Err(Failure::Expectation(format!(
             "conservation violated: {}\nreproduce: {}",
             summary.violations.join("; "),
-            args.reproduce(&config)
+            args.reproduce(&config, suite.command_name())
         )))
     }
 }

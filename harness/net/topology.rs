@@ -205,8 +205,8 @@ pub enum TopologyError {
 
 fn suggest(suggestion: &Option<String>, known: &[String]) -> String {
     match (suggestion, known.is_empty()) {
-        (Some(s), _) => format!(" (did you mean {s:?}?)"),
-        (None, false) => format!(" (known kinds: {})", known.join(", ")),
+        (Some(s), _) => format!(" (did you mean {s:?}? registered kinds: {})", known.join(", ")),
+        (None, false) => format!(" (registered kinds: {})", known.join(", ")),
         (None, true) => String::new(),
     }
 }

@@ -28,7 +28,7 @@ mod stub;
 mod verdict;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -174,6 +174,17 @@ pub fn describe(verdict: &GroupVerdict) -> String {
 /// A port name for a place: dots would confuse `node.port` endpoints.
 fn port_for(place: &str) -> String {
     place.replace('.', "/")
+}
+
+/// The output port of a bound node that serves `destination`: the one named
+/// after it, or the node's only output when the place sends to one place only.
+fn output_for(outputs: &[String], destinations: &BTreeSet<CompactString>, destination: &str) -> Option<String> {
+    let named = port_for(destination);
+    match outputs {
+        _ if outputs.contains(&named) => Some(named),
+        [only] if destinations.len() == 1 => Some(only.clone()),
+        _ => None,
+    }
 }
 
 /// Whether `place` (a group, or `group/key`) is `group` or one of its keys.
@@ -365,12 +376,11 @@ impl Replay {
                 )));
             }
         }
-        let build: Binding = Rc::new(move |inputs: &[String], outputs: &[String]| {
+        // The kind keeps its output names (its code may send by name); a
+        // single output is wired to the place's single destination.
+        let build: Binding = Rc::new(move |inputs: &[String], _outputs: &[String]| {
             let mut build = factory(&serde_json::Value::Null)?;
             build.inputs = inputs.to_vec();
-            if build.outputs.len() == 1 && outputs.len() == 1 {
-                build.outputs = outputs.to_vec();
-            }
             Ok(build)
         });
         for place in places {
@@ -459,7 +469,10 @@ impl Replay {
             let (mut inputs, _) = self.ports(group).unwrap_or_default();
             inputs.retain(|input| {
                 plan.sources.iter().all(|s| port_for(s) != *input)
-                    || plan.sources.iter().any(|s| port_for(s) == *input && outputs_of[s].contains(&port_for(group)))
+                    || plan.sources.iter().any(|s| {
+                        port_for(s) == *input
+                            && output_for(&outputs_of[s], &self.plan.places[s].destinations, group).is_some()
+                    })
             });
             let outputs = outputs_of[group].clone();
             let inlets = [("external", EXTERNAL_PORT, false), ("emit", EMIT_PORT, true)].map(|(kind, port, emit)| {
@@ -490,10 +503,7 @@ impl Replay {
                 wire(&mut spec, format!("{id}.out"), format!("{group}.{port}"));
             }
             for destination in &plan.destinations {
-                let from = port_for(destination);
-                if !outputs.contains(&from) {
-                    continue;
-                }
+                let Some(from) = output_for(&outputs, &plan.destinations, destination) else { continue };
                 let to = if destination == OUTSIDE {
                     needs_outside = true;
                     format!("{OUTSIDE}.in")

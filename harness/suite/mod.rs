@@ -125,6 +125,8 @@ pub struct Suite {
     bindings: Vec<Binding>,
     command: String,
     source: String,
+    /// Whether goldens may be written: from `CI` unless set.
+    ci: Option<bool>,
 }
 
 /// Whether this is a CI run (`CI` set to anything but empty, `0` or `false`):
@@ -147,6 +149,7 @@ impl Suite {
             bindings: Vec::new(),
             command: "flowreplay".into(),
             source: "flowreplay".into(),
+            ci: None,
         }
     }
 
@@ -199,6 +202,27 @@ impl Suite {
     pub fn source(mut self, source: &str) -> Suite {
         self.source = source.into();
         self
+    }
+
+    /// Runs as in CI (nothing is ever written) or not, whatever `CI` says.
+    pub fn ci(mut self, ci: bool) -> Suite {
+        self.ci = Some(ci);
+        self
+    }
+
+    /// Whether this suite runs as in CI: [`Suite::ci`], else [`in_ci`].
+    pub fn is_ci(&self) -> bool {
+        self.ci.unwrap_or_else(in_ci)
+    }
+
+    /// The command line that failure messages name.
+    pub fn command_name(&self) -> &str {
+        &self.command
+    }
+
+    /// A path as the suite shows it: relative to its root where it is inside.
+    pub fn display(&self, path: &Path) -> String {
+        self.shown(path)
     }
 
     /// A registry of the suite's node kinds.
@@ -300,7 +324,7 @@ impl Suite {
             Repeatability::NonDeterministic(found) => return Ok(Check::NonDeterministic(found)),
         };
         let dir = self.golden_dir();
-        if !dir.is_dir() && in_ci() {
+        if !dir.is_dir() && self.is_ci() {
             return Err(SuiteError::Config(format!(
                 "the golden folder {} does not exist, and with CI set nothing is created: bless locally and commit it",
                 dir.display()
@@ -349,13 +373,13 @@ impl Suite {
     }
 
     /// Writes the text a changed or missing check found beside the golden,
-    /// as `<name>.snap.new` for `cargo insta review` (never when [`in_ci`]);
+    /// as `<name>.snap.new` for `cargo insta review` (never in CI, see [`Suite::is_ci`]);
     /// creates the golden folder if needed. Returns the file written.
     pub fn write_pending(&self, check: &Check) -> Result<Option<PathBuf>, SuiteError> {
         let (Check::Missing { golden, actual } | Check::Changed { golden, actual, .. }) = check else {
             return Ok(None);
         };
-        if in_ci() {
+        if self.is_ci() {
             return Ok(None);
         }
         let pending = golden.with_extension("snap.new");
@@ -363,7 +387,7 @@ impl Suite {
         Ok(Some(pending))
     }
 
-    /// Writes `input`'s golden (refused when [`in_ci`]); false when it
+    /// Writes `input`'s golden (refused in CI); false when it
     /// already held that text.
     pub fn bless(&self, input: &Path) -> Result<bool, SuiteError> {
         if in_ci() {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::golden::{diff, golden_name, parse_golden, render_trace, Alignment, DiffOptions, GoldenHeader, TraceDiff};
 use crate::net::Registry;
-use crate::replay::Replay;
+use crate::replay::{describe, Replay};
 use crate::scenario::{GoldenRules, Scenario};
 use crate::trace::{MemoryRecorder, Names};
 
@@ -26,7 +26,9 @@ pub(super) fn scenario_golden(path: &Path, registry: &Registry, seed: Option<u64
 
 /// Replays a dump with `seed`, each `(group, kind)` of `bindings` bound to
 /// that kind of `registry` and the other groups as stubs, and renders the
-/// replay's golden.
+/// replay's golden: its trace, then a `## verdict` section with each place's
+/// verdict against the recording, so that a bound actor that stops sending
+/// what production sent changes the golden.
 pub(super) fn dump_golden(
     path: &Path,
     registry: &Registry,
@@ -38,13 +40,27 @@ pub(super) fn dump_golden(
         replay.bind_kind(group, kind, registry)?;
     }
     let mut names = None;
-    let (_, trace) = replay.run_observed(seed, |topology| {
+    let (outcome, trace) = replay.run_observed(seed, |topology| {
         names = Some(Names::new(topology));
         Ok(MemoryRecorder::with_bodies())
     })?;
     let header = GoldenHeader { scenario: golden_name(path), seed };
-    let rendered = names.map(|names| render_trace(&header, &trace, &names, &GoldenRules::default()));
-    Ok(rendered.unwrap_or_default())
+    let mut text =
+        names.map(|names| render_trace(&header, &trace, &names, &GoldenRules::default())).unwrap_or_default();
+    text.push_str("## verdict\n");
+    for (place, verdict) in &outcome.verdict.groups {
+        text += &format!("{place}: {}\n", describe(verdict).replace('\n', "\n  "));
+    }
+    for skew in &outcome.verdict.skews {
+        text += &format!(
+            "clock skew: {} -> {}: {} receipts, up to {} ns\n",
+            skew.from,
+            skew.to,
+            skew.receipts.len(),
+            skew.max_ns
+        );
+    }
+    Ok(text)
 }
 
 /// What two runs of the same input with the same seed gave.
