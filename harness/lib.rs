@@ -46,6 +46,11 @@
 
 #![warn(missing_docs)]
 
+/// Every Rust snippet in the README compiles.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeSnippets;
+
 pub mod atomic_file;
 pub mod compare;
 pub mod dump;

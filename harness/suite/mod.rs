@@ -42,7 +42,7 @@ use std::sync::Arc;
 
 use crate::atomic_file::AtomicFile;
 use crate::golden::{diff, golden_name, golden_path, is_dump, parse_golden, snap_content, snap_text};
-use crate::golden::{Alignment, DiffOptions, TraceDiff};
+use crate::golden::{Alignment, DiffOptions, TraceDiff, FORMAT_VERSION};
 use crate::line_error::LineError;
 use crate::net::Registry;
 
@@ -99,6 +99,14 @@ pub enum Check {
     },
     /// Two runs with the same seed differed: where they part.
     NonDeterministic(Box<TraceDiff>),
+    /// The golden is of another format version: it is not compared, it is
+    /// re-blessed (see CHANGELOG.md, "Golden format policy").
+    OtherFormat {
+        /// The golden.
+        golden: PathBuf,
+        /// Its header line.
+        header: String,
+    },
 }
 
 /// A group of a dump bound to a node kind.
@@ -340,6 +348,10 @@ impl Suite {
         if content == actual {
             return Ok(Check::Pass);
         }
+        let header = content.lines().next().unwrap_or_default();
+        if !header.starts_with(&format!("# flowreplay golden v{FORMAT_VERSION} ")) {
+            return Ok(Check::OtherFormat { golden, header: header.to_string() });
+        }
         let expected = parse_golden(&golden, content, line)?;
         let now = parse_golden(input, &actual, 1)?;
         let found = diff(&expected.events, &now.events, Alignment::SameRun, &DiffOptions::default());
@@ -357,6 +369,15 @@ impl Suite {
             Check::NonDeterministic(diff) => {
                 ("NOT DETERMINISTIC: two runs with the same seed differ (not a golden mismatch)".into(), Some(diff))
             }
+            Check::OtherFormat { golden, header } => (
+                format!(
+                    "{} is not golden format v{FORMAT_VERSION} (its header: {header:?}), so it is not compared: \
+                     re-bless it with `{} bless {shown}` and review the change",
+                    self.shown(golden),
+                    self.command
+                ),
+                None,
+            ),
         };
         let mut report = format!("{shown}: {what}\n");
         if let Some(diff) = diff {
@@ -366,7 +387,7 @@ impl Suite {
             };
         }
         report += &format!("reproduce: {} check {shown}\n", self.command);
-        if !matches!(check, Check::NonDeterministic(_)) {
+        if matches!(check, Check::Missing { .. } | Check::Changed { .. }) {
             report += &format!("accept:    {} bless {shown}   (or `cargo insta review`)\n", self.command);
         }
         report

@@ -12,6 +12,7 @@ mod dump_stats;
 mod golden;
 mod replay;
 mod signals;
+mod suite;
 mod trace;
 mod validation;
 mod verdict;
