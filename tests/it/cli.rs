@@ -271,3 +271,14 @@ fn trace_flags_without_out_and_unknown_sampled_actors_are_refused() {
     assert!(String::from_utf8_lossy(&typo.stderr).contains("no node \"warehose\" (nodes: ingest, sanitize, warehouse)"));
     assert!(!dir.path().join("t.ndjson").exists(), "nothing written");
 }
+
+#[test]
+fn every_verbs_help_shows_examples_and_exit_codes() {
+    for verb in ["run", "stats", "graph", "replay", "lineage", "diff", "check", "bless"] {
+        let help = flowreplay(&[verb, "--help"]);
+        assert_eq!(help.status.code(), Some(0), "{verb}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains("Examples:\n  flowreplay "), "{verb} --help has no examples:\n{text}");
+        assert!(text.contains("--quiet"), "{verb} --help lists --quiet");
+    }
+}
