@@ -1,10 +1,10 @@
-//! The error every line-oriented input (dumps, traces, goldens) reports: the
-//! file, the line and column, and what was expected there.
+//! The error every input file (dumps, traces, goldens, scenarios) reports:
+//! the file, the line and column, and what was expected there.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// A bad line in an input file, or a file that could not be read.
+/// A bad place in an input file, or a file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LineError {
     /// The file.
@@ -24,5 +24,24 @@ impl fmt::Display for LineError {
             (line, Some(column)) => write!(f, "{}:{line}:{column}: {}", self.path.display(), self.message),
             (line, None) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
         }
+    }
+}
+
+impl LineError {
+    /// An error at a line and (1-based, where known) column of `path`.
+    pub fn at(path: impl Into<PathBuf>, line: u64, column: Option<usize>, message: impl Into<String>) -> LineError {
+        LineError { path: path.into(), line, column, message: message.into() }
+    }
+
+    /// An error about the file as a whole (it could not be opened or read,
+    /// or no single place is to blame).
+    pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> LineError {
+        LineError::at(path, 0, None, message)
+    }
+
+    /// The 1-based line and column (where known) the error is at; `None`
+    /// for an error about the whole file.
+    pub fn position(&self) -> Option<(u64, Option<usize>)> {
+        (self.line > 0).then_some((self.line, self.column))
     }
 }

@@ -151,7 +151,7 @@ impl DumpReader {
                 self.current = Some(Source { path, input: Box::new(BufReader::with_capacity(1 << 16, file)), line: 0 });
                 Ok(())
             }
-            Err(e) => Err(DumpError { path, line: 0, column: None, message: format!("cannot open dump: {e}") }),
+            Err(e) => Err(DumpError::file(path, format!("cannot open dump: {e}"))),
         })
     }
 }

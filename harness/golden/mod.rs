@@ -69,7 +69,7 @@ pub enum InputKind {
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> LineError {
-    LineError { path: path.to_path_buf(), line: 0, column: None, message: format!("cannot read: {e}") }
+    LineError::file(path, format!("cannot read: {e}"))
 }
 
 /// What kind of file a diff input is, told apart by its first bytes.
@@ -150,7 +150,7 @@ fn check_rule_groups(path: &Path, options: &DiffOptions, present: impl Fn(&str) 
     for group in options.rules.groups() {
         if !present(group) {
             let message = format!("ignore rule names group {group:?}, which neither input has");
-            return Err(LineError { path: path.to_path_buf(), line: 0, column: None, message });
+            return Err(LineError::file(path, message));
         }
     }
     Ok(())

@@ -61,12 +61,7 @@ pub fn snap_text(source: &str, content: &str) -> String {
 /// The golden text inside an insta `.snap` file (after its `---` metadata
 /// block), with the line number the text starts at.
 pub fn snap_content<'a>(path: &Path, text: &'a str) -> Result<(&'a str, usize), LineError> {
-    let error = |line: u64, message: &str| LineError {
-        path: path.to_path_buf(),
-        line,
-        column: Some(1),
-        message: message.to_string(),
-    };
+    let error = |line: u64, message: &str| LineError::at(path, line, Some(1), message);
     let Some(rest) = text.strip_prefix("---\n") else {
         return Err(error(1, "expected `---`, the start of an insta snapshot header"));
     };
@@ -80,12 +75,7 @@ pub fn snap_content<'a>(path: &Path, text: &'a str) -> Result<(&'a str, usize), 
 /// Parses golden text; `first_line` is the file line the text starts at.
 pub fn parse_golden(path: &Path, text: &str, first_line: usize) -> Result<ParsedGolden, LineError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + first_line, l));
-    let error = |line: usize, column: usize, message: String| LineError {
-        path: path.to_path_buf(),
-        line: line as u64,
-        column: Some(column),
-        message,
-    };
+    let error = |line: usize, column: usize, message: String| LineError::at(path, line as u64, Some(column), message);
     let (first, header) = lines.next().unwrap_or((first_line, ""));
     if !header.starts_with("# flowreplay golden v") {
         return Err(error(

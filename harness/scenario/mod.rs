@@ -6,11 +6,11 @@
 mod file;
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::compare::{BodyRules, IgnoreRule};
+use crate::line_error::LineError;
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
@@ -18,25 +18,8 @@ use toml::Spanned;
 
 use file::{RawGolden, RawScenario, RawTrace};
 
-/// A bad scenario: where, and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ScenarioError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line and column, when the error is about a place in the file.
-    pub position: Option<(usize, usize)>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.position {
-            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
+/// A bad scenario: the file, the line and column, and what was expected.
+pub type ScenarioError = LineError;
 
 /// What a scenario's golden leaves out (its `[golden]` section): things
 /// expected to vary that should not fail the golden test.
@@ -105,11 +88,8 @@ impl Scenario {
 
     /// Like [`Scenario::load`], checking node kinds against `registry`.
     pub fn load_with(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: path.to_path_buf(),
-            position: None,
-            message: format!("cannot read scenario: {e}"),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| LineError::file(path, format!("cannot read scenario: {e}")))?;
         let scenario = Scenario::parse(&text, path)?;
         scenario.network(registry)?;
         Ok(scenario)
@@ -118,10 +98,9 @@ impl Scenario {
     /// Parses scenario text; `path` is used for its default name and in errors.
     pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
         let path = path.as_ref();
-        let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError {
-            path: path.to_path_buf(),
-            position: e.span().map(|span| line_column(text, span.start)),
-            message: e.message().trim_end().to_string(),
+        let raw: RawScenario = toml::from_str(text).map_err(|e| match e.span() {
+            Some(span) => at_offset(path, text, span.start, e.message().trim_end()),
+            None => LineError::file(path, e.message().trim_end()),
         })?;
         let name = raw.name.unwrap_or_else(|| {
             path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
@@ -203,7 +182,7 @@ impl Scenario {
             };
             match span {
                 Some(span) => self.error_at(span, e.to_string()),
-                None => ScenarioError { path: self.path.clone(), position: None, message: e.to_string() },
+                None => LineError::file(&self.path, e.to_string()),
             }
         })
     }
@@ -286,14 +265,14 @@ impl Scenario {
     }
 
     fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {
-        ScenarioError { path: self.path.clone(), position: Some(line_column(&self.text, span.start)), message }
+        at_offset(&self.path, &self.text, span.start, message)
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// An error at a byte offset of `text`: 1-based line and column (in characters).
+fn at_offset(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> LineError {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    LineError::at(path, line as u64, Some(column), message)
 }

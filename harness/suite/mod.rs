@@ -51,16 +51,14 @@ pub use run::{run_twice, Repeatability};
 /// Why a suite could not check an input.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    /// A scenario file is wrong (or names a kind the registry lacks).
-    #[error(transparent)]
-    Scenario(#[from] crate::ScenarioError),
     /// A dump could not be replayed (or a binding does not fit it).
     #[error(transparent)]
     Replay(#[from] crate::replay::ReplayError),
     /// The simulator could not start.
     #[error(transparent)]
     Sim(#[from] crate::SimError),
-    /// A golden or another input file is wrong.
+    /// An input file is wrong: a scenario (or a kind it names that the
+    /// registry lacks), a golden, a dump.
     #[error(transparent)]
     Input(#[from] LineError),
     /// A file or folder could not be read or written.

@@ -103,12 +103,7 @@ pub struct TraceReader {
 impl TraceReader {
     /// Opens a trace file.
     pub fn open(path: &Path) -> Result<TraceReader, LineError> {
-        let file = File::open(path).map_err(|e| LineError {
-            path: path.to_path_buf(),
-            line: 0,
-            column: None,
-            message: format!("cannot open trace: {e}"),
-        })?;
+        let file = File::open(path).map_err(|e| LineError::file(path, format!("cannot open trace: {e}")))?;
         Ok(TraceReader::from_reader(path, BufReader::with_capacity(1 << 16, file)))
     }
 
@@ -123,7 +118,7 @@ impl TraceReader {
     }
 
     fn error(&self, column: Option<usize>, message: String) -> LineError {
-        LineError { path: self.path.clone(), line: self.line, column, message }
+        LineError::at(&self.path, self.line, column, message)
     }
 }
 
@@ -167,20 +162,10 @@ impl Iterator for TraceReader {
 /// Whether a file is a flowreplay trace (rather than an elfo dump): its first
 /// non-blank line is an object with an `event` key.
 pub fn is_trace_file(path: &Path) -> Result<bool, LineError> {
-    let file = File::open(path).map_err(|e| LineError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: None,
-        message: format!("cannot open: {e}"),
-    })?;
+    let file = File::open(path).map_err(|e| LineError::file(path, format!("cannot open: {e}")))?;
     let mut input = BufReader::new(file);
     let mut line = Vec::new();
-    while input.read_until(b'\n', &mut line).map_err(|e| LineError {
-        path: path.to_path_buf(),
-        line: 1,
-        column: None,
-        message: format!("cannot read: {e}"),
-    })? > 0
+    while input.read_until(b'\n', &mut line).map_err(|e| LineError::at(path, 1, None, format!("cannot read: {e}")))? > 0
     {
         if !line.iter().all(u8::is_ascii_whitespace) {
             let head = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&line);
