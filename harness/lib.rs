@@ -1,21 +1,23 @@
 //! flowreplay: replay and regression-testing for message-passing systems.
 //!
-//! A scenario (or, later, a recorded elfo dump) describes a network of actors
-//! and the messages fed into it. flowreplay runs it under a deterministic
-//! scheduler on a virtual clock and records a trace of every message that
-//! moves. The same scenario and seed always give a byte-identical trace.
+//! A scenario or a recorded elfo dump describes a network of actors and the
+//! messages fed into it. flowreplay runs it under a deterministic scheduler
+//! on a virtual clock, records a trace of every message that moves, and
+//! compares it with a golden or with the recording. The same input and seed
+//! always give a byte-identical trace.
 //!
-//! The modules follow the data flow, and each imports only those before it:
+//! This is the one map of the modules (the README points here). They follow
+//! the data flow, and each imports only those before it:
 //!
 //! - [`atomic_file`]: the one temp-file-then-rename way every output file
 //!   is written.
-//! - [`line_error`]: the file:line:column error of every line-oriented input.
+//! - [`line_error`]: the file:line:column error of every input file.
 //! - [`model`]: messages, ids, virtual time and the seeded rng.
 //! - [`compare`]: how two bodies are judged: changed fields by JSON
 //!   pointer, ignore rules and the relaxations for truncated and hidden
 //!   recorded bodies (used by both the replay verdict and the diff).
 //! - [`dump`]: elfo NDJSON dumps: typed records, a streaming strict/lenient
-//!   reader, a writer in elfo's key order, ordering and statistics.
+//!   reader, a writer in elfo's key order, ordering, statistics, clock skew.
 //! - [`net`]: topologies, ports, connectors, the [`Actor`] and
 //!   [`AsyncActor`] traits, control signals and the built-in nodes.
 //! - [`trace`]: trace events, recorders and the NDJSON format (it needs node
@@ -24,21 +26,24 @@
 //!   conservation accounting, async actors on tokio's paused clock. It emits
 //!   into a [`trace::Recorder`].
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
-//!   [`RunConfig`].
-//! - [`golden`]: the canonical golden text of a run, goldens as insta
-//!   snapshots, and the trace diff (first divergence first).
-//! - [`replay`]: an elfo dump replayed in the simulator (groups as stubs or
-//!   bound to real code) with a regression verdict per group.
-//!
-//! The command-line interface lives in the binary, so the library never sees
-//! clap.
+//!   [`RunConfig`], and run ([`Scenario::simulation`]).
+//! - [`replay`]: an elfo dump replayed in the simulator (places as stubs or
+//!   bound to real code) with a regression verdict per place.
+//! - [`golden`]: the canonical golden text of a trace, goldens as insta
+//!   snapshots, and the diff of traces, goldens and dumps (first divergence
+//!   first). It renders, reads and compares; it runs nothing.
+//! - [`suite`]: the top layer that runs things for goldens: a user's
+//!   scenarios, dumps, node kinds and bindings, each checked against its
+//!   golden (the determinism self-check first), as a `cargo test` target, a
+//!   one-call `#[test]`, or behind `check` and `bless`.
+//! - `cli` (feature `cli`): the command line over all of it, for the shipped
+//!   binary and for a user's own (`cli::main_with`).
 //!
 //! ```
-//! use flowreplay::{Registry, Scenario, Simulation};
+//! use flowreplay::{Registry, Scenario};
 //!
 //! let scenario = Scenario::load("scenarios/linear-pipeline.toml".as_ref())?;
-//! let network = scenario.network(&Registry::builtin())?;
-//! let summary = Simulation::new(network, scenario.run).run(None)?;
+//! let summary = scenario.simulation(&Registry::builtin(), scenario.run)?.run(None)?;
 //! assert!(summary.conserved());
 //! assert!(summary.drained());
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -13,6 +13,28 @@ use super::redact::BodyCapture;
 
 /// A destination for trace events. The engine calls [`Recorder::record`] for
 /// each event in trace order; without a recorder it builds no events at all.
+///
+/// ```
+/// use flowreplay::trace::{EventKind, Recorder, TraceEvent};
+/// use flowreplay::{Registry, Scenario};
+///
+/// /// Counts what the exporters accepted.
+/// #[derive(Default)]
+/// struct Exports(u64);
+/// impl Recorder for Exports {
+///     fn record(&mut self, event: &TraceEvent<'_>) {
+///         if matches!(event.kind, EventKind::Export { .. }) {
+///             self.0 += 1;
+///         }
+///     }
+/// }
+///
+/// let scenario = Scenario::load("scenarios/nack.toml".as_ref())?;
+/// let mut exports = Exports::default();
+/// let summary = scenario.simulation(&Registry::builtin(), scenario.run)?.run(Some(&mut exports))?;
+/// assert_eq!(exports.0, summary.terminal["exported"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Recorder {
     /// Takes one event (borrowed: keep what you need by copying it).
     fn record(&mut self, event: &TraceEvent<'_>);

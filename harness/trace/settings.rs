@@ -12,7 +12,25 @@ use super::recorder::{FileRecorder, Recorder, RecorderReport};
 use super::redact::BodyCapture;
 use super::sample::{SampledRecorder, Sampling};
 
-/// How a run is traced when it writes a trace.
+/// How a run is traced when it writes a trace: the format, bodies and
+/// redaction, and sampling.
+///
+/// ```
+/// use flowreplay::trace::export::Format;
+/// use flowreplay::trace::{BodyCapture, TraceSettings};
+/// use flowreplay::{Registry, Scenario};
+///
+/// let scenario = Scenario::load("scenarios/fanout.toml".as_ref())?;
+/// let simulation = scenario.simulation(&Registry::builtin(), scenario.run)?;
+/// let settings = TraceSettings { format: Format::Chrome, capture: BodyCapture::redacting(&["/host"])?, sampling: None };
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("trace.json");
+/// let mut file = settings.create(&path, simulation.topology(), scenario.run.seed)?;
+/// simulation.run(Some(&mut file))?;
+/// let report = file.finish()?; // the file appears at `path` only now
+/// assert!(report.recorded > 0 && path.exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceSettings {
     /// The file format.

@@ -43,10 +43,10 @@ pub fn scenario(name: &str) -> PathBuf {
 /// included) in memory; `trace.events()` decodes it.
 pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, MemoryRecorder) {
     let scenario = Scenario::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let network = scenario.network(registry).unwrap_or_else(|e| panic!("{e}"));
+    let simulation =
+        scenario.simulation(registry, scenario.run.with_seed(Some(seed))).unwrap_or_else(|e| panic!("{e}"));
     let mut trace = MemoryRecorder::with_bodies();
-    let config = RunConfig { seed, ..scenario.run };
-    let summary = Simulation::new(network, config).run(Some(&mut trace)).expect("run starts");
+    let summary = simulation.run(Some(&mut trace)).expect("run starts");
     (summary, trace)
 }
 
