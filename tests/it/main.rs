@@ -19,7 +19,7 @@ mod verdict;
 
 use std::path::PathBuf;
 
-use flowreplay::{MemoryRecorder, Registry, RunConfig, RunSummary, Scenario, Simulation};
+use flowreplay::{MemoryRecorder, Registry, RunSummary, Scenario};
 
 /// Every scenario shipped in `scenarios/`.
 pub fn shipped_scenarios() -> Vec<PathBuf> {
