@@ -409,7 +409,7 @@ impl Suite {
     /// Writes `input`'s golden (refused in CI); false when it
     /// already held that text.
     pub fn bless(&self, input: &Path) -> Result<bool, SuiteError> {
-        if in_ci() {
+        if self.is_ci() {
             return Err(SuiteError::Config(
                 "refusing to write goldens with CI set: bless locally and commit them".into(),
             ));
