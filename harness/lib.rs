@@ -75,7 +75,7 @@ pub mod cli;
 pub use model::{Body, InPort, Message, MessageId, MessageKind, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 pub use net::{
     Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Receipt, Registry,
-    Signal, TimerId, Topology, TopologyError,
+    Service, Signal, TimerId, Topology, TopologyError,
 };
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::{RunConfig, RunSummary, SimError, Simulation, StopReason, TieBreak};

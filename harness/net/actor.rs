@@ -55,10 +55,67 @@ pub trait AsyncActor {
     fn on_message(&mut self, ctx: AsyncContext, port: InPort, msg: Message) -> HandlerFuture;
 }
 
-/// A node's behaviour: synchronous or async.
+/// A node that runs for the whole run, as a real service does: its own
+/// tasks and timers on tokio's paused clock, sending at any virtual time.
+///
+/// [`Service::start`] is called once, at virtual time 0, inside the run's
+/// runtime (a current-thread tokio runtime with paused time, IO enabled,
+/// inside a `LocalSet`, so `tokio::task::spawn_local` works); the future it
+/// returns is the service's main task. [`Service::on_message`] is called at
+/// each delivery, at its virtual time, and hands the message to the
+/// service's tasks (through a channel, say); they end it (`consume`,
+/// `export`, …) through the [`AsyncContext`] they got at start.
+///
+/// A run with services ends at its `max_time`; without one, once everything
+/// else has drained and the services produce nothing more within a second
+/// of virtual time (a service with an endless timer then runs to a day of
+/// virtual time: give such runs a `max_time`).
+///
+/// ```
+/// use flowreplay::{AsyncContext, HandlerFuture, InPort, Message, NodeBuild, Service};
+/// use tokio::sync::mpsc;
+///
+/// /// Forwards what it receives, and says `Tick` every 10 ms on its own.
+/// struct Ticker {
+///     inbox: Option<mpsc::UnboundedSender<Message>>,
+/// }
+/// impl Service for Ticker {
+///     fn start(&mut self, ctx: AsyncContext) -> HandlerFuture {
+///         let (inbox, mut received) = mpsc::unbounded_channel::<Message>();
+///         self.inbox = Some(inbox);
+///         Box::pin(async move {
+///             let mut tick = tokio::time::interval(std::time::Duration::from_millis(10));
+///             loop {
+///                 tokio::select! {
+///                     biased;
+///                     Some(msg) = received.recv() => ctx.send("out", msg),
+///                     _ = tick.tick() => ctx.send("out", ctx.derive("Tick", Default::default(), 0)),
+///                 }
+///             }
+///         })
+///     }
+///     fn on_message(&mut self, _port: InPort, msg: Message) {
+///         if let Some(inbox) = &self.inbox {
+///             let _ = inbox.send(msg);
+///         }
+///     }
+/// }
+/// let build = NodeBuild::service(Ticker { inbox: None }, &["in"], &["out"]);
+/// ```
+pub trait Service {
+    /// Starts the service's work; the future is its main task.
+    fn start(&mut self, ctx: AsyncContext) -> HandlerFuture;
+
+    /// A message arrived on `port`: hand it to the service's tasks.
+    fn on_message(&mut self, port: InPort, msg: Message);
+}
+
+/// A node's behaviour: synchronous, async per message, or a service.
 pub enum Behaviour {
     /// Handlers that return at once.
     Sync(Box<dyn Actor>),
     /// Message handlers that are futures on tokio's paused clock.
     Async(Box<dyn AsyncActor>),
+    /// A long-lived service on tokio's paused clock.
+    Service(Box<dyn Service>),
 }

@@ -339,15 +339,7 @@ mod async_context {
 
         /// A second handle on the same handler, kept by the engine to mark its end.
         pub(crate) fn twin(&self) -> AsyncContext {
-            AsyncContext {
-                caller: self.caller.clone(),
-                outputs: self.outputs.clone(),
-                started_virtual: self.started_virtual,
-                started_tokio: self.started_tokio,
-                rng: RefCell::new(self.rng.borrow().clone()),
-                log: self.log.clone(),
-                wake: self.wake.clone(),
-            }
+            self.clone()
         }
 
         pub(crate) fn finish(&self) {
@@ -397,6 +389,22 @@ mod async_context {
         /// A random `u64` from this handler's own seeded stream.
         pub fn random_u64(&self) -> u64 {
             self.rng.borrow_mut().next_u64()
+        }
+    }
+
+    impl Clone for AsyncContext {
+        /// Another handle on the same node and clock, for a service's other
+        /// tasks; its random stream continues from where this one is.
+        fn clone(&self) -> AsyncContext {
+            AsyncContext {
+                caller: self.caller.clone(),
+                outputs: self.outputs.clone(),
+                started_virtual: self.started_virtual,
+                started_tokio: self.started_tokio,
+                rng: RefCell::new(self.rng.borrow().clone()),
+                log: self.log.clone(),
+                wake: self.wake.clone(),
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ mod signal;
 mod topology;
 mod workload;
 
-pub use actor::{Actor, AsyncActor, Behaviour, HandlerFuture};
+pub use actor::{Actor, AsyncActor, Behaviour, HandlerFuture, Service};
 pub use context::{AsyncContext, Context, Effect, Outcome};
 pub(crate) use context::{AsyncLog, AsyncRecord, Caller};
 pub use latency::Latency;

@@ -26,6 +26,11 @@ use tokio::time::Instant;
 use crate::model::VirtualTime;
 use crate::net::{AsyncLog, AsyncRecord};
 
+/// How many times ready tasks are let run when the clock reaches the next
+/// event: enough for work that hops through a few tasks (a service's mailbox,
+/// then its handler) to finish at the instant it is due.
+const SETTLE_YIELDS: usize = 64;
+
 /// The runtime, the task set and the shared effect log.
 pub(crate) struct AsyncDriver {
     runtime: Runtime,
@@ -35,11 +40,15 @@ pub(crate) struct AsyncDriver {
     pub(crate) wake: Rc<tokio::sync::Notify>,
     /// Handlers started and not yet finished.
     pub(crate) running: usize,
+    /// Long-lived services started (they never finish).
+    pub(crate) services: usize,
 }
 
 impl AsyncDriver {
     pub(crate) fn new() -> std::io::Result<AsyncDriver> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+        // IO is enabled for services that register signal handlers or
+        // sockets (elfo's configurer does); nothing here uses it.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?;
         let base = runtime.block_on(async { Instant::now() });
         Ok(AsyncDriver {
             runtime,
@@ -48,6 +57,7 @@ impl AsyncDriver {
             log: AsyncLog::default(),
             wake: Rc::new(tokio::sync::Notify::new()),
             running: 0,
+            services: 0,
         })
     }
 
@@ -70,6 +80,14 @@ impl AsyncDriver {
         self.running += 1;
     }
 
+    /// Starts a long-lived service's main task at virtual time 0.
+    pub(crate) fn start_service<F: Future<Output = ()> + 'static>(&mut self, make: impl FnOnce() -> F) {
+        let _inside = self.runtime.enter();
+        let task = self.tasks.block_on(&self.runtime, async { make() });
+        self.tasks.spawn_local(task);
+        self.services += 1;
+    }
+
     /// Lets handlers run until one produces an effect or tokio's clock
     /// reaches virtual `until`; returns what they produced.
     pub(crate) fn advance(&mut self, until: VirtualTime) -> Vec<AsyncRecord> {
@@ -85,9 +103,15 @@ impl AsyncDriver {
                     biased;
                     _ = wake.notified() => {}
                     _ = &mut limit => {
-                        // A handler whose sleep ends on the same millisecond
-                        // is ready too: let it run before stopping.
-                        tokio::task::yield_now().await;
+                        // Work due at this instant may pass through several
+                        // tasks (a channel, then a handler): let ready tasks
+                        // run a while before stopping.
+                        for _ in 0..SETTLE_YIELDS {
+                            tokio::task::yield_now().await;
+                            if !log.borrow().is_empty() {
+                                break;
+                            }
+                        }
                         break;
                     }
                 }

@@ -186,7 +186,7 @@ impl Simulation {
     }
 
     fn run_with<H: Hooks>(self, hooks: H) -> Result<RunSummary, SimError> {
-        let needs_async = self.behaviours.iter().any(|b| matches!(b, Behaviour::Async(_)));
+        let needs_async = self.behaviours.iter().any(|b| matches!(b, Behaviour::Async(_) | Behaviour::Service(_)));
         let topology = self.topology;
         let nodes = topology
             .nodes
@@ -327,9 +327,19 @@ impl<H: Hooks> Engine<H> {
         let order = self.core.topology.order.clone();
         for &node in &order {
             self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Start });
-            if let Behaviour::Sync(actor) = &mut self.behaviours[node.index()] {
-                let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
-                self.core.call(caller, None, |ctx| actor.on_start(ctx));
+            let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
+            match &mut self.behaviours[node.index()] {
+                Behaviour::Sync(actor) => self.core.call(caller, None, |ctx| actor.on_start(ctx)),
+                Behaviour::Service(service) => {
+                    let core = &mut self.core;
+                    // Built in `Simulation::run` whenever a node is a service.
+                    let driver = core.async_driver.as_mut().expect("a service has an async driver");
+                    let (log, wake) = (driver.log.clone(), driver.wake.clone());
+                    let outputs = core.topology.nodes[node.index()].outputs.clone();
+                    let (rng, now) = (core.rng.fork(), core.now);
+                    driver.start_service(|| service.start(AsyncContext::new(caller, outputs, now, rng, log, wake)));
+                }
+                Behaviour::Async(_) => {}
             }
             if let Some(at) = self.core.nodes[node.index()].source.as_ref().and_then(|s| s.next_arrival()) {
                 self.core.active_sources += 1;
@@ -345,7 +355,7 @@ impl<H: Hooks> Engine<H> {
             if let Some(reason) = self.core.limit_reached() {
                 return reason;
             }
-            if self.core.drained() {
+            if self.core.drained() && !self.core.services_busy() {
                 match shutdown.next() {
                     Some(node) => {
                         self.shut_down(node);
@@ -356,7 +366,7 @@ impl<H: Hooks> Engine<H> {
                     None => return StopReason::Completed,
                 }
             }
-            if self.core.async_running() {
+            if self.core.async_running() || self.core.services() > 0 {
                 self.core.advance_async();
             }
             let Some(next) = self.core.queue.peek_time() else {
@@ -495,6 +505,7 @@ impl<H: Hooks> Engine<H> {
         let caller = Caller { node, port, trace_id: msg.trace_id };
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
+            Behaviour::Service(service) => service.on_message(port, msg),
             Behaviour::Async(actor) => {
                 // Built in `Simulation::run` whenever a node is async.
                 let driver = core.async_driver.as_mut().expect("an async node has an async driver");
@@ -537,7 +548,7 @@ impl<H: Hooks> Engine<H> {
         let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_signal(ctx, signal)),
-            Behaviour::Async(_) => core.call(caller, cause, |ctx| ctx.pass_upstream(signal)),
+            Behaviour::Async(_) | Behaviour::Service(_) => core.call(caller, cause, |ctx| ctx.pass_upstream(signal)),
         }
     }
 
@@ -599,6 +610,27 @@ impl<H: Hooks> Core<H> {
         self.async_driver.as_ref().is_some_and(|d| d.running > 0)
     }
 
+    fn services(&self) -> usize {
+        self.async_driver.as_ref().map_or(0, |d| d.services)
+    }
+
+    /// Whether services keep a drained run going: up to its `max_time` when
+    /// it has one, else while they still produce something within a second
+    /// of virtual time (queued here). A service that never goes quiet (an
+    /// endless timer) runs, without a `max_time`, to a day of virtual time.
+    fn services_busy(&mut self) -> bool {
+        const SETTLE: Nanos = Nanos(1_000_000_000);
+        if self.services() == 0 {
+            return false;
+        }
+        if self.config.max_time.is_some() {
+            return true;
+        }
+        let before = self.pending;
+        self.advance_async_until(self.now.after(SETTLE));
+        self.pending > before
+    }
+
     /// Lets async handlers run up to the next scheduled event (or, with
     /// nothing scheduled, up to the time limit or a day of virtual time) and
     /// queues what they produced, never earlier than now.
@@ -609,6 +641,12 @@ impl<H: Hooks> Core<H> {
             (None, Some(limit)) => VirtualTime(limit.0),
             (None, None) => self.now.after(HORIZON),
         };
+        self.advance_async_until(until);
+    }
+
+    /// Lets async handlers and services run up to virtual `until` and queues
+    /// what they produced, never earlier than now.
+    fn advance_async_until(&mut self, until: VirtualTime) {
         let Some(driver) = &mut self.async_driver else { return };
         for record in driver.advance(until) {
             let at = record.at.max(self.now);

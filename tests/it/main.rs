@@ -11,6 +11,7 @@ mod dump_read;
 mod dump_stats;
 mod golden;
 mod replay;
+mod services;
 mod signals;
 mod suite;
 mod trace;

@@ -61,6 +61,15 @@ impl NodeBuild {
         NodeBuild::with_ports(Behaviour::Async(Box::new(actor)), inputs, outputs)
     }
 
+    /// A node run by a long-lived [`Service`](super::Service).
+    pub fn service<S: AsRef<str>, T: AsRef<str>>(
+        service: impl super::Service + 'static,
+        inputs: &[S],
+        outputs: &[T],
+    ) -> NodeBuild {
+        NodeBuild::with_ports(Behaviour::Service(Box::new(service)), inputs, outputs)
+    }
+
     fn with_ports(behaviour: Behaviour, inputs: &[impl AsRef<str>], outputs: &[impl AsRef<str>]) -> NodeBuild {
         NodeBuild {
             behaviour,
