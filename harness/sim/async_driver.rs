@@ -82,9 +82,10 @@ impl AsyncDriver {
 
     /// Starts a long-lived service's main task at virtual time 0.
     pub(crate) fn start_service<F: Future<Output = ()> + 'static>(&mut self, make: impl FnOnce() -> F) {
-        let _inside = self.runtime.enter();
-        let task = self.tasks.block_on(&self.runtime, async { make() });
-        self.tasks.spawn_local(task);
+        // Inside the task set, so that `start` can spawn tasks of its own.
+        self.tasks.block_on(&self.runtime, async {
+            tokio::task::spawn_local(make());
+        });
         self.services += 1;
     }
 
