@@ -89,9 +89,44 @@ impl From<TopologyError> for ReplayError {
     }
 }
 
-/// Builds the node that stands in for a group, given the group's input and
-/// output port names.
-type Binding = Rc<dyn Fn(&[String], &[String]) -> Result<NodeBuild, String>>;
+/// Builds the node that stands in for a place, given its ports.
+type Binding = Rc<dyn Fn(&PlacePorts) -> Result<NodeBuild, String>>;
+
+/// What a bound place's node is built from: the place, its port names, and
+/// where each of its sends went when it was recorded, so that code that
+/// sends to no port in particular (an elfo group routes by type) can send
+/// where production did.
+#[derive(Debug, Clone)]
+pub struct PlacePorts {
+    /// The place: `group`, or `group/key`.
+    pub place: String,
+    /// Its group, as recorded.
+    pub group: String,
+    /// Its key, as recorded (`"_"` or none for a group's only actor).
+    pub key: Option<String>,
+    /// Input port names: one per sending place, and `(external)`.
+    pub inputs: Vec<String>,
+    /// Output port names: one per receiving place, and `(outside)`.
+    pub outputs: Vec<String>,
+    /// Per (trace id, name) of a recorded send: the ports its copies went out on.
+    by_send: Rc<BTreeMap<(u64, String), Vec<String>>>,
+    /// Per name: the ports its first recorded send went out on.
+    by_name: Rc<BTreeMap<String, Vec<String>>>,
+}
+
+impl PlacePorts {
+    /// The output ports a send of `name` in trace `trace_id` goes out on:
+    /// those of the recorded send with that trace id and name; else those
+    /// the first recorded send of that name took (a trace the code started
+    /// itself, a timer tick); else `(outside)`.
+    pub fn ports_for(&self, trace_id: u64, name: &str) -> Vec<&str> {
+        let found = self.by_send.get(&(trace_id, name.to_string())).or_else(|| self.by_name.get(name));
+        match found {
+            Some(ports) => ports.iter().map(String::as_str).collect(),
+            None => vec![OUTSIDE],
+        }
+    }
+}
 
 /// A dump ready to replay, with any groups bound to other code.
 pub struct Replay {
@@ -327,11 +362,44 @@ impl Replay {
         group: &str,
         build: impl Fn(&[String], &[String]) -> NodeBuild + 'static,
     ) -> Result<&mut Self, ReplayError> {
-        let build: Binding = Rc::new(move |ins: &[String], outs: &[String]| Ok(build(ins, outs)));
+        self.bind_place(group, move |ports| build(&ports.inputs, &ports.outputs))
+    }
+
+    /// Like [`Replay::bind`], with everything known about each place: its
+    /// name and key, and where each recorded send went
+    /// ([`PlacePorts::ports_for`]). Long-lived services that route by
+    /// message type (an elfo actor group) are bound this way.
+    pub fn bind_place(
+        &mut self,
+        group: &str,
+        build: impl Fn(&PlacePorts) -> NodeBuild + 'static,
+    ) -> Result<&mut Self, ReplayError> {
+        let build: Binding = Rc::new(move |ports: &PlacePorts| Ok(build(ports)));
         for place in self.places_of(group)? {
             self.bindings.insert(place, build.clone());
         }
         Ok(self)
+    }
+
+    /// The ports of `place` as a binding sees them.
+    fn place_ports(&self, place: &CompactString, inputs: Vec<String>, outputs: Vec<String>) -> PlacePorts {
+        let plan = &self.plan.places[place];
+        let mut by_send: BTreeMap<(u64, String), Vec<String>> = BTreeMap::new();
+        let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for sent in &plan.expected {
+            let ports: Vec<String> = sent.receivers.iter().map(|r| port_for(r)).collect();
+            by_name.entry(sent.name.to_string()).or_insert_with(|| ports.clone());
+            by_send.entry((sent.trace_id, sent.name.to_string())).or_default().extend(ports);
+        }
+        PlacePorts {
+            place: place.to_string(),
+            group: plan.group.to_string(),
+            key: plan.key.as_ref().map(|k| k.to_string()),
+            inputs,
+            outputs,
+            by_send: Rc::new(by_send),
+            by_name: Rc::new(by_name),
+        }
     }
 
     /// Binds a group (each of its keys) to a node kind of `registry` with no
@@ -378,9 +446,9 @@ impl Replay {
         }
         // The kind keeps its output names (its code may send by name); a
         // single output is wired to the place's single destination.
-        let build: Binding = Rc::new(move |inputs: &[String], _outputs: &[String]| {
+        let build: Binding = Rc::new(move |ports: &PlacePorts| {
             let mut build = factory(&serde_json::Value::Null)?;
-            build.inputs = inputs.to_vec();
+            build.inputs = ports.inputs.clone();
             Ok(build)
         });
         for place in places {
@@ -457,7 +525,9 @@ impl Replay {
             .map(|group| {
                 let (inputs, outputs) = self.ports(group).unwrap_or_default();
                 let outputs = match self.bindings.get(group) {
-                    Some(build) => build(&inputs, &outputs).map(|b| b.outputs).unwrap_or_default(),
+                    Some(build) => {
+                        build(&self.place_ports(group, inputs, outputs)).map(|b| b.outputs).unwrap_or_default()
+                    }
                     None => outputs,
                 };
                 (group, outputs)
@@ -515,9 +585,10 @@ impl Replay {
             let kind = format!("replay:{group}");
             let plan = self.plan.clone();
             let group_name = group.clone();
-            registry.register(&kind, move |_| match &bound {
-                Some(build) => build(&inputs, &outputs),
-                None => Ok(stub_node(&plan, &group_name, &inputs, &outputs)),
+            let ports = bound.is_some().then(|| self.place_ports(group, inputs.clone(), outputs.clone()));
+            registry.register(&kind, move |_| match (&bound, &ports) {
+                (Some(build), Some(ports)) => build(ports),
+                _ => Ok(stub_node(&plan, &group_name, &inputs, &outputs)),
             });
             node(&mut spec, group.to_string(), kind);
         }

@@ -1,0 +1,244 @@
+//! The long-lived flowreplay node that runs a real elfo group: it starts an
+//! elfo topology (the group under its recorded name, and the feeder) on the
+//! replay's paused clock, feeds it each recorded input at its recorded time
+//! with its trace id, answers the group's requests with the recorded
+//! responses, and sends what the group dumped as sending on to the places
+//! the dump says those sends went.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use elfo::addr::NodeNo;
+use elfo::config::AnyConfig;
+use elfo::messages::UpdateConfig;
+use elfo::tracing::TraceId;
+use elfo::{AnyMessage, Message as _, Topology};
+use flowreplay::replay::PlacePorts;
+use flowreplay::{AsyncContext, Body, HandlerFuture, InPort, Message, MessageKind, Service};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::capture::{self, Captured, Sink};
+use crate::feeder::{self, Handle, Pending};
+use crate::{ElfoGroup, GroupFailure};
+
+/// The protocol of elfo's own messages (config, pings, start-up): never
+/// replayed into the group and never judged.
+const SYSTEM_PROTOCOL: &str = "elfo-core";
+
+/// Trace ids the group's code makes itself (timer ticks) are renumbered
+/// from here, in the order they are first seen, so re-captures match.
+const MINTED: u64 = 1 << 62;
+
+pub(crate) struct ElfoService {
+    group: ElfoGroup,
+    ports: PlacePorts,
+    inbox: Option<mpsc::UnboundedSender<Message>>,
+}
+
+impl ElfoService {
+    pub(crate) fn new(group: ElfoGroup, ports: PlacePorts) -> ElfoService {
+        ElfoService { group, ports, inbox: None }
+    }
+}
+
+impl Service for ElfoService {
+    fn start(&mut self, ctx: AsyncContext) -> HandlerFuture {
+        let (inbox, received) = mpsc::unbounded_channel();
+        self.inbox = Some(inbox);
+        let (group, ports) = (self.group.clone(), self.ports.clone());
+        Box::pin(async move {
+            match Running::start(group, ports, ctx.clone()).await {
+                Ok(running) => running.run(received).await,
+                Err(failure) => ctx.fault(&ctx.derive("(start)", Body::default(), 0), &failure.to_string()),
+            }
+        })
+    }
+
+    fn on_message(&mut self, _port: InPort, msg: Message) {
+        if let Some(inbox) = &self.inbox {
+            let _ = inbox.send(msg);
+        }
+    }
+}
+
+/// A started group and what it takes to drive it.
+struct Running {
+    group: ElfoGroup,
+    ports: PlacePorts,
+    ctx: AsyncContext,
+    feeder: Handle,
+    address: elfo::Addr,
+    sink: Arc<Sink>,
+    pending: Pending,
+    /// Trace ids of the inputs fed so far: a send in another trace is one
+    /// the group's own code started.
+    fed: BTreeSet<u64>,
+    minted: BTreeMap<u64, u64>,
+    launch: elfo::addr::NodeLaunchId,
+}
+
+impl Running {
+    /// Starts the topology through elfo's own start path (no signal
+    /// handlers, no threads) and configures both groups.
+    async fn start(group: ElfoGroup, ports: PlacePorts, ctx: AsyncContext) -> Result<Running, GroupFailure> {
+        if !capture::install() {
+            return Err(GroupFailure::RecorderTaken);
+        }
+        let mut topology = Topology::empty();
+        let node_no = NodeNo::from_bits(group.node_no).ok_or(GroupFailure::NodeNo(group.node_no))?;
+        topology.set_node_no(node_no);
+        let launch = topology.launch_id();
+        let sink = capture::open(launch);
+        let pending = Pending::default();
+        let (handle, feeder_ready) = oneshot::channel();
+        let (address, feeder_address) = {
+            let under_test = topology.local(group.name.clone());
+            let feeder = topology.local("flowreplay.feeder");
+            under_test.route_to(&feeder, |_: &elfo::Envelope| true);
+            let addresses = (under_test.addr(), feeder.addr());
+            under_test.mount((group.blueprint)());
+            feeder.mount(feeder::blueprint(handle, pending.clone()));
+            addresses
+        };
+        let config = AnyConfig::deserialize(group.config.clone()).map_err(|e| GroupFailure::Config(e.to_string()))?;
+        let started = elfo::_priv::do_start(topology, false, move |init, _| async move {
+            elfo::scope::set_trace_id(TraceId::try_from(1).expect("1 is a valid trace id"));
+            for (to, config) in [(address, config), (feeder_address, AnyConfig::default())] {
+                match init.request_to(to, UpdateConfig::new(config)).resolve().await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(rejected)) => return Err(GroupFailure::Config(format!("{rejected:?}"))),
+                    Err(e) => return Err(GroupFailure::Config(format!("{e:?}"))),
+                }
+            }
+            Ok(())
+        })
+        .await;
+        started.map_err(|e| GroupFailure::Start(format!("{e:?}")))??;
+        let feeder = feeder_ready.await.map_err(|_| GroupFailure::Start("the feeder never started".into()))?;
+        Ok(Running {
+            group,
+            ports,
+            ctx,
+            feeder,
+            address,
+            sink,
+            pending,
+            fed: BTreeSet::new(),
+            minted: BTreeMap::new(),
+            launch,
+        })
+    }
+
+    /// Feeds inputs as they are delivered and forwards what the group
+    /// sends, until the replay ends.
+    async fn run(mut self, mut received: mpsc::UnboundedReceiver<Message>) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.sink.arrived.notified() => self.forward(),
+                input = received.recv() => match input {
+                    Some(msg) => self.feed(msg).await,
+                    None => break,
+                },
+            }
+        }
+        capture::close(self.launch);
+    }
+
+    /// Hands one recorded input to the group, at its virtual time, with its
+    /// trace id; a recorded response answers the group's pending request.
+    async fn feed(&mut self, msg: Message) {
+        if &*msg.protocol == SYSTEM_PROTOCOL {
+            return self.ctx.consume(msg);
+        }
+        self.fed.insert(msg.trace_id.0);
+        let Ok(trace) = TraceId::try_from(msg.trace_id.0) else {
+            self.ctx.fault(&msg, "trace id 0 cannot be replayed into elfo");
+            return self.ctx.consume(msg);
+        };
+        let decoded = AnyMessage::deserialize(&serde_json::json!([&*msg.protocol, &*msg.name, msg.body.value()]));
+        let any = match decoded {
+            Ok(any) => any,
+            Err(e) => {
+                self.ctx.fault(&msg, &format!("cannot decode {} {}: {e}", msg.name, msg.body.text()));
+                self.group.note_undecodable(&msg, &e.to_string());
+                return self.ctx.consume(msg);
+            }
+        };
+        let (feeder, scope) = (self.feeder.0.pruned(), self.feeder.1.clone());
+        if msg.kind == MessageKind::Response {
+            let request = msg.name.strip_suffix("::Response").unwrap_or(&msg.name).to_string();
+            let token = self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(&(msg.trace_id.0, request))
+                .and_then(|q| q.pop_front());
+            match token {
+                Some(token) => scope.sync_within(|| {
+                    elfo::scope::set_trace_id(trace);
+                    feeder.respond(token.into_received::<crate::ReplayAnyRequest>(), any);
+                }),
+                None => self.ctx.fault(&msg, "a recorded response to a request the group did not make"),
+            }
+            return self.ctx.consume(msg);
+        }
+        let address = self.address;
+        if msg.kind == MessageKind::Request {
+            match self.group.request_sender(any) {
+                Ok(send) => {
+                    tokio::spawn(scope.within(async move {
+                        elfo::scope::set_trace_id(trace);
+                        send(feeder, address).await;
+                    }));
+                }
+                Err(any) => {
+                    let name = any.name();
+                    self.ctx.fault(&msg, &format!("request {name}: name its type with ElfoGroup::request::<{name}>()"));
+                    self.group.note_undecodable(&msg, &format!("request type {name} not named"));
+                }
+            }
+            return self.ctx.consume(msg);
+        }
+        scope
+            .within(async move {
+                elfo::scope::set_trace_id(trace);
+                let _ = feeder.send_to(address, any).await;
+            })
+            .await;
+        self.ctx.consume(msg);
+    }
+
+    /// Sends on what the group dumped as sending, to the ports the dump
+    /// implies.
+    fn forward(&mut self) {
+        let dumps: Vec<Captured> = std::mem::take(&mut *self.sink.dumps.lock().unwrap_or_else(|e| e.into_inner()));
+        for dump in dumps {
+            let ours = dump.group == self.group.name && self.ports.key.as_deref().is_none_or(|k| k == dump.key);
+            if !ours || !dump.out || dump.protocol == SYSTEM_PROTOCOL {
+                continue;
+            }
+            let next = MINTED + self.minted.len() as u64;
+            let trace = match self.fed.contains(&dump.trace_id) {
+                true => dump.trace_id,
+                false => *self.minted.entry(dump.trace_id).or_insert(next),
+            };
+            let size = dump.body.to_string().len() as u32;
+            let mut message = Message::new(dump.name.clone(), Body::new(dump.body.clone()), size);
+            message.trace_id = flowreplay::TraceId(trace);
+            message.protocol = Arc::from(dump.protocol);
+            message.kind = match dump.kind {
+                elfo::dumping::MessageKind::Regular => MessageKind::Regular,
+                elfo::dumping::MessageKind::Request(_) => MessageKind::Request,
+                elfo::dumping::MessageKind::Response(_) => MessageKind::Response,
+            };
+            let ports: Vec<String> = self.ports.ports_for(trace, &dump.name).into_iter().map(String::from).collect();
+            let Some((last, rest)) = ports.split_last() else { continue };
+            for port in rest {
+                self.ctx.send(port, message.clone());
+            }
+            self.ctx.send(last, message);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! A real elfo group bound into a replay of its recorded dump: unchanged it
+//! is equal, a planted change is caught at the group and message, inputs it
+//! cannot be given are reported, and re-captures are byte-identical across
+//! processes.
+
+use std::path::PathBuf;
+
+use elfo::{ActorGroup, Blueprint, Context};
+use flowreplay::replay::{Replay, Status};
+use flowreplay_elfo::ElfoGroup;
+
+/// The desk's messages, as its production build defines them.
+mod desk {
+    use elfo::message;
+
+    #[message(protocol = "desk")]
+    pub struct NewOrder {
+        pub order: u64,
+        pub qty: u64,
+        pub px: u64,
+    }
+
+    #[message(protocol = "desk")]
+    pub struct Priced {
+        pub order: u64,
+        pub total: u64,
+    }
+
+    #[message(protocol = "desk", ret = u64)]
+    pub struct Margin {
+        pub order: u64,
+    }
+}
+
+/// The pricer: for each order, asks `refdata` for a margin, then sends the
+/// order's total; `fee` is the planted change (0 in production).
+fn pricer(fee: u64) -> Blueprint {
+    ActorGroup::new().exec(move |mut ctx: Context| async move {
+        while let Some(envelope) = ctx.recv().await {
+            let Some((order, _)) = envelope.unpack::<desk::NewOrder>() else { continue };
+            let margin = ctx.request(desk::Margin { order: order.order }).resolve().await.unwrap_or(0);
+            let total = order.qty * order.px + margin + fee;
+            let _ = ctx.send(desk::Priced { order: order.order, total }).await;
+        }
+    })
+}
+
+fn dump() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/desk.dump")
+}
+
+fn replay_with(fee: u64) -> (flowreplay::replay::ReplayOutcome, ElfoGroup) {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    let group = ElfoGroup::new("pricer", move || pricer(fee)).node_no(1);
+    group.bind(&mut replay).unwrap();
+    let outcome = replay.recapture(true).run(0).unwrap();
+    (outcome, group)
+}
+
+#[test]
+fn the_unchanged_group_replays_equal() {
+    let (outcome, _) = replay_with(0);
+    let pricer = &outcome.verdict.groups["pricer"];
+    assert_eq!(pricer.status, Status::Equal, "{:#?}", outcome.verdict);
+    assert_eq!((pricer.expected, pricer.actual), (6, 6), "three margin requests and three totals");
+    assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
+}
+
+#[test]
+fn a_planted_change_is_different_at_the_group_and_message_with_the_field() {
+    let (outcome, _) = replay_with(1);
+    let pricer = &outcome.verdict.groups["pricer"];
+    assert_eq!(pricer.status, Status::Different, "{pricer:#?}");
+    let first = pricer.first_difference.as_ref().unwrap();
+    assert_eq!(first.expected.name, "Priced");
+    assert_eq!(first.changed[0].path, "/total");
+    assert_eq!((first.changed[0].expected.clone(), first.changed[0].actual.clone()), (305.into(), 306.into()));
+}
+
+#[test]
+fn an_input_the_dumper_hid_is_reported_not_replayed() {
+    let (_, group) = replay_with(0);
+    let undecodable = group.undecodable();
+    assert_eq!(undecodable.len(), 1, "{undecodable:?}");
+    assert_eq!(undecodable[0].name, "NewOrder");
+    assert!(undecodable[0].body.contains("<hidden>"));
+}
+
+#[test]
+fn system_groups_and_groups_the_dump_lacks_are_refused() {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    let error = ElfoGroup::new("pricerr", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
+    assert!(error.contains("no group \"pricerr\"") && error.contains("ledger, pricer, refdata"), "{error}");
+    let error = ElfoGroup::new("system.configurers", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
+    assert!(error.contains("never bound"), "{error}");
+}
+
+/// Set in a child process: write the re-captured dump there and stop.
+const CHILD: &str = "FLOWREPLAY_ELFO_RECAPTURE_TO";
+
+#[test]
+fn the_same_dump_and_seed_give_byte_identical_recaptures_in_two_processes() {
+    if let Ok(path) = std::env::var(CHILD) {
+        let (outcome, _) = replay_with(0);
+        let mut file = std::fs::File::create(path).unwrap();
+        flowreplay::dump::write_records(&mut file, &outcome.recaptured).unwrap();
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let path = dir.path().join(name);
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "the_same_dump_and_seed_give_byte_identical_recaptures_in_two_processes"])
+            .env(CHILD, &path)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read(path).unwrap()
+    };
+    let (first, second) = (run("a.dump"), run("b.dump"));
+    assert!(!first.is_empty());
+    assert_eq!(first, second, "two processes re-captured different bytes");
+}
