@@ -37,7 +37,7 @@ use rustc_hash::FxHashMap;
 
 use crate::compare::{BodyRules, IgnoreRule};
 use crate::dump::{sort_records, DumpError, DumpReader, DumpRecord, ReadMode};
-use crate::model::{InPort, OutPort};
+use crate::model::{InPort, Nanos, OutPort};
 use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, Topology, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
 use crate::trace::{Recorder, Tee};
@@ -178,6 +178,9 @@ pub fn describe(verdict: &GroupVerdict) -> String {
     for (rule, count) in &verdict.relaxed {
         report += &format!(", relaxed by {rule} {count}");
     }
+    if verdict.paired_by_order > 0 {
+        report += &format!(", {} paired by name and order (traces the code started)", verdict.paired_by_order);
+    }
     if let Some(d) = &verdict.first_difference {
         report += &format!("\nfirst difference: {} in trace {}", d.expected.name, d.expected.trace_id);
         report += &format!("\n  expected body {}\n  actual body   {}", d.expected.body, d.actual.body);
@@ -231,6 +234,9 @@ fn in_group(place: &str, group: &str) -> bool {
 /// the parentheses keep them apart from any group's port.
 const EXTERNAL_PORT: &str = "(external)";
 const EMIT_PORT: &str = "(emit)";
+
+/// How long after the recording's last line a replay with bound code runs.
+const BOUND_GRACE: Nanos = Nanos(1_000_000);
 
 /// The node kind of the inlets that hand a stub its uncaused sends.
 pub(super) const EMIT_KIND_PREFIX: &str = "replay-emit:";
@@ -489,7 +495,10 @@ impl Replay {
         observer: Option<&mut dyn Recorder>,
     ) -> Result<ReplayOutcome, ReplayError> {
         let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, self.recapture);
-        let simulation = Simulation::new(network, RunConfig { seed, ..RunConfig::default() });
+        // Bound code may run for ever (a service's timers): the replay then
+        // ends a millisecond after the recording did.
+        let max_time = (!self.bindings.is_empty()).then(|| Nanos(self.plan.span.0 + BOUND_GRACE.0));
+        let simulation = Simulation::new(network, RunConfig { seed, max_time, ..RunConfig::default() });
         let summary = match observer {
             Some(observer) => simulation.run(Some(&mut Tee(observer, &mut capture)))?,
             None => simulation.run(Some(&mut capture))?,

@@ -72,6 +72,11 @@ pub(super) struct Expected {
     /// The places that received it ([`OUTSIDE`] when none did): one send,
     /// one delivery to each.
     pub(super) receivers: Vec<CompactString>,
+    /// Sent in a trace that began at this place: with no recorded cause, or
+    /// in answer to an input from outside the dump (a timer tick the code
+    /// made for itself looks like one). Bound code makes such sends under
+    /// trace ids of its own.
+    pub(super) uncaused: bool,
 }
 
 /// Everything one place needs.
@@ -95,6 +100,8 @@ pub(super) struct PlacePlan {
 pub(super) struct Plan {
     /// The earliest `ts`: virtual time 0.
     pub(super) first_ts: u64,
+    /// From the earliest `ts` to the latest.
+    pub(super) span: Nanos,
     pub(super) places: BTreeMap<CompactString, PlacePlan>,
     /// Recorded transits that were negative, per (sender, receiver).
     pub(super) skews: Vec<ClockSkew>,
@@ -152,14 +159,17 @@ impl Plan {
     /// Builds the plan from records in dump order (see `sort_records`).
     pub(super) fn new(records: Vec<DumpRecord>) -> Plan {
         let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
+        let span = Nanos(records.iter().map(|r| r.ts_ns).max().unwrap_or(0) - first_ts);
         let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
         let senders = match_flows(&ends);
         let (mut deliveries, skews) = deliveries(&records, &senders);
-        let mut plan = Plan { first_ts, places: BTreeMap::new(), skews };
+        let mut plan = Plan { first_ts, span, places: BTreeMap::new(), skews };
         let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
         let at = |record: &DumpRecord| VirtualTime(record.ts_ns - first_ts);
         // The In each place is handling per trace id, as it walks its records.
         let mut handling: FxHashMap<(CompactString, u64), (MessageKey, u64)> = FxHashMap::default();
+        // Traces that began at a place with an input from outside the dump.
+        let mut begun_here: rustc_hash::FxHashSet<(CompactString, u64)> = Default::default();
         // An Out and the Ins it reached carry the same body text: parse it once.
         let mut bodies: FxHashMap<u64, Body> = FxHashMap::default();
         let mut names = Names::default();
@@ -183,12 +193,13 @@ impl Plan {
                     let body = body_of(&record, ends[index].key.2);
                     let key = (record.trace_id, record.name.clone(), body.checksum());
                     reactions.entry(key.clone()).or_default().push(Vec::new());
-                    handling.insert((place, record.trace_id), (key, record.ts_ns));
+                    handling.insert((place.clone(), record.trace_id), (key, record.ts_ns));
                     match &sender_places[index] {
                         Some(sender) => {
                             plan_of.sources.insert(sender.clone());
                         }
                         None => {
+                            begun_here.insert((place.clone(), record.trace_id));
                             let message = names.message_of(&record, body);
                             plan_of.injections.push(Injection { at: at(&record), message, emit: None });
                         }
@@ -203,6 +214,7 @@ impl Plan {
                     let receivers = to.iter().map(|d| d.to.clone()).collect();
                     let to: Rc<[Delivery]> = to.into();
                     let message = names.message_of(&record, body_of(&record, ends[index].key.2));
+                    let self_started = begun_here.contains(&(place.clone(), record.trace_id));
                     let cause = handling.get(&(place, record.trace_id));
                     let answered = cause.and_then(|(key, ts)| {
                         let list = reactions.get_mut(key)?.last_mut()?;
@@ -222,6 +234,7 @@ impl Plan {
                         name: message.name.clone(),
                         body: message.body.clone(),
                         receivers,
+                        uncaused: answered.is_none() || self_started,
                     };
                     if answered.is_none() {
                         plan_of.injections.push(Injection { at: at(&record), message, emit: Some(to) });

@@ -84,6 +84,10 @@ pub struct GroupVerdict {
     /// Sends that matched only under a relaxation, by rule: nothing is let
     /// through unsaid.
     pub relaxed: Relaxations,
+    /// Sends under trace ids the bound code started itself (timer ticks),
+    /// paired with sends recorded with no cause by name, receiver and order,
+    /// not by trace id.
+    pub paired_by_order: u64,
 }
 
 /// Every group's verdict.
@@ -129,6 +133,17 @@ pub(super) enum Slot {
 pub(super) struct PlaceJudge {
     place: CompactString,
     waiting: FxHashMap<(u64, Arc<str>, CompactString), VecDeque<u32>>,
+    /// Slots of sends made with no recorded cause, by name and receiver:
+    /// where a send under a trace id nobody recorded (one the bound code
+    /// started itself) pairs, in order.
+    uncaused: FxHashMap<(Arc<str>, CompactString), VecDeque<u32>>,
+    /// Slots filled, by (send, receiver), so that a slot both queues hold
+    /// is filled once.
+    taken: rustc_hash::FxHashSet<(u32, CompactString)>,
+    /// Trace ids of the recorded sends: a send under one of them is judged
+    /// by trace id only.
+    recorded_traces: rustc_hash::FxHashSet<u64>,
+    by_order: u64,
     filled: Vec<bool>,
     changed: Vec<bool>,
     first_change: Option<(u32, Actual, Vec<ChangedField>)>,
@@ -142,14 +157,22 @@ pub(super) struct PlaceJudge {
 impl PlaceJudge {
     pub(super) fn new(place: &CompactString, expected: &[Expected]) -> PlaceJudge {
         let mut waiting: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
+        let mut uncaused: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
         for (index, e) in expected.iter().enumerate() {
             for receiver in &e.receivers {
                 waiting.entry((e.trace_id, e.name.clone(), receiver.clone())).or_default().push_back(index as u32);
+                if e.uncaused {
+                    uncaused.entry((e.name.clone(), receiver.clone())).or_default().push_back(index as u32);
+                }
             }
         }
         PlaceJudge {
             place: place.clone(),
             waiting,
+            uncaused,
+            taken: Default::default(),
+            recorded_traces: expected.iter().map(|e| e.trace_id).collect(),
+            by_order: 0,
             filled: vec![false; expected.len()],
             changed: vec![false; expected.len()],
             first_change: None,
@@ -161,10 +184,37 @@ impl PlaceJudge {
         }
     }
 
-    /// Judges one replayed send (to one receiver).
+    /// The next free slot in `queue` for `receiver`.
+    fn claim(
+        queue: Option<&mut VecDeque<u32>>,
+        taken: &mut rustc_hash::FxHashSet<(u32, CompactString)>,
+        receiver: &CompactString,
+    ) -> Option<u32> {
+        let queue = queue?;
+        while let Some(index) = queue.pop_front() {
+            if taken.insert((index, receiver.clone())) {
+                return Some(index);
+            }
+        }
+        None
+    }
+
+    /// Judges one replayed send (to one receiver): it fills the next slot
+    /// recorded under its trace id, name and receiver; a send under a trace
+    /// id no recorded send has (one the bound code started itself) fills the
+    /// next slot of a send recorded in a trace that began at this place, by
+    /// name and receiver, in order.
     pub(super) fn send(&mut self, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {
         let key = (actual.trace_id, actual.name.clone(), actual.to.clone());
-        let Some(index) = self.waiting.get_mut(&key).and_then(VecDeque::pop_front) else {
+        let exact = Self::claim(self.waiting.get_mut(&key), &mut self.taken, &actual.to);
+        let minted = !self.recorded_traces.contains(&actual.trace_id);
+        let index = exact.or_else(|| {
+            let queue = self.uncaused.get_mut(&(actual.name.clone(), actual.to.clone())).filter(|_| minted);
+            let index = Self::claim(queue, &mut self.taken, &actual.to);
+            self.by_order += u64::from(index.is_some());
+            index
+        });
+        let Some(index) = index else {
             self.extra += 1;
             self.actual += 1;
             self.first_extra.get_or_insert(actual);
@@ -238,6 +288,7 @@ impl PlaceJudge {
             first_missing: missing.first().map(|&i| recorded(i)),
             first_extra: self.first_extra.as_ref().map(replayed),
             relaxed: self.relaxed,
+            paired_by_order: self.by_order,
         }
     }
 }

@@ -108,6 +108,7 @@ pub struct ElfoGroup {
     config: serde_json::Value,
     node_no: u16,
     requests: Vec<RequestKind>,
+    own: Vec<String>,
     undecodable: Arc<Mutex<Vec<Undecodable>>>,
 }
 
@@ -120,6 +121,7 @@ impl ElfoGroup {
             config: serde_json::Value::Object(Default::default()),
             node_no: 1,
             requests: Vec::new(),
+            own: Vec::new(),
             undecodable: Arc::default(),
         }
     }
@@ -155,6 +157,21 @@ impl ElfoGroup {
             Ok(send)
         }));
         self
+    }
+
+    /// Names a message the group makes for itself (an `Interval`'s or a
+    /// `Delay`'s tick, a signal): the recording has it as an input from
+    /// nowhere, but the real code's own timers make it, on the replay's
+    /// clock, so recorded ones are not fed. Sends in the traces such ticks
+    /// start are paired with the recorded ones by name, receiver and order
+    /// (their trace ids are new), and the verdict counts them.
+    pub fn own_message(mut self, name: &str) -> ElfoGroup {
+        self.own.push(name.to_string());
+        self
+    }
+
+    fn is_own(&self, name: &str) -> bool {
+        self.own.iter().any(|own| own == name)
     }
 
     fn request_sender(&self, mut any: AnyMessage) -> Result<RequestSend, AnyMessage> {

@@ -149,7 +149,7 @@ impl Running {
     /// Hands one recorded input to the group, at its virtual time, with its
     /// trace id; a recorded response answers the group's pending request.
     async fn feed(&mut self, msg: Message) {
-        if &*msg.protocol == SYSTEM_PROTOCOL {
+        if &*msg.protocol == SYSTEM_PROTOCOL || self.group.is_own(&msg.name) {
             return self.ctx.consume(msg);
         }
         self.fed.insert(msg.trace_id.0);

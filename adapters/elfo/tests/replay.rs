@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
-use elfo::{ActorGroup, Blueprint, Context};
+use std::time::Duration;
+
+use elfo::time::Interval;
+use elfo::{msg, ActorGroup, Blueprint, Context};
 use flowreplay::replay::{Replay, Status};
 use flowreplay_elfo::ElfoGroup;
 
@@ -30,17 +33,45 @@ mod desk {
     pub struct Margin {
         pub order: u64,
     }
+
+    #[message(protocol = "desk", ret = u64)]
+    pub struct PriceCheck {
+        pub qty: u64,
+        pub px: u64,
+    }
+
+    #[message(protocol = "desk")]
+    pub struct HeartbeatTick;
+
+    #[message(protocol = "desk")]
+    pub struct Heartbeat {
+        pub beat: u64,
+    }
 }
 
 /// The pricer: for each order, asks `refdata` for a margin, then sends the
-/// order's total; `fee` is the planted change (0 in production).
+/// order's total; answers price checks; says `Heartbeat` every 10 ms. `fee`
+/// is the planted change (0 in production).
 fn pricer(fee: u64) -> Blueprint {
     ActorGroup::new().exec(move |mut ctx: Context| async move {
+        let heartbeat = ctx.attach(Interval::new(desk::HeartbeatTick));
+        heartbeat.start(Duration::from_millis(10));
+        let mut beats = 0;
         while let Some(envelope) = ctx.recv().await {
-            let Some((order, _)) = envelope.unpack::<desk::NewOrder>() else { continue };
-            let margin = ctx.request(desk::Margin { order: order.order }).resolve().await.unwrap_or(0);
-            let total = order.qty * order.px + margin + fee;
-            let _ = ctx.send(desk::Priced { order: order.order, total }).await;
+            msg!(match envelope {
+                order @ desk::NewOrder => {
+                    let margin = ctx.request(desk::Margin { order: order.order }).resolve().await.unwrap_or(0);
+                    let total = order.qty * order.px + margin + fee;
+                    let _ = ctx.send(desk::Priced { order: order.order, total }).await;
+                }
+                (check @ desk::PriceCheck, token) => {
+                    ctx.respond(token, check.qty * check.px + fee);
+                }
+                desk::HeartbeatTick => {
+                    beats += 1;
+                    let _ = ctx.send(desk::Heartbeat { beat: beats }).await;
+                }
+            });
         }
     })
 }
@@ -51,7 +82,10 @@ fn dump() -> PathBuf {
 
 fn replay_with(fee: u64) -> (flowreplay::replay::ReplayOutcome, ElfoGroup) {
     let mut replay = Replay::open(&[dump()], false).unwrap();
-    let group = ElfoGroup::new("pricer", move || pricer(fee)).node_no(1);
+    let group = ElfoGroup::new("pricer", move || pricer(fee))
+        .node_no(1)
+        .request::<desk::PriceCheck>()
+        .own_message("HeartbeatTick");
     group.bind(&mut replay).unwrap();
     let outcome = replay.recapture(true).run(0).unwrap();
     (outcome, group)
@@ -62,7 +96,12 @@ fn the_unchanged_group_replays_equal() {
     let (outcome, _) = replay_with(0);
     let pricer = &outcome.verdict.groups["pricer"];
     assert_eq!(pricer.status, Status::Equal, "{:#?}", outcome.verdict);
-    assert_eq!((pricer.expected, pricer.actual), (6, 6), "three margin requests and three totals");
+    assert_eq!(
+        (pricer.expected, pricer.actual),
+        (11, 11),
+        "three margin requests, three totals, a price check answered, four heartbeats"
+    );
+    assert_eq!(pricer.paired_by_order, 4, "the heartbeats are the real timer's, paired by name and order");
     assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
 }
 
@@ -78,6 +117,18 @@ fn a_planted_change_is_different_at_the_group_and_message_with_the_field() {
 }
 
 #[test]
+fn a_request_type_not_named_is_reported_with_the_type_to_name() {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    let group = ElfoGroup::new("pricer", || pricer(0)).own_message("HeartbeatTick");
+    group.bind(&mut replay).unwrap();
+    let outcome = replay.run(0).unwrap();
+    let unnamed: Vec<_> = group.undecodable().into_iter().filter(|u| u.name == "PriceCheck").collect();
+    assert_eq!(unnamed.len(), 1);
+    assert!(unnamed[0].reason.contains("request type PriceCheck not named"), "{unnamed:?}");
+    assert_eq!(outcome.verdict.groups["pricer"].missing, 1, "its response was never sent");
+}
+
+#[test]
 fn an_input_the_dumper_hid_is_reported_not_replayed() {
     let (_, group) = replay_with(0);
     let undecodable = group.undecodable();
@@ -90,7 +141,10 @@ fn an_input_the_dumper_hid_is_reported_not_replayed() {
 fn system_groups_and_groups_the_dump_lacks_are_refused() {
     let mut replay = Replay::open(&[dump()], false).unwrap();
     let error = ElfoGroup::new("pricerr", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
-    assert!(error.contains("no group \"pricerr\"") && error.contains("ledger, pricer, refdata"), "{error}");
+    assert!(
+        error.contains("no group \"pricerr\"") && error.contains("gateway, ledger, monitor, pricer, refdata"),
+        "{error}"
+    );
     let error = ElfoGroup::new("system.configurers", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
     assert!(error.contains("never bound"), "{error}");
 }
