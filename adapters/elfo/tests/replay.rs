@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
+use elfo::routers::{MapRouter, Outcome};
 use elfo::time::Interval;
 use elfo::{msg, ActorGroup, Blueprint, Context};
 use flowreplay::replay::{Replay, Status};
@@ -38,6 +39,20 @@ mod desk {
     pub struct PriceCheck {
         pub qty: u64,
         pub px: u64,
+    }
+
+    #[message(protocol = "desk")]
+    pub struct Fill {
+        pub region: String,
+        pub order: u64,
+        pub qty: u64,
+    }
+
+    #[message(protocol = "desk")]
+    pub struct Booked {
+        pub region: String,
+        pub order: u64,
+        pub position: u64,
     }
 
     #[message(protocol = "desk")]
@@ -74,6 +89,43 @@ fn pricer(fee: u64) -> Blueprint {
             });
         }
     })
+}
+
+/// The books: one actor per region (elfo's `MapRouter`), each keeping its
+/// region's position.
+fn books() -> Blueprint {
+    ActorGroup::new()
+        .router(MapRouter::new(|envelope: &elfo::Envelope| {
+            msg!(match envelope {
+                fill @ desk::Fill => Outcome::Unicast(fill.region.clone()),
+                _ => Outcome::Default,
+            })
+        }))
+        .exec(|mut ctx: Context<(), String>| async move {
+            let mut position = 0;
+            while let Some(envelope) = ctx.recv().await {
+                if let Some((fill, _)) = envelope.unpack::<desk::Fill>() {
+                    position += fill.qty;
+                    let booked = desk::Booked { region: ctx.key().clone(), order: fill.order, position };
+                    let _ = ctx.send(booked).await;
+                }
+            }
+        })
+}
+
+#[test]
+fn a_keyed_group_is_one_actor_per_key_judged_per_key() {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    assert_eq!(replay.places().filter(|p| p.starts_with("books")).collect::<Vec<_>>(), ["books/eu", "books/us"]);
+    ElfoGroup::new("books", books).bind(&mut replay).unwrap();
+    let outcome = replay.run(0).unwrap();
+    let (eu, us) = (&outcome.verdict.groups["books/eu"], &outcome.verdict.groups["books/us"]);
+    assert_eq!(
+        (eu.status, eu.expected, us.status, us.expected),
+        (Status::Equal, 2, Status::Equal, 1),
+        "{:#?}",
+        outcome.verdict
+    );
 }
 
 fn dump() -> PathBuf {
