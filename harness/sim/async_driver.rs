@@ -90,9 +90,19 @@ impl AsyncDriver {
     }
 
     /// Lets handlers run until one produces an effect or tokio's clock
-    /// reaches virtual `until`; returns what they produced.
+    /// reaches virtual `until`, rounded down to a whole millisecond; returns
+    /// what they produced.
+    ///
+    /// Rounding down matters: tokio's timers fire on whole milliseconds, so
+    /// a sleep to a point inside a millisecond would carry the clock to the
+    /// next one, ahead of the engine. Many inputs a few microseconds apart
+    /// would then push tokio's clock ever further ahead of virtual time.
+    /// Rounded down, the clock never passes the engine; work between two
+    /// milliseconds runs at the earlier one, and its effects are queued at
+    /// the engine's current time.
     pub(crate) fn advance(&mut self, until: VirtualTime) -> Vec<AsyncRecord> {
-        let deadline = self.deadline(until);
+        const MS: u64 = 1_000_000;
+        let deadline = self.deadline(VirtualTime(until.as_nanos() / MS * MS));
         let (wake, log) = (self.wake.clone(), self.log.clone());
         self.tasks.block_on(&self.runtime, async move {
             let limit = tokio::time::sleep_until(deadline);

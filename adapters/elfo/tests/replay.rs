@@ -3,121 +3,18 @@
 //! cannot be given are reported, and re-captures are byte-identical across
 //! processes.
 
+mod desk;
+
 use std::path::PathBuf;
 
-use std::time::Duration;
-
-use elfo::routers::{MapRouter, Outcome};
-use elfo::time::Interval;
-use elfo::{msg, ActorGroup, Blueprint, Context};
 use flowreplay::replay::{Replay, Status};
 use flowreplay_elfo::ElfoGroup;
-
-/// The desk's messages, as its production build defines them.
-mod desk {
-    use elfo::message;
-
-    #[message(protocol = "desk")]
-    pub struct NewOrder {
-        pub order: u64,
-        pub qty: u64,
-        pub px: u64,
-    }
-
-    #[message(protocol = "desk")]
-    pub struct Priced {
-        pub order: u64,
-        pub total: u64,
-    }
-
-    #[message(protocol = "desk", ret = u64)]
-    pub struct Margin {
-        pub order: u64,
-    }
-
-    #[message(protocol = "desk", ret = u64)]
-    pub struct PriceCheck {
-        pub qty: u64,
-        pub px: u64,
-    }
-
-    #[message(protocol = "desk")]
-    pub struct Fill {
-        pub region: String,
-        pub order: u64,
-        pub qty: u64,
-    }
-
-    #[message(protocol = "desk")]
-    pub struct Booked {
-        pub region: String,
-        pub order: u64,
-        pub position: u64,
-    }
-
-    #[message(protocol = "desk")]
-    pub struct HeartbeatTick;
-
-    #[message(protocol = "desk")]
-    pub struct Heartbeat {
-        pub beat: u64,
-    }
-}
-
-/// The pricer: for each order, asks `refdata` for a margin, then sends the
-/// order's total; answers price checks; says `Heartbeat` every 10 ms. `fee`
-/// is the planted change (0 in production).
-fn pricer(fee: u64) -> Blueprint {
-    ActorGroup::new().exec(move |mut ctx: Context| async move {
-        let heartbeat = ctx.attach(Interval::new(desk::HeartbeatTick));
-        heartbeat.start(Duration::from_millis(10));
-        let mut beats = 0;
-        while let Some(envelope) = ctx.recv().await {
-            msg!(match envelope {
-                order @ desk::NewOrder => {
-                    let margin = ctx.request(desk::Margin { order: order.order }).resolve().await.unwrap_or(0);
-                    let total = order.qty * order.px + margin + fee;
-                    let _ = ctx.send(desk::Priced { order: order.order, total }).await;
-                }
-                (check @ desk::PriceCheck, token) => {
-                    ctx.respond(token, check.qty * check.px + fee);
-                }
-                desk::HeartbeatTick => {
-                    beats += 1;
-                    let _ = ctx.send(desk::Heartbeat { beat: beats }).await;
-                }
-            });
-        }
-    })
-}
-
-/// The books: one actor per region (elfo's `MapRouter`), each keeping its
-/// region's position.
-fn books() -> Blueprint {
-    ActorGroup::new()
-        .router(MapRouter::new(|envelope: &elfo::Envelope| {
-            msg!(match envelope {
-                fill @ desk::Fill => Outcome::Unicast(fill.region.clone()),
-                _ => Outcome::Default,
-            })
-        }))
-        .exec(|mut ctx: Context<(), String>| async move {
-            let mut position = 0;
-            while let Some(envelope) = ctx.recv().await {
-                if let Some((fill, _)) = envelope.unpack::<desk::Fill>() {
-                    position += fill.qty;
-                    let booked = desk::Booked { region: ctx.key().clone(), order: fill.order, position };
-                    let _ = ctx.send(booked).await;
-                }
-            }
-        })
-}
 
 #[test]
 fn a_keyed_group_is_one_actor_per_key_judged_per_key() {
     let mut replay = Replay::open(&[dump()], false).unwrap();
     assert_eq!(replay.places().filter(|p| p.starts_with("books")).collect::<Vec<_>>(), ["books/eu", "books/us"]);
-    ElfoGroup::new("books", books).bind(&mut replay).unwrap();
+    ElfoGroup::new("books", desk::books).bind(&mut replay).unwrap();
     let outcome = replay.run(0).unwrap();
     let (eu, us) = (&outcome.verdict.groups["books/eu"], &outcome.verdict.groups["books/us"]);
     assert_eq!(
@@ -134,9 +31,9 @@ fn dump() -> PathBuf {
 
 fn replay_with(fee: u64) -> (flowreplay::replay::ReplayOutcome, ElfoGroup) {
     let mut replay = Replay::open(&[dump()], false).unwrap();
-    let group = ElfoGroup::new("pricer", move || pricer(fee))
+    let group = ElfoGroup::new("pricer", move || desk::pricer(fee))
         .node_no(1)
-        .request::<desk::PriceCheck>()
+        .request::<desk::messages::PriceCheck>()
         .own_message("HeartbeatTick");
     group.bind(&mut replay).unwrap();
     let outcome = replay.recapture(true).run(0).unwrap();
@@ -171,7 +68,7 @@ fn a_planted_change_is_different_at_the_group_and_message_with_the_field() {
 #[test]
 fn a_request_type_not_named_is_reported_with_the_type_to_name() {
     let mut replay = Replay::open(&[dump()], false).unwrap();
-    let group = ElfoGroup::new("pricer", || pricer(0)).own_message("HeartbeatTick");
+    let group = ElfoGroup::new("pricer", || desk::pricer(0)).own_message("HeartbeatTick");
     group.bind(&mut replay).unwrap();
     let outcome = replay.run(0).unwrap();
     let unnamed: Vec<_> = group.undecodable().into_iter().filter(|u| u.name == "PriceCheck").collect();
@@ -192,12 +89,12 @@ fn an_input_the_dumper_hid_is_reported_not_replayed() {
 #[test]
 fn system_groups_and_groups_the_dump_lacks_are_refused() {
     let mut replay = Replay::open(&[dump()], false).unwrap();
-    let error = ElfoGroup::new("pricerr", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
+    let error = ElfoGroup::new("pricerr", || desk::pricer(0)).bind(&mut replay).err().unwrap().to_string();
     assert!(
         error.contains("no group \"pricerr\"") && error.contains("gateway, ledger, monitor, pricer, refdata"),
         "{error}"
     );
-    let error = ElfoGroup::new("system.configurers", || pricer(0)).bind(&mut replay).err().unwrap().to_string();
+    let error = ElfoGroup::new("system.configurers", || desk::pricer(0)).bind(&mut replay).err().unwrap().to_string();
     assert!(error.contains("never bound"), "{error}");
 }
 
