@@ -45,6 +45,7 @@ use crate::golden::{diff, golden_name, golden_path, is_dump, parse_golden, snap_
 use crate::golden::{Alignment, DiffOptions, TraceDiff, FORMAT_VERSION};
 use crate::line_error::LineError;
 use crate::net::Registry;
+use crate::replay::{Replay, ReplayError};
 
 pub use run::{run_twice, Repeatability};
 
@@ -120,6 +121,10 @@ struct Binding {
 /// runs on a thread of its own, and a registry stays on one).
 type RegistryMaker = Arc<dyn Fn() -> Registry + Send + Sync>;
 
+/// Prepares a dump's replay before it runs: binds real code to its groups
+/// beyond what a node kind can be (an elfo actor group, say).
+pub type Preparation = Arc<dyn Fn(&mut Replay) -> Result<(), ReplayError> + Send + Sync>;
+
 /// Your inputs, goldens, node kinds and replay bindings.
 #[derive(Clone)]
 pub struct Suite {
@@ -129,6 +134,7 @@ pub struct Suite {
     golden_dir: PathBuf,
     registry: RegistryMaker,
     bindings: Vec<Binding>,
+    preparations: Vec<(String, Preparation)>,
     command: String,
     source: String,
     /// Whether goldens may be written: from `CI` unless set.
@@ -153,6 +159,7 @@ impl Suite {
             golden_dir: "golden".into(),
             registry: Arc::new(registry),
             bindings: Vec::new(),
+            preparations: Vec::new(),
             command: "flowreplay".into(),
             source: "flowreplay".into(),
             ci: None,
@@ -194,6 +201,19 @@ impl Suite {
     /// its recorded stub.
     pub fn bind(mut self, dump: &str, group: &str, kind: &str) -> Suite {
         self.bindings.push(Binding { dump: dump.into(), group: group.into(), kind: kind.into() });
+        self
+    }
+
+    /// Prepares the replay of the dump named `dump` (`*` for every dump)
+    /// with `prepare` before it runs, after the kind bindings: how a group is
+    /// bound to code no registry kind can stand for, such as a real elfo
+    /// group (`flowreplay_elfo::ElfoGroup::bind`).
+    pub fn prepare(
+        mut self,
+        dump: &str,
+        prepare: impl Fn(&mut Replay) -> Result<(), ReplayError> + Send + Sync + 'static,
+    ) -> Suite {
+        self.preparations.push((dump.into(), Arc::new(prepare)));
         self
     }
 
@@ -319,7 +339,9 @@ impl Suite {
             .filter(|b| b.dump == "*" || b.dump == stem)
             .map(|b| (b.group.as_str(), b.kind.as_str()))
             .collect();
-        run::dump_golden(input, &registry, &bindings, seed.unwrap_or(0))
+        let preparations: Vec<&Preparation> =
+            self.preparations.iter().filter(|(dump, _)| dump == "*" || *dump == stem).map(|(_, p)| p).collect();
+        run::dump_golden(input, &registry, &bindings, &preparations, seed.unwrap_or(0))
     }
 
     /// Runs `input` twice (the determinism self-check), then compares the

@@ -25,7 +25,8 @@ pub(super) fn scenario_golden(path: &Path, registry: &Registry, seed: Option<u64
 }
 
 /// Replays a dump with `seed`, each `(group, kind)` of `bindings` bound to
-/// that kind of `registry` and the other groups as stubs, and renders the
+/// that kind of `registry`, each of `preparations` applied, and the other
+/// groups as stubs, and renders the
 /// replay's golden: its trace, then a `## verdict` section with each place's
 /// verdict against the recording, so that a bound actor that stops sending
 /// what production sent changes the golden.
@@ -33,11 +34,15 @@ pub(super) fn dump_golden(
     path: &Path,
     registry: &Registry,
     bindings: &[(&str, &str)],
+    preparations: &[&super::Preparation],
     seed: u64,
 ) -> Result<String, SuiteError> {
     let mut replay = Replay::open(&[path.to_path_buf()], false)?;
     for (group, kind) in bindings {
         replay.bind_kind(group, kind, registry)?;
+    }
+    for prepare in preparations {
+        prepare(&mut replay)?;
     }
     let mut names = None;
     let (outcome, trace) = replay.run_observed(seed, |topology| {

@@ -108,3 +108,22 @@ pub fn books() -> Blueprint {
             }
         })
 }
+
+/// The desk's suite: `tests/desk.dump` against `tests/golden/`, its `pricer`
+/// the real elfo group (with `fee` planted into it).
+#[allow(dead_code)]
+pub fn suite(fee: u64) -> flowreplay::suite::Suite {
+    flowreplay::suite::Suite::builtin()
+        .root(env!("CARGO_MANIFEST_DIR"))
+        .scenarios(&[])
+        .dumps(&["tests"])
+        .goldens("tests/golden")
+        .command("cargo run -p flowreplay-elfo --example desk --")
+        .prepare("desk", move |replay| {
+            flowreplay_elfo::ElfoGroup::new("pricer", move || pricer(fee))
+                .request::<messages::PriceCheck>()
+                .own_message("HeartbeatTick")
+                .bind(replay)
+                .map(|_| ())
+        })
+}
