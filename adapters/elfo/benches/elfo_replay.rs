@@ -4,8 +4,6 @@
 //! dump lines: the order in, a margin request and its response through
 //! `refdata`, the total out to the `ledger`.
 
-// The bench binds the pricer only; the books are the tests'.
-#[allow(dead_code)]
 #[path = "../tests/desk/mod.rs"]
 mod desk;
 

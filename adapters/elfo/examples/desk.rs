@@ -2,7 +2,6 @@
 //! bound into the replay of `tests/desk.dump` (`cargo run -p flowreplay-elfo
 //! --example desk -- check`), as a service's own CLI would be.
 
-#[allow(dead_code)]
 #[path = "../tests/desk/mod.rs"]
 mod desk;
 

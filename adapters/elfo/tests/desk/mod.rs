@@ -2,6 +2,9 @@
 //! `pricer` asks `refdata` for a margin per order, answers price checks and
 //! says `Heartbeat` every 10 ms, and whose `books` keep one position per
 //! region (a `MapRouter` group). `tests/desk.dump` is its recording.
+//!
+//! Shared by the tests, the bench and the CLI example; each uses part of it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -111,7 +114,6 @@ pub fn books() -> Blueprint {
 
 /// The desk's suite: `tests/desk.dump` against `tests/golden/`, its `pricer`
 /// the real elfo group (with `fee` planted into it).
-#[allow(dead_code)]
 pub fn suite(fee: u64) -> flowreplay::suite::Suite {
     flowreplay::suite::Suite::builtin()
         .root(env!("CARGO_MANIFEST_DIR"))
