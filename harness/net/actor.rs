@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::model::{InPort, Message};
+use crate::model::{InPort, Message, VirtualTime};
 
 use super::context::{AsyncContext, Context};
 use super::signal::Signal;
@@ -72,7 +72,7 @@ pub trait AsyncActor {
 /// virtual time: give such runs a `max_time`).
 ///
 /// ```
-/// use flowreplay::{AsyncContext, HandlerFuture, InPort, Message, NodeBuild, Service};
+/// use flowreplay::{AsyncContext, HandlerFuture, InPort, Message, NodeBuild, Service, VirtualTime};
 /// use tokio::sync::mpsc;
 ///
 /// /// Forwards what it receives, and says `Tick` every 10 ms on its own.
@@ -94,7 +94,7 @@ pub trait AsyncActor {
 ///             }
 ///         })
 ///     }
-///     fn on_message(&mut self, _port: InPort, msg: Message) {
+///     fn on_message(&mut self, _port: InPort, msg: Message, _at: VirtualTime) {
 ///         if let Some(inbox) = &self.inbox {
 ///             let _ = inbox.send(msg);
 ///         }
@@ -106,8 +106,9 @@ pub trait Service {
     /// Starts the service's work; the future is its main task.
     fn start(&mut self, ctx: AsyncContext) -> HandlerFuture;
 
-    /// A message arrived on `port`: hand it to the service's tasks.
-    fn on_message(&mut self, port: InPort, msg: Message);
+    /// A message arrived on `port` at virtual time `at`: hand it to the
+    /// service's tasks.
+    fn on_message(&mut self, port: InPort, msg: Message, at: VirtualTime);
 }
 
 /// A node's behaviour: synchronous, async per message, or a service.

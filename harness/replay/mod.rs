@@ -108,6 +108,9 @@ pub struct PlacePorts {
     pub inputs: Vec<String>,
     /// Output port names: one per receiving place, and `(outside)`.
     pub outputs: Vec<String>,
+    /// The recording's first `ts`: virtual time 0 (so virtual time `t` is
+    /// the recorded `ts` `first_ts + t`).
+    pub first_ts: u64,
     /// Per (trace id, name) of a recorded send: the ports its copies went out on.
     by_send: Rc<BTreeMap<(u64, String), Vec<String>>>,
     /// Per name: the ports its first recorded send went out on.
@@ -403,6 +406,7 @@ impl Replay {
             key: plan.key.as_ref().map(|k| k.to_string()),
             inputs,
             outputs,
+            first_ts: self.plan.first_ts,
             by_send: Rc::new(by_send),
             by_name: Rc::new(by_name),
         }

@@ -505,7 +505,7 @@ impl<H: Hooks> Engine<H> {
         let caller = Caller { node, port, trace_id: msg.trace_id };
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
-            Behaviour::Service(service) => service.on_message(port, msg),
+            Behaviour::Service(service) => service.on_message(port, msg, core.now),
             Behaviour::Async(actor) => {
                 // Built in `Simulation::run` whenever a node is async.
                 let driver = core.async_driver.as_mut().expect("an async node has an async driver");

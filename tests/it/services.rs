@@ -42,7 +42,7 @@ impl Service for Relay {
         })
     }
 
-    fn on_message(&mut self, _port: InPort, msg: Message) {
+    fn on_message(&mut self, _port: InPort, msg: Message, _at: flowreplay::VirtualTime) {
         if let Some(inbox) = &self.inbox {
             let _ = inbox.send(msg);
         }

@@ -31,6 +31,8 @@ pub(crate) struct Captured {
 #[derive(Default)]
 pub(crate) struct Sink {
     pub(crate) dumps: Mutex<Vec<Captured>>,
+    /// What the group's actors reported on failing (a panic's message).
+    pub(crate) failures: Mutex<Vec<String>>,
     pub(crate) arrived: tokio::sync::Notify,
 }
 

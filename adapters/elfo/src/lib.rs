@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 
 use elfo::{Addr, AnyMessage, Blueprint, Context, Request};
 use flowreplay::replay::{Replay, ReplayError};
-use flowreplay::{Message, NodeBuild};
+use flowreplay::NodeBuild;
 
 use service::ElfoService;
 
@@ -87,16 +87,31 @@ impl std::fmt::Display for GroupFailure {
 
 impl std::error::Error for GroupFailure {}
 
-/// A recorded input the group could not be given.
+/// What went wrong with one recorded input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unrun {
+    /// It could not be given to the group (a body the dumper hid or cut, a
+    /// type this build does not know, a request type not named).
+    Undecodable,
+    /// An actor of the group failed (panicked) while this was the last
+    /// input given: elfo caught it and restarted the actor.
+    Failed,
+}
+
+/// A recorded input the group could not be given, or that it failed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecodable {
-    /// Its name.
+    /// What went wrong.
+    pub what: Unrun,
+    /// The input's name.
     pub name: String,
     /// Its trace id.
     pub trace_id: u64,
+    /// Its `ts` in the dump: with the group and name, its dump line.
+    pub ts: u64,
     /// Its body, as recorded.
     pub body: String,
-    /// Why.
+    /// Why, or what the actor said on failing.
     pub reason: String,
 }
 
@@ -109,6 +124,7 @@ pub struct ElfoGroup {
     node_no: u16,
     requests: Vec<RequestKind>,
     own: Vec<String>,
+    fail_on_undecodable: bool,
     undecodable: Arc<Mutex<Vec<Undecodable>>>,
 }
 
@@ -122,6 +138,7 @@ impl ElfoGroup {
             node_no: 1,
             requests: Vec::new(),
             own: Vec::new(),
+            fail_on_undecodable: false,
             undecodable: Arc::default(),
         }
     }
@@ -184,18 +201,30 @@ impl ElfoGroup {
         Err(any)
     }
 
-    fn note_undecodable(&self, msg: &Message, reason: &str) {
+    /// Makes an input the group cannot be given fail the group's verdict (an
+    /// extra send `(undecodable input)` naming it), instead of only listing
+    /// it in [`ElfoGroup::undecodable`].
+    pub fn fail_on_undecodable(mut self) -> ElfoGroup {
+        self.fail_on_undecodable = true;
+        self
+    }
+
+    fn note(&self, what: Unrun, name: &str, trace_id: u64, ts: u64, body: &str, reason: &str) {
         self.undecodable.lock().unwrap_or_else(|e| e.into_inner()).push(Undecodable {
-            name: msg.name.to_string(),
-            trace_id: msg.trace_id.0,
-            body: msg.body.text().to_string(),
+            what,
+            name: name.to_string(),
+            trace_id,
+            ts,
+            body: body.to_string(),
             reason: reason.to_string(),
         });
     }
 
     /// The recorded inputs the group could not be given so far (bodies the
     /// dumper hid or cut, message types this build does not know, requests
-    /// whose type was not named).
+    /// whose type was not named), and those an actor failed on (a panic,
+    /// caught by elfo): each with its dump `ts`. A failure also fails the
+    /// group's verdict, with an extra send `(actor failed)`.
     pub fn undecodable(&self) -> Vec<Undecodable> {
         self.undecodable.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use elfo::addr::NodeNo;
 use elfo::config::AnyConfig;
-use elfo::messages::UpdateConfig;
+use elfo::messages::{SubscribeToActorStatuses, UpdateConfig};
 use elfo::tracing::TraceId;
 use elfo::{AnyMessage, Message as _, Topology};
 use flowreplay::replay::PlacePorts;
-use flowreplay::{AsyncContext, Body, HandlerFuture, InPort, Message, MessageKind, Service};
+use flowreplay::{AsyncContext, Body, HandlerFuture, InPort, Message, MessageKind, Service, VirtualTime};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -33,7 +33,7 @@ const MINTED: u64 = 1 << 62;
 pub(crate) struct ElfoService {
     group: ElfoGroup,
     ports: PlacePorts,
-    inbox: Option<mpsc::UnboundedSender<Message>>,
+    inbox: Option<mpsc::UnboundedSender<(Message, VirtualTime)>>,
 }
 
 impl ElfoService {
@@ -55,9 +55,9 @@ impl Service for ElfoService {
         })
     }
 
-    fn on_message(&mut self, _port: InPort, msg: Message) {
+    fn on_message(&mut self, _port: InPort, msg: Message, at: VirtualTime) {
         if let Some(inbox) = &self.inbox {
-            let _ = inbox.send(msg);
+            let _ = inbox.send((msg, at));
         }
     }
 }
@@ -74,6 +74,8 @@ struct Running {
     /// Trace ids of the inputs fed so far: a send in another trace is one
     /// the group's own code started.
     fed: BTreeSet<u64>,
+    /// The input fed last, and its recorded ts: what a failure is blamed on.
+    last_input: Option<(String, u64, u64)>,
     minted: BTreeMap<u64, u64>,
     launch: elfo::addr::NodeLaunchId,
 }
@@ -98,7 +100,7 @@ impl Running {
             under_test.route_to(&feeder, |_: &elfo::Envelope| true);
             let addresses = (under_test.addr(), feeder.addr());
             under_test.mount((group.blueprint)());
-            feeder.mount(feeder::blueprint(handle, pending.clone()));
+            feeder.mount(feeder::blueprint(handle, pending.clone(), sink.clone()));
             addresses
         };
         let config = AnyConfig::deserialize(group.config.clone()).map_err(|e| GroupFailure::Config(e.to_string()))?;
@@ -116,6 +118,10 @@ impl Running {
         .await;
         started.map_err(|e| GroupFailure::Start(format!("{e:?}")))??;
         let feeder = feeder_ready.await.map_err(|_| GroupFailure::Start("the feeder never started".into()))?;
+        // Hear of the group's actors failing (a panic is caught by elfo's
+        // supervisor, which restarts the actor: nothing else would tell).
+        let (subscriber, scope) = (feeder.0.pruned(), feeder.1.clone());
+        scope.within(async move { subscriber.send_to(address, SubscribeToActorStatuses::default()).await }).await.ok();
         Ok(Running {
             group,
             ports,
@@ -125,6 +131,7 @@ impl Running {
             sink,
             pending,
             fed: BTreeSet::new(),
+            last_input: None,
             minted: BTreeMap::new(),
             launch,
         })
@@ -132,13 +139,13 @@ impl Running {
 
     /// Feeds inputs as they are delivered and forwards what the group
     /// sends, until the replay ends.
-    async fn run(mut self, mut received: mpsc::UnboundedReceiver<Message>) {
+    async fn run(mut self, mut received: mpsc::UnboundedReceiver<(Message, VirtualTime)>) {
         loop {
             tokio::select! {
                 biased;
                 _ = self.sink.arrived.notified() => self.forward(),
                 input = received.recv() => match input {
-                    Some(msg) => self.feed(msg).await,
+                    Some((msg, at)) => self.feed(msg, at).await,
                     None => break,
                 },
             }
@@ -148,10 +155,12 @@ impl Running {
 
     /// Hands one recorded input to the group, at its virtual time, with its
     /// trace id; a recorded response answers the group's pending request.
-    async fn feed(&mut self, msg: Message) {
+    async fn feed(&mut self, msg: Message, at: VirtualTime) {
         if &*msg.protocol == SYSTEM_PROTOCOL || self.group.is_own(&msg.name) {
             return self.ctx.consume(msg);
         }
+        let ts = self.ports.first_ts + at.as_nanos();
+        self.last_input = Some((msg.name.to_string(), msg.trace_id.0, ts));
         self.fed.insert(msg.trace_id.0);
         let Ok(trace) = TraceId::try_from(msg.trace_id.0) else {
             self.ctx.fault(&msg, "trace id 0 cannot be replayed into elfo");
@@ -161,8 +170,7 @@ impl Running {
         let any = match decoded {
             Ok(any) => any,
             Err(e) => {
-                self.ctx.fault(&msg, &format!("cannot decode {} {}: {e}", msg.name, msg.body.text()));
-                self.group.note_undecodable(&msg, &e.to_string());
+                self.refuse(&msg, ts, &format!("cannot decode {} {}: {e}", msg.name, msg.body.text()));
                 return self.ctx.consume(msg);
             }
         };
@@ -195,8 +203,8 @@ impl Running {
                 }
                 Err(any) => {
                     let name = any.name();
-                    self.ctx.fault(&msg, &format!("request {name}: name its type with ElfoGroup::request::<{name}>()"));
-                    self.group.note_undecodable(&msg, &format!("request type {name} not named"));
+                    let why = format!("request type {name} not named: add ElfoGroup::request::<{name}>()");
+                    self.refuse(&msg, ts, &why);
                 }
             }
             return self.ctx.consume(msg);
@@ -210,9 +218,35 @@ impl Running {
         self.ctx.consume(msg);
     }
 
+    /// Notes an input the group cannot be given (recorded at dump `ts`);
+    /// with `fail_on_undecodable`, the group's verdict fails too.
+    fn refuse(&mut self, msg: &Message, ts: u64, reason: &str) {
+        self.ctx.fault(msg, reason);
+        self.group.note(crate::Unrun::Undecodable, &msg.name, msg.trace_id.0, ts, msg.body.text(), reason);
+        if self.group.fail_on_undecodable {
+            let body = serde_json::json!({"input": &*msg.name, "ts": ts, "reason": reason});
+            self.signal("(undecodable input)", msg.trace_id.0, body);
+        }
+    }
+
+    /// Sends a send that no recording has, so that the group's verdict is
+    /// not equal and says why.
+    fn signal(&self, name: &str, trace: u64, body: serde_json::Value) {
+        let Some(port) = self.ports.outputs.first() else { return };
+        let mut message = Message::new(name, Body::new(body), 0);
+        message.trace_id = flowreplay::TraceId(trace);
+        self.ctx.send(port, message);
+    }
+
     /// Sends on what the group dumped as sending, to the ports the dump
-    /// implies.
+    /// implies, and reports the failures its actors reported.
     fn forward(&mut self) {
+        let failures: Vec<String> = std::mem::take(&mut *self.sink.failures.lock().unwrap_or_else(|e| e.into_inner()));
+        for details in failures {
+            let (name, trace, ts) = self.last_input.clone().unwrap_or_default();
+            self.group.note(crate::Unrun::Failed, &name, trace, ts, "", &details);
+            self.signal("(actor failed)", trace, serde_json::json!({"input": name, "ts": ts, "details": details}));
+        }
         let dumps: Vec<Captured> = std::mem::take(&mut *self.sink.dumps.lock().unwrap_or_else(|e| e.into_inner()));
         for dump in dumps {
             let ours = dump.group == self.group.name && self.ports.key.as_deref().is_none_or(|k| k == dump.key);

@@ -84,6 +84,40 @@ fn an_input_the_dumper_hid_is_reported_not_replayed() {
     assert_eq!(undecodable.len(), 1, "{undecodable:?}");
     assert_eq!(undecodable[0].name, "NewOrder");
     assert!(undecodable[0].body.contains("<hidden>"));
+    assert_eq!(undecodable[0].ts, 1_764_000_000_040_000_000, "its dump line's ts");
+}
+
+#[test]
+fn with_fail_on_undecodable_an_input_the_dumper_hid_fails_the_verdict() {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    ElfoGroup::new("pricer", || desk::pricer(0))
+        .request::<desk::messages::PriceCheck>()
+        .own_message("HeartbeatTick")
+        .fail_on_undecodable()
+        .bind(&mut replay)
+        .unwrap();
+    let outcome = replay.run(0).unwrap();
+    let pricer = &outcome.verdict.groups["pricer"];
+    assert_eq!(pricer.status, Status::ExtraOutputs, "{pricer:#?}");
+    let extra = pricer.first_extra.as_ref().unwrap();
+    assert_eq!(extra.name, "(undecodable input)");
+    assert_eq!(extra.body["input"], "NewOrder");
+}
+
+#[test]
+fn a_panic_in_the_group_is_its_failure_blamed_on_the_input_that_caused_it() {
+    let mut replay = Replay::open(&[dump()], false).unwrap();
+    let group = ElfoGroup::new("pricer", || desk::pricer_with(0, Some(101)))
+        .request::<desk::messages::PriceCheck>()
+        .own_message("HeartbeatTick");
+    group.bind(&mut replay).unwrap();
+    let outcome = replay.run(0).unwrap();
+    assert!(!outcome.verdict.equal);
+    let failures: Vec<_> =
+        group.undecodable().into_iter().filter(|u| u.what == flowreplay_elfo::Unrun::Failed).collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!((failures[0].name.as_str(), failures[0].ts), ("NewOrder", 1_764_000_000_013_000_000));
+    assert!(failures[0].reason.contains("cannot price order 101"), "{failures:?}");
 }
 
 #[test]

@@ -67,6 +67,11 @@ pub mod messages {
 /// order's total; answers price checks; says `Heartbeat` every 10 ms. `fee`
 /// is the planted change (0 in production).
 pub fn pricer(fee: u64) -> Blueprint {
+    pricer_with(fee, None)
+}
+
+/// The pricer with a bug planted: it panics on order `panic_on`.
+pub fn pricer_with(fee: u64, panic_on: Option<u64>) -> Blueprint {
     ActorGroup::new().exec(move |mut ctx: Context| async move {
         let heartbeat = ctx.attach(Interval::new(messages::HeartbeatTick));
         heartbeat.start(Duration::from_millis(10));
@@ -74,6 +79,7 @@ pub fn pricer(fee: u64) -> Blueprint {
         while let Some(envelope) = ctx.recv().await {
             msg!(match envelope {
                 order @ messages::NewOrder => {
+                    assert_ne!(Some(order.order), panic_on, "planted: the pricer cannot price order {}", order.order);
                     let margin = ctx.request(messages::Margin { order: order.order }).resolve().await.unwrap_or(0);
                     let total = order.qty * order.px + margin + fee;
                     let _ = ctx.send(messages::Priced { order: order.order, total }).await;
