@@ -138,6 +138,7 @@ pub struct Replay {
     bindings: BTreeMap<CompactString, Binding>,
     rules: Rc<BodyRules>,
     recapture: bool,
+    grace: Nanos,
 }
 
 /// What a replay did, and the verdict.
@@ -238,8 +239,9 @@ fn in_group(place: &str, group: &str) -> bool {
 const EXTERNAL_PORT: &str = "(external)";
 const EMIT_PORT: &str = "(emit)";
 
-/// How long after the recording's last line a replay with bound code runs.
-const BOUND_GRACE: Nanos = Nanos(1_000_000);
+/// How long after the recording's last line a replay with bound code runs,
+/// unless told otherwise ([`Replay::grace`]).
+const BOUND_GRACE: Nanos = Nanos(10_000_000);
 
 /// The node kind of the inlets that hand a stub its uncaused sends.
 pub(super) const EMIT_KIND_PREFIX: &str = "replay-emit:";
@@ -287,6 +289,7 @@ impl Replay {
             bindings: BTreeMap::new(),
             rules: Rc::new(BodyRules::default()),
             recapture: false,
+            grace: BOUND_GRACE,
         }
     }
 
@@ -294,6 +297,16 @@ impl Replay {
     /// it holds a copy of the whole traffic).
     pub fn recapture(&mut self, on: bool) -> &mut Self {
         self.recapture = on;
+        self
+    }
+
+    /// How long after the recording's last line a replay with bound code
+    /// runs (10 ms by default). Bound code may never go quiet (a timer), so
+    /// the replay must end somewhere: late enough for the bound code's last
+    /// sends, which run on its own timing, and early enough not to count
+    /// ticks the recording never had.
+    pub fn grace(&mut self, grace: Nanos) -> &mut Self {
+        self.grace = grace;
         self
     }
 
@@ -500,8 +513,8 @@ impl Replay {
     ) -> Result<ReplayOutcome, ReplayError> {
         let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, self.recapture);
         // Bound code may run for ever (a service's timers): the replay then
-        // ends a millisecond after the recording did.
-        let max_time = (!self.bindings.is_empty()).then(|| Nanos(self.plan.span.0 + BOUND_GRACE.0));
+        // ends a little after the recording did.
+        let max_time = (!self.bindings.is_empty()).then(|| Nanos(self.plan.span.0 + self.grace.0));
         let simulation = Simulation::new(network, RunConfig { seed, max_time, ..RunConfig::default() });
         let summary = match observer {
             Some(observer) => simulation.run(Some(&mut Tee(observer, &mut capture)))?,

@@ -2,7 +2,8 @@
 //! bound, beside the same replay with every group as its recorded stub, on
 //! the desk's recording scaled up (see BENCHMARKS.md). Each order is seven
 //! dump lines: the order in, a margin request and its response through
-//! `refdata`, the total out to the `ledger`.
+//! `refdata`, the total out to the `ledger`; the pricer's heartbeats are
+//! there too.
 
 #[path = "../tests/desk/mod.rs"]
 mod desk;
@@ -34,6 +35,16 @@ fn recording(orders: u64) -> Vec<DumpRecord> {
         body: RawBody::new(body).expect("JSON"),
         correlation: c,
     };
+    let beats = (1..=desk::BEATS).flat_map(|beat| {
+        let (t, ts) = ((1 << 59) + beat, beat * 10_000_000);
+        let body = format!(r#"{{"beat":{beat}}}"#);
+        use Direction::{In, Out};
+        [
+            line(ts, "pricer", t, In, "HeartbeatTick", MessageKind::Regular, "null".into(), None),
+            line(ts + 1_000, "pricer", t, Out, "Heartbeat", MessageKind::Regular, body.clone(), None),
+            line(ts + 2_000, "monitor", t, In, "Heartbeat", MessageKind::Regular, body, None),
+        ]
+    });
     (0..orders)
         .flat_map(|i| {
             let (t, ts, qty, px) = ((1 << 60) + i + 1, i * 10_000, i % 7 + 1, 100 + i % 13);
@@ -52,6 +63,7 @@ fn recording(orders: u64) -> Vec<DumpRecord> {
                 line(ts + 6_000, "ledger", t, In, "Priced", Regular, priced, None),
             ]
         })
+        .chain(beats)
         .collect()
 }
 
@@ -69,7 +81,7 @@ fn elfo_replay(c: &mut Criterion) {
     group.bench_function("elfo_pricer_100k_orders", |b| {
         b.iter(|| {
             let mut replay = Replay::from_records(records.clone());
-            ElfoGroup::new("pricer", || desk::pricer(0)).bind(&mut replay).expect("binds");
+            ElfoGroup::new("pricer", || desk::pricer(0)).own_message("HeartbeatTick").bind(&mut replay).expect("binds");
             let outcome = replay.run(0).expect("replays");
             assert!(outcome.verdict.equal, "{:?}", outcome.verdict.groups["pricer"]);
         })

@@ -267,7 +267,13 @@ impl Running {
                 elfo::dumping::MessageKind::Request(_) => MessageKind::Request,
                 elfo::dumping::MessageKind::Response(_) => MessageKind::Response,
             };
-            let ports: Vec<String> = self.ports.ports_for(trace, &dump.name).into_iter().map(String::from).collect();
+            let mut ports: Vec<String> =
+                self.ports.ports_for(trace, &dump.name).into_iter().map(String::from).collect();
+            // A send the recording has nowhere to route (nothing like it was
+            // recorded) still goes out, so that the verdict counts it extra.
+            if ports.iter().any(|p| !self.ports.outputs.contains(p)) {
+                ports = self.ports.outputs.first().cloned().into_iter().collect();
+            }
             let Some((last, rest)) = ports.split_last() else { continue };
             for port in rest {
                 self.ctx.send(port, message.clone());

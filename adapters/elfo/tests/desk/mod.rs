@@ -54,6 +54,15 @@ pub mod messages {
         pub position: u64,
     }
 
+    /// A message with a field the dumper hides: its recording cannot be
+    /// decoded back.
+    #[message(protocol = "desk")]
+    pub struct Secret {
+        pub order: u64,
+        #[serde(serialize_with = "elfo::dumping::hide")]
+        pub pin: u64,
+    }
+
     #[message(protocol = "desk")]
     pub struct HeartbeatTick;
 
@@ -64,11 +73,17 @@ pub mod messages {
 }
 
 /// The pricer: for each order, asks `refdata` for a margin, then sends the
-/// order's total; answers price checks; says `Heartbeat` every 10 ms. `fee`
+/// order's total; answers price checks; says `Heartbeat` every 10 ms,
+/// [`BEATS`] times. `fee`
 /// is the planted change (0 in production).
 pub fn pricer(fee: u64) -> Blueprint {
     pricer_with(fee, None)
 }
+
+/// How many heartbeats the pricer says (every 10 ms from its start): a
+/// fixed number, so that the recording and a replay, which end at slightly
+/// different points of a tick, beat as often.
+pub const BEATS: u64 = 5;
 
 /// The pricer with a bug planted: it panics on order `panic_on`.
 pub fn pricer_with(fee: u64, panic_on: Option<u64>) -> Blueprint {
@@ -90,7 +105,11 @@ pub fn pricer_with(fee: u64, panic_on: Option<u64>) -> Blueprint {
                 messages::HeartbeatTick => {
                     beats += 1;
                     let _ = ctx.send(messages::Heartbeat { beat: beats }).await;
+                    if beats == BEATS {
+                        heartbeat.stop();
+                    }
                 }
+                _ => {}
             });
         }
     })
