@@ -62,6 +62,14 @@ impl Service for ElfoService {
     }
 }
 
+impl Drop for Running {
+    /// The replay is over (its runtime drops this task): stop collecting
+    /// its dumps.
+    fn drop(&mut self) {
+        capture::close(self.launch);
+    }
+}
+
 /// A started group and what it takes to drive it.
 struct Running {
     group: ElfoGroup,
@@ -150,7 +158,6 @@ impl Running {
                 },
             }
         }
-        capture::close(self.launch);
     }
 
     /// Hands one recorded input to the group, at its virtual time, with its
