@@ -4,6 +4,7 @@ mod async_actors;
 mod backpressure;
 mod cli;
 mod conservation;
+mod content_router;
 mod context;
 mod determinism;
 mod dump_network;

@@ -1,5 +1,5 @@
 //! Conditions on a message: by name, by header or by body field. Shared by
-//! the filter and (later) the content router.
+//! the filter and the content router.
 
 use serde::Deserialize;
 

@@ -1,6 +1,7 @@
 //! Node kinds: the built-in ones and the registry that maps a kind name to a
 //! constructor, so user code can add kinds of its own.
 
+mod content_router;
 mod exporter;
 mod filter;
 mod matcher;
@@ -106,14 +107,16 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`.
+    /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`,
+    /// `content_router`.
     pub fn builtin() -> Registry {
         let mut registry = Registry { factories: BTreeMap::new() };
         registry
             .register("receiver", receiver::build)
             .register("exporter", exporter::build)
             .register("filter", filter::build)
-            .register("type_router", type_router::build);
+            .register("type_router", type_router::build)
+            .register("content_router", content_router::build);
         registry
     }
 
