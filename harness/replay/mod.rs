@@ -111,19 +111,22 @@ pub struct PlacePorts {
     /// The recording's first `ts`: virtual time 0 (so virtual time `t` is
     /// the recorded `ts` `first_ts + t`).
     pub first_ts: u64,
-    /// Per (trace id, name) of a recorded send: the ports its copies went out on.
-    by_send: Rc<BTreeMap<(u64, String), Vec<String>>>,
+    /// Per (trace id, name): for each recorded send, in order, the ports its
+    /// copies went out on.
+    by_send: Rc<BTreeMap<(u64, String), Vec<Vec<String>>>>,
     /// Per name: the ports its first recorded send went out on.
     by_name: Rc<BTreeMap<String, Vec<String>>>,
 }
 
 impl PlacePorts {
-    /// The output ports a send of `name` in trace `trace_id` goes out on:
-    /// those of the recorded send with that trace id and name; else those
+    /// The output ports the `nth` (from 0) send of `name` in trace
+    /// `trace_id` goes out on: those of the `nth` recorded send with that
+    /// trace id and name (the last one's when there were fewer); else those
     /// the first recorded send of that name took (a trace the code started
     /// itself, a timer tick); else `(outside)`.
-    pub fn ports_for(&self, trace_id: u64, name: &str) -> Vec<&str> {
-        let found = self.by_send.get(&(trace_id, name.to_string())).or_else(|| self.by_name.get(name));
+    pub fn ports_for(&self, trace_id: u64, name: &str, nth: usize) -> Vec<&str> {
+        let sends = self.by_send.get(&(trace_id, name.to_string()));
+        let found = sends.and_then(|s| s.get(nth).or_else(|| s.last())).or_else(|| self.by_name.get(name));
         match found {
             Some(ports) => ports.iter().map(String::as_str).collect(),
             None => vec![OUTSIDE],
@@ -406,12 +409,12 @@ impl Replay {
     /// The ports of `place` as a binding sees them.
     fn place_ports(&self, place: &CompactString, inputs: Vec<String>, outputs: Vec<String>) -> PlacePorts {
         let plan = &self.plan.places[place];
-        let mut by_send: BTreeMap<(u64, String), Vec<String>> = BTreeMap::new();
+        let mut by_send: BTreeMap<(u64, String), Vec<Vec<String>>> = BTreeMap::new();
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for sent in &plan.expected {
             let ports: Vec<String> = sent.receivers.iter().map(|r| port_for(r)).collect();
             by_name.entry(sent.name.to_string()).or_insert_with(|| ports.clone());
-            by_send.entry((sent.trace_id, sent.name.to_string())).or_default().extend(ports);
+            by_send.entry((sent.trace_id, sent.name.to_string())).or_default().push(ports);
         }
         PlacePorts {
             place: place.to_string(),

@@ -71,13 +71,14 @@ pub struct GroupVerdict {
     pub actual: u64,
     /// Aligned sends whose bodies differ.
     pub changed: u64,
-    /// Recorded sends that did not happen.
+    /// Recorded sends that did not happen, or did not reach every receiver
+    /// they reached when recorded.
     pub missing: u64,
     /// Replayed sends that were not recorded.
     pub extra: u64,
     /// The earliest changed send, with both bodies.
     pub first_difference: Option<Difference>,
-    /// The earliest missing send.
+    /// The earliest missing send; `to` names the receivers it did not reach.
     pub first_missing: Option<SentMessage>,
     /// The earliest extra send.
     pub first_extra: Option<SentMessage>,
@@ -137,9 +138,9 @@ pub(super) struct PlaceJudge {
     /// where a send under a trace id nobody recorded (one the bound code
     /// started itself) pairs, in order.
     uncaused: FxHashMap<(Arc<str>, CompactString), VecDeque<u32>>,
-    /// Slots filled, by (send, receiver), so that a slot both queues hold
-    /// is filled once.
-    taken: rustc_hash::FxHashSet<(u32, CompactString)>,
+    /// Deliveries filled, by (send, receiver): a slot both queues hold is
+    /// filled once, and a receiver a send reached twice has two slots.
+    taken: FxHashMap<(u32, CompactString), u32>,
     /// Trace ids of the recorded sends: a send under one of them is judged
     /// by trace id only.
     recorded_traces: rustc_hash::FxHashSet<u64>,
@@ -170,7 +171,7 @@ impl PlaceJudge {
             place: place.clone(),
             waiting,
             uncaused,
-            taken: Default::default(),
+            taken: FxHashMap::default(),
             recorded_traces: expected.iter().map(|e| e.trace_id).collect(),
             by_order: 0,
             filled: vec![false; expected.len()],
@@ -187,16 +188,35 @@ impl PlaceJudge {
     /// The next free slot in `queue` for `receiver`.
     fn claim(
         queue: Option<&mut VecDeque<u32>>,
-        taken: &mut rustc_hash::FxHashSet<(u32, CompactString)>,
+        taken: &mut FxHashMap<(u32, CompactString), u32>,
+        expected: &[Expected],
         receiver: &CompactString,
     ) -> Option<u32> {
         let queue = queue?;
         while let Some(index) = queue.pop_front() {
-            if taken.insert((index, receiver.clone())) {
+            let slots = expected[index as usize].receivers.iter().filter(|r| *r == receiver).count() as u32;
+            let filled = taken.entry((index, receiver.clone())).or_default();
+            if *filled < slots {
+                *filled += 1;
                 return Some(index);
             }
         }
         None
+    }
+
+    /// The receivers of recorded send `index` some of whose deliveries did
+    /// not happen.
+    fn undelivered(&self, index: usize, expected: &[Expected]) -> Vec<String> {
+        let mut receivers: Vec<&CompactString> = expected[index].receivers.iter().collect();
+        receivers.dedup();
+        receivers
+            .into_iter()
+            .filter(|r| {
+                let slots = expected[index].receivers.iter().filter(|x| x == r).count() as u32;
+                self.taken.get(&(index as u32, (*r).clone())).copied().unwrap_or(0) < slots
+            })
+            .map(|r| r.to_string())
+            .collect()
     }
 
     /// Judges one replayed send (to one receiver): it fills the next slot
@@ -206,11 +226,11 @@ impl PlaceJudge {
     /// name and receiver, in order.
     pub(super) fn send(&mut self, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {
         let key = (actual.trace_id, actual.name.clone(), actual.to.clone());
-        let exact = Self::claim(self.waiting.get_mut(&key), &mut self.taken, &actual.to);
+        let exact = Self::claim(self.waiting.get_mut(&key), &mut self.taken, expected, &actual.to);
         let minted = !self.recorded_traces.contains(&actual.trace_id);
         let index = exact.or_else(|| {
             let queue = self.uncaused.get_mut(&(actual.name.clone(), actual.to.clone())).filter(|_| minted);
-            let index = Self::claim(queue, &mut self.taken, &actual.to);
+            let index = Self::claim(queue, &mut self.taken, expected, &actual.to);
             self.by_order += u64::from(index.is_some());
             index
         });
@@ -246,7 +266,13 @@ impl PlaceJudge {
 
     /// The verdict, once the run is over.
     pub(super) fn finish(self, expected: &[Expected]) -> GroupVerdict {
-        let missing: Vec<usize> = (0..expected.len()).filter(|&i| !self.filled[i]).collect();
+        // A send is missing when any of its deliveries did not happen: the
+        // whole send, or the copy to one of its receivers.
+        let undelivered: Vec<(usize, Vec<String>)> = (0..expected.len())
+            .map(|i| (i, self.undelivered(i, expected)))
+            .filter(|(_, receivers)| !receivers.is_empty())
+            .collect();
+        let missing: Vec<usize> = undelivered.iter().map(|(i, _)| *i).collect();
         let recorded = |index: usize| {
             let e = &expected[index];
             SentMessage {
@@ -285,7 +311,9 @@ impl PlaceJudge {
                 actual: replayed(&actual),
                 changed,
             }),
-            first_missing: missing.first().map(|&i| recorded(i)),
+            first_missing: undelivered
+                .first()
+                .map(|(i, receivers)| SentMessage { to: receivers.clone(), ..recorded(*i) }),
             first_extra: self.first_extra.as_ref().map(replayed),
             relaxed: self.relaxed,
             paired_by_order: self.by_order,

@@ -194,3 +194,48 @@ fn a_send_received_by_two_groups_counts_once() {
     assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::Out).count(), 1);
     assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::In).count(), 2);
 }
+
+/// Regression: a bound actor that sends to one of the two receivers a
+/// send reached when recorded was judged equal.
+#[test]
+fn a_send_that_no_longer_reaches_one_of_its_receivers_is_missing_that_delivery() {
+    let text = [
+        line(100, "src", 1, "Out", "Ping"),
+        line(110, "hub", 1, "In", "Ping"),
+        line(120, "hub", 2, "Out", "News"),
+        line(130, "left", 1, "In", "News"),
+        line(140, "right", 1, "In", "News"),
+    ]
+    .concat();
+    let records = flowreplay::dump::read_str("t.dump", &text, flowreplay::dump::ReadMode::Strict)
+        .0
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut replay = Replay::from_records(records);
+    replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
+    let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
+    assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");
+    assert_eq!(hub.first_missing.unwrap().to, ["right"]);
+}
+
+/// Sends `News` to `left` only.
+struct LeftOnly;
+
+impl Actor for LeftOnly {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, ping: Message) {
+        ctx.send("left", ctx.derive("News", Body::new(serde_json::json!({"v": 1})), 8));
+        ctx.consume(ping);
+    }
+}
+
+/// Regression: a place that received one send twice (its Out appearing once)
+/// made an unmodified stub replay report an extra send.
+#[test]
+fn a_place_that_received_a_send_twice_replays_equal() {
+    let text =
+        [line(100, "hub", 1, "Out", "News"), line(110, "left", 1, "In", "News"), line(120, "left", 2, "In", "News")]
+            .concat();
+    let outcome = replay_text(&text, false);
+    assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
+}

@@ -85,6 +85,9 @@ struct Running {
     /// The input fed last, and its recorded ts: what a failure is blamed on.
     last_input: Option<(String, u64, u64)>,
     minted: BTreeMap<u64, u64>,
+    /// Sends forwarded so far per (trace id, name): which recorded send's
+    /// route the next one takes.
+    sent: BTreeMap<(u64, String), usize>,
     launch: elfo::addr::NodeLaunchId,
 }
 
@@ -141,6 +144,7 @@ impl Running {
             fed: BTreeSet::new(),
             last_input: None,
             minted: BTreeMap::new(),
+            sent: BTreeMap::new(),
             launch,
         })
     }
@@ -274,8 +278,10 @@ impl Running {
                 elfo::dumping::MessageKind::Request(_) => MessageKind::Request,
                 elfo::dumping::MessageKind::Response(_) => MessageKind::Response,
             };
+            let nth = self.sent.entry((trace, dump.name.clone())).or_default();
             let mut ports: Vec<String> =
-                self.ports.ports_for(trace, &dump.name).into_iter().map(String::from).collect();
+                self.ports.ports_for(trace, &dump.name, *nth).into_iter().map(String::from).collect();
+            *nth += 1;
             // A send the recording has nowhere to route (nothing like it was
             // recorded) still goes out, so that the verdict counts it extra.
             if ports.iter().any(|p| !self.ports.outputs.contains(p)) {
