@@ -33,16 +33,19 @@ pub struct IgnoreRule {
 }
 
 impl IgnoreRule {
-    /// Parses `[GROUP:][NAME]/pointer`.
+    /// Parses `[GROUP:][NAME]/pointer`; the group may be one place of a
+    /// keyed group (`orders/eu:/px`).
     pub fn parse(text: &str) -> Result<IgnoreRule, String> {
-        let slash = text.find('/').ok_or_else(|| {
-            format!("ignore rule {text:?}: expected [GROUP:][NAME]/json/pointer, e.g. /ts or pricing:Quote/ts")
-        })?;
-        let (scope, pointer) = text.split_at(slash);
-        let (group, name) = match scope.split_once(':') {
-            Some((group, name)) => (Some(group), name),
-            None => (None, scope),
+        let expected =
+            || format!("ignore rule {text:?}: expected [GROUP:][NAME]/json/pointer, e.g. /ts or pricing:Quote/ts");
+        // A scope ends at the first `:` when one comes before the pointer
+        // (a group, or `group/key`); a pointer starts with `/`.
+        let (group, rest) = match text.split_once(':') {
+            Some((group, rest)) if !group.starts_with('/') && rest.contains('/') => (Some(group), rest),
+            _ => (None, text),
         };
+        let slash = rest.find('/').ok_or_else(expected)?;
+        let (name, pointer) = rest.split_at(slash);
         let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let pointer = JsonPointer::parse(pointer).map_err(|e| format!("ignore rule {text:?}: {e}"))?;
         Ok(IgnoreRule { text: text.to_string(), group: group.and_then(nonempty), name: nonempty(name), pointer })
@@ -241,5 +244,9 @@ mod tests {
         assert!(IgnoreRule::parse("ts").unwrap_err().contains("expected [GROUP:][NAME]/json/pointer"));
         let rule = IgnoreRule::parse("pricing:Quote/a/*/b").unwrap();
         assert_eq!((rule.group.as_deref(), rule.name.as_deref()), (Some("pricing"), Some("Quote")));
+        let keyed = IgnoreRule::parse("orders/eu:/px").unwrap();
+        assert_eq!((keyed.group.as_deref(), keyed.pointer.as_str()), (Some("orders/eu"), "/px"));
+        assert!(keyed.applies("orders/eu", "Fill") && !keyed.applies("orders/us", "Fill"));
+        assert!(IgnoreRule::parse("/a:b/c").unwrap().group.is_none(), "a pointer may hold a ':'");
     }
 }

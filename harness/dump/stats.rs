@@ -4,7 +4,7 @@
 //! Everything is computed in one streaming pass with memory bounded by the
 //! number of distinct groups, names and gaps, the requests still waiting for
 //! their response, one `u64` per matched request (for exact percentiles),
-//! and one second of traffic for clock skew.
+//! and 100 ms of traffic for clock skew.
 
 use std::collections::{BTreeMap, BTreeSet};
 

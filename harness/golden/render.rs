@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 
 use crate::model::VirtualTime;
 use crate::scenario::GoldenRules;
-use crate::trace::{BodyCapture, TraceLine};
+use crate::trace::{BodyCapture, Checksum, TraceLine};
 
 /// The golden format's version, in every header.
 pub const FORMAT_VERSION: u32 = 1;
@@ -110,11 +110,25 @@ pub fn render<'a>(
                 let _ = write!(out, " trace={trace}");
             }
         }
+        // The body as the golden shows it (redacted and ignored fields
+        // hidden), and its checksum: a field expected to vary must not show
+        // through the checksum either.
+        let shown_body = line.body.as_ref().map(|body| {
+            let mut hidden = body.clone();
+            capture.redact_value(&mut hidden);
+            rules.ignore.hide(line.place().unwrap_or_default(), line.name.as_deref().unwrap_or_default(), &mut hidden);
+            let checksum = match (&hidden == body, line.checksum) {
+                (true, Some(checksum)) => checksum.0,
+                _ => xxhash_rust::xxh3::xxh3_64(hidden.to_string().as_bytes()),
+            };
+            (hidden, checksum)
+        });
+        let checksum = shown_body.as_ref().map(|(_, h)| *h).or(line.checksum.map(|c| c.0));
         if let Some(size) = line.size.filter(|_| shown("size")) {
             let _ = write!(out, " size={size}");
         }
-        if let Some(checksum) = line.checksum.filter(|_| shown("h")) {
-            let _ = write!(out, " h={checksum}");
+        if let Some(checksum) = checksum.filter(|_| shown("h")) {
+            let _ = write!(out, " h={}", Checksum(checksum));
         }
         if let Some(q) = line.q.filter(|_| shown("q")) {
             let _ = write!(out, " q={q}");
@@ -134,16 +148,9 @@ pub fn render<'a>(
         if let Some(phase) = &line.phase {
             let _ = write!(out, " phase={phase}");
         }
-        if let (Some(body), Some(checksum)) = (&line.body, line.checksum) {
-            let changed = last_body.insert(line.msg, checksum.0) != Some(checksum.0);
+        if let Some((body, checksum)) = shown_body.filter(|_| line.checksum.is_some()) {
+            let changed = last_body.insert(line.msg, checksum) != Some(checksum);
             if changed && shown("body") {
-                let mut body = body.clone();
-                capture.redact_value(&mut body);
-                rules.ignore.hide(
-                    line.place().unwrap_or_default(),
-                    line.name.as_deref().unwrap_or_default(),
-                    &mut body,
-                );
                 let _ = write!(out, " body={body}");
             }
         }

@@ -68,8 +68,11 @@ impl Capture {
                 (name, part)
             })
             .collect();
-        let judges =
-            plan.places.iter().map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected))).collect();
+        let judges = plan
+            .places
+            .iter()
+            .map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected, plan.traces.clone())))
+            .collect();
         Capture {
             plan,
             rules,

@@ -105,6 +105,9 @@ pub(super) struct Plan {
     pub(super) places: BTreeMap<CompactString, PlacePlan>,
     /// Recorded transits that were negative, per (sender, receiver).
     pub(super) skews: Vec<ClockSkew>,
+    /// Every trace id in the dump: a send under any other one is in a trace
+    /// the bound code started itself.
+    pub(super) traces: Rc<rustc_hash::FxHashSet<u64>>,
 }
 
 /// Shared copies of the names and protocols in a dump, so that a million
@@ -163,7 +166,8 @@ impl Plan {
         let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
         let senders = match_flows(&ends);
         let (mut deliveries, skews) = deliveries(&records, &senders);
-        let mut plan = Plan { first_ts, span, places: BTreeMap::new(), skews };
+        let traces = Rc::new(records.iter().map(|r| r.trace_id).collect());
+        let mut plan = Plan { first_ts, span, places: BTreeMap::new(), skews, traces };
         let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
         let at = |record: &DumpRecord| VirtualTime(record.ts_ns - first_ts);
         // The In each place is handling per trace id, as it walks its records.

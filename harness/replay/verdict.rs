@@ -67,7 +67,8 @@ pub struct GroupVerdict {
     pub status: Status,
     /// Sends recorded.
     pub expected: u64,
-    /// Sends replayed (a send to several receivers counts once).
+    /// Sends replayed: the copies of one recorded send to its receivers
+    /// count once; each extra delivery counts on its own.
     pub actual: u64,
     /// Aligned sends whose bodies differ.
     pub changed: u64,
@@ -141,9 +142,9 @@ pub(super) struct PlaceJudge {
     /// Deliveries filled, by (send, receiver): a slot both queues hold is
     /// filled once, and a receiver a send reached twice has two slots.
     taken: FxHashMap<(u32, CompactString), u32>,
-    /// Trace ids of the recorded sends: a send under one of them is judged
-    /// by trace id only.
-    recorded_traces: rustc_hash::FxHashSet<u64>,
+    /// Every trace id in the dump: a send under one of them is judged by
+    /// trace id only.
+    recorded_traces: std::rc::Rc<rustc_hash::FxHashSet<u64>>,
     by_order: u64,
     filled: Vec<bool>,
     changed: Vec<bool>,
@@ -156,7 +157,11 @@ pub(super) struct PlaceJudge {
 }
 
 impl PlaceJudge {
-    pub(super) fn new(place: &CompactString, expected: &[Expected]) -> PlaceJudge {
+    pub(super) fn new(
+        place: &CompactString,
+        expected: &[Expected],
+        traces: std::rc::Rc<rustc_hash::FxHashSet<u64>>,
+    ) -> PlaceJudge {
         let mut waiting: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
         let mut uncaused: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
         for (index, e) in expected.iter().enumerate() {
@@ -172,7 +177,7 @@ impl PlaceJudge {
             waiting,
             uncaused,
             taken: FxHashMap::default(),
-            recorded_traces: expected.iter().map(|e| e.trace_id).collect(),
+            recorded_traces: traces,
             by_order: 0,
             filled: vec![false; expected.len()],
             changed: vec![false; expected.len()],
@@ -221,7 +226,7 @@ impl PlaceJudge {
 
     /// Judges one replayed send (to one receiver): it fills the next slot
     /// recorded under its trace id, name and receiver; a send under a trace
-    /// id no recorded send has (one the bound code started itself) fills the
+    /// id the dump does not have (one the bound code started itself) fills the
     /// next slot of a send recorded in a trace that began at this place, by
     /// name and receiver, in order.
     pub(super) fn send(&mut self, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {

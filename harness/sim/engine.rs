@@ -320,6 +320,10 @@ struct Core<H> {
     async_driver: Option<AsyncDriver>,
 }
 
+/// How far async handlers and services may run with nothing scheduled and
+/// no `max_time`: a day of virtual time.
+const DAY: Nanos = Nanos(86_400_000_000_000);
+
 impl<H: Hooks> Engine<H> {
     /// The loop: start every node, then take events in order until the
     /// network has drained and shut down, or a limit is reached.
@@ -626,6 +630,11 @@ impl<H: Hooks> Core<H> {
         if self.config.max_time.is_some() {
             return true;
         }
+        // A service that never goes quiet stops being waited for after a
+        // day of virtual time.
+        if self.now.as_nanos() >= DAY.0 {
+            return false;
+        }
         let before = self.pending;
         self.advance_async_until(self.now.after(SETTLE));
         self.pending > before
@@ -635,11 +644,10 @@ impl<H: Hooks> Core<H> {
     /// nothing scheduled, up to the time limit or a day of virtual time) and
     /// queues what they produced, never earlier than now.
     fn advance_async(&mut self) {
-        const HORIZON: Nanos = Nanos(365 * 86_400_000_000_000);
         let until = match (self.queue.peek_time(), self.config.max_time) {
             (Some(at), _) => at,
             (None, Some(limit)) => VirtualTime(limit.0),
-            (None, None) => self.now.after(HORIZON),
+            (None, None) => self.now.after(DAY),
         };
         self.advance_async_until(until);
     }

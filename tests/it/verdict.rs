@@ -486,3 +486,25 @@ fn ignore_rules_on_the_command_line_relax_replay_and_diff_and_bad_ones_exit_2() 
     let replay = flowreplay(&["replay", &dump, "--ignore", "/px"]);
     assert_eq!(replay.status.code(), Some(0));
 }
+
+#[test]
+fn an_ignore_rule_relaxes_a_same_run_diff_whose_checksums_differ_because_of_the_field() {
+    let golden =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/linear-pipeline.snap")).unwrap();
+    let line = golden.lines().find(|l| l.contains("inject") && l.contains("\"host\":\"web-1\"")).unwrap().to_string();
+    let checksum = line.split(" h=").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let changed_line = line.replace("web-1", "web-X").replace(&checksum, "0123456789abcdef");
+    let changed = golden.replace(&line, &changed_line);
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.snap"), dir.path().join("b.snap"));
+    std::fs::write(&a, &golden).unwrap();
+    std::fs::write(&b, &changed).unwrap();
+    let strict = diff_files(&a, &b, &DiffOptions::default()).unwrap();
+    assert!(!strict.equal);
+    let rules = DiffOptions { rules: BodyRules::parse(&["ingest:Metrics/host"]).unwrap(), ..DiffOptions::default() };
+    let relaxed = diff_files(&a, &b, &rules).unwrap();
+    assert!(relaxed.equal, "{:?}", relaxed.first_divergence);
+    assert_eq!(relaxed.relaxed.get("ingest:Metrics/host"), Some(&1));
+    let elsewhere = DiffOptions { rules: BodyRules::parse(&["route:Metrics/host"]).unwrap(), ..DiffOptions::default() };
+    assert!(!diff_files(&a, &b, &elsewhere).unwrap().equal, "a rule for another node relaxes nothing here");
+}

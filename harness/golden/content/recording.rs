@@ -266,7 +266,7 @@ impl Recording {
                 Event {
                     t_ns: e.t_ns,
                     place: table.string(&e.place),
-                    origin: table.string(e.place.split(" -> ").next().unwrap_or_default()),
+                    origin: table.string(super::super::diff::sender_node(&e.place)),
                     name: table.string(&e.name),
                     body,
                     msg: e.msg as u32,
