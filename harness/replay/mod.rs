@@ -92,6 +92,9 @@ impl From<TopologyError> for ReplayError {
 /// Builds the node that stands in for a place, given its ports.
 type Binding = Rc<dyn Fn(&PlacePorts) -> Result<NodeBuild, String>>;
 
+/// Per (trace id, name), each recorded send's output ports, in order.
+type RecordedRoutes = BTreeMap<(u64, String), Vec<Vec<String>>>;
+
 /// What a bound place's node is built from: the place, its port names, and
 /// where each of its sends went when it was recorded, so that code that
 /// sends to no port in particular (an elfo group routes by type) can send
@@ -113,7 +116,7 @@ pub struct PlacePorts {
     pub first_ts: u64,
     /// Per (trace id, name): for each recorded send, in order, the ports its
     /// copies went out on.
-    by_send: Rc<BTreeMap<(u64, String), Vec<Vec<String>>>>,
+    by_send: Rc<RecordedRoutes>,
     /// Per name: the ports its first recorded send went out on.
     by_name: Rc<BTreeMap<String, Vec<String>>>,
 }
@@ -409,7 +412,7 @@ impl Replay {
     /// The ports of `place` as a binding sees them.
     fn place_ports(&self, place: &CompactString, inputs: Vec<String>, outputs: Vec<String>) -> PlacePorts {
         let plan = &self.plan.places[place];
-        let mut by_send: BTreeMap<(u64, String), Vec<Vec<String>>> = BTreeMap::new();
+        let mut by_send = RecordedRoutes::new();
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for sent in &plan.expected {
             let ports: Vec<String> = sent.receivers.iter().map(|r| port_for(r)).collect();
