@@ -22,7 +22,7 @@ pub(super) struct Prefix {
 /// Reads the complete values of a JSON text cut anywhere; `None` when the
 /// text does not start as JSON at all.
 pub(super) fn read(text: &str) -> Option<Prefix> {
-    let mut reader = Reader { text: text.as_bytes(), at: 0, leaves: Vec::new() };
+    let mut reader = Reader { text: text.as_bytes(), at: 0, leaves: Vec::new(), depth: 0 };
     reader.skip_space();
     let container = match reader.peek()? {
         b'{' => Some('{'),
@@ -45,7 +45,13 @@ struct Reader<'a> {
     text: &'a [u8],
     at: usize,
     leaves: Vec<(String, Value)>,
+    /// Containers open: deeper than [`MAX_DEPTH`] is not read (a body that
+    /// deep would otherwise exhaust the stack).
+    depth: usize,
 }
+
+/// How deeply nested a truncated body may be read.
+const MAX_DEPTH: usize = 128;
 
 impl Reader<'_> {
     fn peek(&self) -> Option<u8> {
@@ -95,6 +101,16 @@ impl Reader<'_> {
 
     fn container(&mut self, path: &mut String, close: u8, object: bool) -> Result<(), Cut> {
         self.at += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Cut::Invalid);
+        }
+        let read = self.items(path, close, object);
+        self.depth -= 1;
+        read
+    }
+
+    fn items(&mut self, path: &mut String, close: u8, object: bool) -> Result<(), Cut> {
         let mut index = 0usize;
         loop {
             self.skip_space();
@@ -169,6 +185,7 @@ mod tests {
         assert_eq!(prefix.container, Some('{'));
         assert_eq!(read(r#"{"name": "Ali"#).unwrap().leaves, []);
         assert!(read("not json").is_none());
+        assert!(read(&"[".repeat(100_000)).is_none(), "too deep is refused, not a stack overflow");
         assert!(read(r#"{"a" 1"#).is_none());
     }
 }

@@ -337,9 +337,23 @@ mod async_context {
             self.wake.notify_one();
         }
 
-        /// A second handle on the same handler, kept by the engine to mark its end.
+        /// A second handle on the same handler, kept by the engine to mark its
+        /// end; it draws no random numbers, so the handler's stream is left as is.
         pub(crate) fn twin(&self) -> AsyncContext {
-            self.clone()
+            self.with_rng(self.rng.borrow().clone())
+        }
+
+        /// Another handle on the same node and clock, drawing from `rng`.
+        fn with_rng(&self, rng: SimRng) -> AsyncContext {
+            AsyncContext {
+                caller: self.caller.clone(),
+                outputs: self.outputs.clone(),
+                started_virtual: self.started_virtual,
+                started_tokio: self.started_tokio,
+                rng: RefCell::new(rng),
+                log: self.log.clone(),
+                wake: self.wake.clone(),
+            }
         }
 
         pub(crate) fn finish(&self) {
@@ -394,17 +408,11 @@ mod async_context {
 
     impl Clone for AsyncContext {
         /// Another handle on the same node and clock, for a service's other
-        /// tasks; its random stream continues from where this one is.
+        /// tasks, with a random stream of its own forked from this one's
+        /// (so two handles never draw the same numbers).
         fn clone(&self) -> AsyncContext {
-            AsyncContext {
-                caller: self.caller.clone(),
-                outputs: self.outputs.clone(),
-                started_virtual: self.started_virtual,
-                started_tokio: self.started_tokio,
-                rng: RefCell::new(self.rng.borrow().clone()),
-                log: self.log.clone(),
-                wake: self.wake.clone(),
-            }
+            let rng = self.rng.borrow_mut().fork();
+            self.with_rng(rng)
         }
     }
 }

@@ -508,3 +508,15 @@ fn an_ignore_rule_relaxes_a_same_run_diff_whose_checksums_differ_because_of_the_
     let elsewhere = DiffOptions { rules: BodyRules::parse(&["route:Metrics/host"]).unwrap(), ..DiffOptions::default() };
     assert!(!diff_files(&a, &b, &elsewhere).unwrap().equal, "a rule for another node relaxes nothing here");
 }
+
+#[test]
+fn a_receipt_dumped_before_its_send_is_not_a_difference() {
+    let records = shipped();
+    let mut skewed = records.clone();
+    let send = find(&skewed, "orders/eu", Direction::Out, "OrderPlaced");
+    let receipt = find(&skewed, "audit", Direction::In, "OrderPlaced");
+    skewed[receipt].ts_ns = skewed[send].ts_ns - 100_000;
+    skewed[receipt].node = 2;
+    let found = diff(&records, &skewed);
+    assert!(found.equal, "clock skew alone changed the diff: {:?}", found.first_divergence);
+}

@@ -59,59 +59,59 @@ struct Side<'r> {
 
 impl<'r> Side<'r> {
     fn new(recording: &'r Recording, table: &mut Table, options: &DiffOptions) -> Side<'r> {
-        // Message and trace numbers count from 1 in first-seen order.
-        let mut index_of: Vec<usize> = Vec::new();
-        let mut roots: Vec<usize> = Vec::new();
+        // Message and trace numbers as indices: dense, in first-seen order
+        // (a golden edited by hand may number them anyhow).
+        let mut index_of: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut roots: FxHashMap<u32, usize> = FxHashMap::default();
         // The message each (place, trace) last received, as the events go by.
         let mut handling: FxHashMap<(u32, u32), usize> = FxHashMap::default();
         let mut messages: Vec<Message> = Vec::with_capacity(recording.events.len() / 2);
+        // Whether each message has been seen sent yet.
+        let mut sent: Vec<bool> = Vec::with_capacity(recording.events.len() / 2);
         for (at, event) in recording.events.iter().enumerate() {
             let body = if options.ignore_bodies { NO_BODY } else { event.body };
-            let (msg, trace) = (event.msg as usize, event.trace as usize);
-            if index_of.len() <= msg {
-                index_of.resize(msg + 1, usize::MAX);
+            let index = *index_of.entry(event.msg).or_insert_with(|| {
+                let index = messages.len();
+                let root = *roots.entry(event.trace).or_insert(index);
+                messages.push(Message {
+                    first: at,
+                    origin: event.origin,
+                    name: event.name,
+                    body,
+                    key_body: body,
+                    external: true,
+                    receivers: SmallVec::new(),
+                    root: (root != index).then_some(root),
+                    parent: None,
+                });
+                sent.push(false);
+                index
+            });
+            let message = &mut messages[index];
+            if message.body == NO_BODY {
+                message.body = body;
             }
-            if roots.len() <= trace {
-                roots.resize(trace + 1, usize::MAX);
+            match event.role {
+                Role::Receipt => {
+                    message.receivers.push(event.place);
+                    handling.insert((event.place, event.trace), index);
+                }
+                // Its send, even when a receipt was dumped before it (clock
+                // skew): where it came from and what its sender was handling.
+                Role::Send if !sent[index] => {
+                    sent[index] = true;
+                    message.origin = event.origin;
+                    message.external = false;
+                    message.parent = handling.get(&(event.place, event.trace)).copied().filter(|&p| p != index);
+                }
+                _ => {}
             }
-            let index = match index_of[msg] {
-                index if index != usize::MAX => {
-                    let message = &mut messages[index];
-                    if message.body == NO_BODY {
-                        message.body = body;
-                    }
-                    if event.role == Role::Receipt {
-                        message.receivers.push(event.place);
-                    }
-                    index
-                }
-                _ => {
-                    let index = messages.len();
-                    index_of[msg] = index;
-                    if roots[trace] == usize::MAX {
-                        roots[trace] = index;
-                    }
-                    let root = roots[trace];
-                    let parent = match event.role {
-                        Role::Send => handling.get(&(event.place, event.trace)).copied(),
-                        _ => None,
-                    };
-                    messages.push(Message {
-                        first: at,
-                        origin: event.origin,
-                        name: event.name,
-                        body,
-                        key_body: body,
-                        external: event.role == Role::Receipt,
-                        receivers: SmallVec::new(),
-                        root: (root != index).then_some(root),
-                        parent,
-                    });
-                    index
-                }
-            };
-            if event.role == Role::Receipt {
-                handling.insert((event.place, event.trace), index);
+        }
+        // A message from outside: its first receipt is where it starts, not
+        // one of its receivers.
+        for message in messages.iter_mut().filter(|m| m.external) {
+            if let Some(at) = message.receivers.iter().position(|&p| p == message.origin) {
+                message.receivers.remove(at);
             }
         }
         for message in &mut messages {

@@ -251,8 +251,10 @@ impl Recording {
         Ok(Recording { events })
     }
 
-    /// A trace's or golden's events (ids already renumbered).
+    /// A trace's or golden's events; message and trace numbers are
+    /// renumbered densely (a golden edited by hand may number them anyhow).
     pub(in crate::golden) fn from_events(events: &[GoldenEvent], table: &mut Table) -> Recording {
+        let (mut messages, mut traces) = (Renumber::default(), Renumber::default());
         let events = events
             .iter()
             .filter(|e| e.msg != 0)
@@ -269,8 +271,8 @@ impl Recording {
                     origin: table.string(super::super::diff::sender_node(&e.place)),
                     name: table.string(&e.name),
                     body,
-                    msg: e.msg as u32,
-                    trace: e.trace as u32,
+                    msg: messages.get(e.msg) as u32,
+                    trace: traces.get(e.trace) as u32,
                     role,
                 }
             })
