@@ -138,13 +138,17 @@ fn replay_cli_prints_a_verdict_and_exits_by_it() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("expected GROUP=NODE_KIND"));
 }
 
-fn replay_text(text: &str, recapture: bool) -> flowreplay::replay::ReplayOutcome {
-    let records = flowreplay::dump::read_str("t.dump", text, flowreplay::dump::ReadMode::Strict)
+/// The records of dump text.
+fn records(text: &str) -> Vec<flowreplay::dump::DumpRecord> {
+    flowreplay::dump::read_str("t.dump", text, flowreplay::dump::ReadMode::Strict)
         .0
         .into_iter()
         .map(Result::unwrap)
-        .collect();
-    let mut replay = Replay::from_records(records);
+        .collect()
+}
+
+fn replay_text(text: &str, recapture: bool) -> flowreplay::replay::ReplayOutcome {
+    let mut replay = Replay::from_records(records(text));
     replay.recapture(recapture).run(5).unwrap()
 }
 

@@ -5,11 +5,11 @@
 use serde::Deserialize;
 
 use crate::model::{InPort, Message, OutPort};
-use crate::net::actor::{Actor, Behaviour};
+use crate::net::actor::Actor;
 use crate::net::context::Context;
 
 use super::matcher::Condition;
-use super::{NodeBuild, Role};
+use super::NodeBuild;
 
 /// One route: messages that meet `when` go out on `to`.
 #[derive(Debug, Deserialize)]
@@ -54,19 +54,11 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
     {
         return Err(format!("routes[{index}].when: {problem}"));
     }
-    let mut outputs: Vec<String> = config.routes.iter().map(|r| r.to.clone()).chain(config.fallback.clone()).collect();
-    outputs.sort();
-    outputs.dedup();
-    let port = |name: &String| OutPort(outputs.iter().position(|p| p == name).unwrap_or_default() as u16);
-    let router = ContentRouter {
-        routes: config.routes.iter().map(|r| (r.when.clone(), port(&r.to))).collect(),
-        fallback: config.fallback.as_ref().map(port),
-    };
-    Ok(NodeBuild {
-        behaviour: Behaviour::Sync(Box::new(router)),
-        role: Role::Processor,
-        inputs: vec!["in".into()],
-        outputs,
-        arrivals: None,
-    })
+    let names = config.routes.iter().map(|r| r.to.clone()).chain(config.fallback.clone());
+    Ok(super::router(names, |port| {
+        Box::new(ContentRouter {
+            routes: config.routes.iter().map(|r| (r.when.clone(), port(&r.to))).collect(),
+            fallback: config.fallback.as_deref().map(port),
+        })
+    }))
 }

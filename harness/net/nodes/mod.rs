@@ -140,6 +140,20 @@ impl Registry {
     }
 }
 
+/// A router's node: one input, and one output per distinct port it names,
+/// sorted; `build` gets the port number of each name.
+fn router(
+    names: impl IntoIterator<Item = String>,
+    build: impl FnOnce(&dyn Fn(&str) -> crate::model::OutPort) -> Box<dyn super::Actor>,
+) -> NodeBuild {
+    let mut outputs: Vec<String> = names.into_iter().collect();
+    outputs.sort();
+    outputs.dedup();
+    let port = |name: &str| crate::model::OutPort(outputs.iter().position(|p| p == name).unwrap_or_default() as u16);
+    let behaviour = Behaviour::Sync(build(&port));
+    NodeBuild { behaviour, role: Role::Processor, inputs: vec!["in".into()], outputs, arrivals: None }
+}
+
 /// Deserializes a kind's typed configuration; a missing config is an empty table.
 fn parse_config<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Result<T, String> {
     let value = if config.is_null() { serde_json::Value::Object(Default::default()) } else { config.clone() };

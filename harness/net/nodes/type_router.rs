@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::model::{InPort, Message, OutPort};
-use crate::net::actor::{Actor, Behaviour};
+use crate::net::actor::Actor;
 use crate::net::context::Context;
 
-use super::{NodeBuild, Role};
+use super::NodeBuild;
 
 /// `routes` maps a message name to an output port; `default` names the port
 /// for every other name (without it, unrouted messages are dropped with the
@@ -45,19 +45,11 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
     if config.routes.is_empty() {
         return Err("`routes` is empty: map at least one message name to a port".into());
     }
-    let mut outputs: Vec<String> = config.routes.values().chain(config.default.iter()).cloned().collect();
-    outputs.sort();
-    outputs.dedup();
-    let port = |name: &String| OutPort(outputs.iter().position(|p| p == name).unwrap_or_default() as u16);
-    let router = TypeRouter {
-        routes: config.routes.iter().map(|(name, p)| (Arc::from(name.as_str()), port(p))).collect(),
-        default: config.default.as_ref().map(port),
-    };
-    Ok(NodeBuild {
-        behaviour: Behaviour::Sync(Box::new(router)),
-        role: Role::Processor,
-        inputs: vec!["in".into()],
-        outputs,
-        arrivals: None,
-    })
+    let names = config.routes.values().chain(config.default.iter()).cloned();
+    Ok(super::router(names, |port| {
+        Box::new(TypeRouter {
+            routes: config.routes.iter().map(|(name, p)| (Arc::from(name.as_str()), port(p))).collect(),
+            default: config.default.as_deref().map(port),
+        })
+    }))
 }
