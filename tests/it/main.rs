@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod content_router;
 mod context;
+mod delay_map;
 mod determinism;
 mod dump_network;
 mod dump_read;

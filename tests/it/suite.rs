@@ -101,5 +101,8 @@ fn a_binding_for_a_group_the_dump_lacks_lists_the_dumps_groups() {
 fn a_binding_to_a_kind_the_registry_lacks_lists_the_registered_kinds() {
     let suite = Suite::builtin().root(root()).bind("*", "audit", "auditor");
     let error = suite.check(&input("scenarios/dumps/trading.dump")).unwrap_err().to_string();
-    assert!(error.contains("unknown node kind \"auditor\"") && error.contains("exporter, filter, receiver"), "{error}");
+    assert!(
+        error.contains("unknown node kind \"auditor\"") && error.contains("exporter, filter, map, receiver"),
+        "{error}"
+    );
 }

@@ -2,8 +2,10 @@
 //! constructor, so user code can add kinds of its own.
 
 mod content_router;
+mod delay;
 mod exporter;
 mod filter;
+mod map;
 mod matcher;
 mod receiver;
 mod type_router;
@@ -108,7 +110,7 @@ pub struct Registry {
 
 impl Registry {
     /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`,
-    /// `content_router`.
+    /// `content_router`, `delay`, `map`.
     pub fn builtin() -> Registry {
         let mut registry = Registry { factories: BTreeMap::new() };
         registry
@@ -116,7 +118,9 @@ impl Registry {
             .register("exporter", exporter::build)
             .register("filter", filter::build)
             .register("type_router", type_router::build)
-            .register("content_router", content_router::build);
+            .register("content_router", content_router::build)
+            .register("delay", delay::build)
+            .register("map", map::build);
         registry
     }
 
