@@ -38,10 +38,4 @@ impl LineError {
     pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> LineError {
         LineError::at(path, 0, None, message)
     }
-
-    /// The 1-based line and column (where known) the error is at; `None`
-    /// for an error about the whole file.
-    pub fn position(&self) -> Option<(u64, Option<usize>)> {
-        (self.line > 0).then_some((self.line, self.column))
-    }
 }

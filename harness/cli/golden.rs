@@ -46,8 +46,13 @@ fn suite_and_inputs(
         Some(dir) => suite.clone().goldens(dir),
         None => suite.clone(),
     };
-    let inputs = if given.is_empty() { suite.inputs().map_err(super::bad)? } else { given.to_vec() };
-    suite.distinct_goldens(&inputs).map_err(super::bad)?;
+    // `inputs` checks its own finds for golden clashes.
+    let inputs = if given.is_empty() {
+        suite.inputs().map_err(super::bad)?
+    } else {
+        suite.distinct_goldens(given).map_err(super::bad)?;
+        given.to_vec()
+    };
     Ok((suite, inputs))
 }
 

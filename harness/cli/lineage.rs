@@ -67,11 +67,11 @@ pub(crate) fn lineage(args: LineageArgs) -> Result<(), Failure> {
         };
         let mut records = Vec::new();
         super::read_dumps(&args.inputs, args.lenient, |record| {
-            if record.trace_id == trace && (args.include_system || !record.is_system()) {
+            if record.trace_id == trace {
                 records.push(record);
             }
         })?;
-        dump_lineage(&sort_records(records), trace).map_err(super::bad)?
+        dump_lineage(&sort_records(records), trace, args.include_system).map_err(super::bad)?
     };
     if args.json {
         println!("{}", serde_json::to_value(&lineage).map_err(super::bad)?);

@@ -107,18 +107,12 @@ fn hide(value: &mut Value, segments: &[String]) {
     };
     match value {
         Value::Object(map) if first == "*" => map.values_mut().for_each(|v| hide(v, rest)),
-        Value::Object(map) => {
-            if let Some(v) = map.get_mut(first) {
-                hide(v, rest);
-            }
-        }
         Value::Array(items) if first == "*" => items.iter_mut().for_each(|v| hide(v, rest)),
-        Value::Array(items) => {
-            if let Some(v) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+        _ => {
+            if let Some(v) = child(value, first) {
                 hide(v, rest);
             }
         }
-        _ => {}
     }
 }
 

@@ -8,14 +8,12 @@ use serde_json::Value;
 use super::fields::{changed_fields, ChangedField};
 use super::pointer::{JsonPointer, HIDDEN};
 use super::prefix;
+use crate::dump::TRUNCATED_SUFFIX;
 
 /// The relaxation that lets a truncated recorded body match.
 pub const TRUNCATED_RULE: &str = "truncated";
 /// The relaxation that lets a recorded `"<hidden>"` field match any value.
 pub const HIDDEN_RULE: &str = "hidden";
-
-/// elfo's mark at the end of a body it cut.
-const TRUNCATED_MARK: &str = " TRUNCATED";
 
 /// A body field a verdict ignores: `[GROUP:][NAME]/pointer`, e.g. `/ts`
 /// (everywhere), `Quote/ts` (in every `Quote`), `pricing:/ts` (in whatever
@@ -98,6 +96,12 @@ impl BodyRules {
         self.ignore.iter().filter_map(|r| r.group.as_deref())
     }
 
+    /// Whether any rule applies to what `place` sends as `name`: where none
+    /// does, [`BodyRules::hide`] would leave the body as it is.
+    pub fn applies(&self, place: &str, name: &str) -> bool {
+        self.ignore.iter().any(|r| r.applies(place, name))
+    }
+
     /// Hides the fields the rules ignore in what `place` sends as `name`, so
     /// that ignored differences compare equal as text.
     pub fn hide(&self, place: &str, name: &str, value: &mut Value) {
@@ -134,7 +138,8 @@ impl BodyRules {
                 None => false,
             }
         };
-        let changed = match truncated_prefix(expected) {
+        let truncated = truncated_prefix(expected);
+        let changed = match truncated {
             Some(text) => match prefix::read(text).filter(|p| p.container.is_some()) {
                 Some(prefix) => {
                     let mut changed: Vec<ChangedField> = prefix
@@ -165,16 +170,17 @@ impl BodyRules {
         if !changed.is_empty() {
             return Judgement::Different(changed);
         }
-        if truncated_prefix(expected).is_some() {
+        if truncated.is_some() {
             note(TRUNCATED_RULE);
         }
         Judgement::Relaxed(used)
     }
 }
 
-/// The kept text of a body elfo truncated.
+/// The kept text of a body elfo truncated: the string before elfo's mark
+/// (the dump's suffix without its closing quote).
 fn truncated_prefix(value: &Value) -> Option<&str> {
-    value.as_str()?.strip_suffix(TRUNCATED_MARK)
+    value.as_str()?.strip_suffix(&TRUNCATED_SUFFIX[..TRUNCATED_SUFFIX.len() - 1])
 }
 
 fn whole(expected: &Value, actual: &Value) -> ChangedField {

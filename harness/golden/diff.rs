@@ -215,18 +215,20 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
         .enumerate()
         .map(|(index, e)| {
             let node = sender_node(&e.place);
+            let ruled = options.rules.applies(node, &e.name);
             let body = match &e.body {
                 Some(_) if options.ignore_bodies => String::new(),
-                Some(body) => {
+                Some(body) if ruled => {
                     let mut body = body.clone();
                     options.rules.hide(node, &e.name, &mut body);
                     body.to_string()
                 }
+                Some(body) => body.to_string(),
                 None => String::new(),
             };
             // The checksum is of the whole body: where a rule hides part of
             // it (or bodies are left out), it is left out of the comparison.
-            let relaxed = options.ignore_bodies || options.rules.ignore.iter().any(|r| r.applies(node, &e.name));
+            let relaxed = options.ignore_bodies || ruled;
             let fields = match relaxed {
                 true => e.fields.split(' ').filter(|f| !f.starts_with("h=")).collect::<Vec<_>>().join(" "),
                 false => e.fields.clone(),

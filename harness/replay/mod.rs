@@ -548,6 +548,15 @@ impl Replay {
         let wire = |spec: &mut NetworkSpec, from: String, to: String| {
             spec.connectors.push(ConnectorSpec { from, to, latency: Default::default() });
         };
+        // Each bound place's ports as recorded, built once.
+        let recorded_ports: BTreeMap<&CompactString, PlacePorts> = self
+            .bindings
+            .keys()
+            .map(|place| {
+                let (inputs, outputs) = self.ports(place).unwrap_or_default();
+                (place, self.place_ports(place, inputs, outputs))
+            })
+            .collect();
         // A bound node may drop outputs (an exporter has none): its
         // receivers then have no input from it.
         let outputs_of: BTreeMap<&CompactString, Vec<String>> = self
@@ -555,12 +564,9 @@ impl Replay {
             .places
             .keys()
             .map(|group| {
-                let (inputs, outputs) = self.ports(group).unwrap_or_default();
-                let outputs = match self.bindings.get(group) {
-                    Some(build) => {
-                        build(&self.place_ports(group, inputs, outputs)).map(|b| b.outputs).unwrap_or_default()
-                    }
-                    None => outputs,
+                let outputs = match (self.bindings.get(group), recorded_ports.get(group)) {
+                    (Some(build), Some(ports)) => build(ports).map(|b| b.outputs).unwrap_or_default(),
+                    _ => self.ports(group).unwrap_or_default().1,
                 };
                 (group, outputs)
             })
@@ -617,7 +623,11 @@ impl Replay {
             let kind = format!("replay:{group}");
             let plan = self.plan.clone();
             let group_name = group.clone();
-            let ports = bound.is_some().then(|| self.place_ports(group, inputs.clone(), outputs.clone()));
+            let ports = recorded_ports.get(group).map(|recorded| PlacePorts {
+                inputs: inputs.clone(),
+                outputs: outputs.clone(),
+                ..recorded.clone()
+            });
             registry.register(&kind, move |_| match (&bound, &ports) {
                 (Some(build), Some(ports)) => build(ports),
                 _ => Ok(stub_node(&plan, &group_name, &inputs, &outputs)),

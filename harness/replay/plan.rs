@@ -79,6 +79,13 @@ pub(super) struct Expected {
     pub(super) uncaused: bool,
 }
 
+impl Expected {
+    /// How many deliveries to `receiver` it was recorded with.
+    pub(super) fn slots(&self, receiver: &CompactString) -> u32 {
+        self.receivers.iter().filter(|r| *r == receiver).count() as u32
+    }
+}
+
 /// Everything one place needs.
 #[derive(Debug, Default)]
 pub(super) struct PlacePlan {

@@ -199,7 +199,7 @@ impl PlaceJudge {
     ) -> Option<u32> {
         let queue = queue?;
         while let Some(index) = queue.pop_front() {
-            let slots = expected[index as usize].receivers.iter().filter(|r| *r == receiver).count() as u32;
+            let slots = expected[index as usize].slots(receiver);
             let filled = taken.entry((index, receiver.clone())).or_default();
             if *filled < slots {
                 *filled += 1;
@@ -216,10 +216,7 @@ impl PlaceJudge {
         receivers.dedup();
         receivers
             .into_iter()
-            .filter(|r| {
-                let slots = expected[index].receivers.iter().filter(|x| x == r).count() as u32;
-                self.taken.get(&(index as u32, (*r).clone())).copied().unwrap_or(0) < slots
-            })
+            .filter(|r| self.taken.get(&(index as u32, (*r).clone())).copied().unwrap_or(0) < expected[index].slots(r))
             .map(|r| r.to_string())
             .collect()
     }
@@ -277,7 +274,6 @@ impl PlaceJudge {
             .map(|i| (i, self.undelivered(i, expected)))
             .filter(|(_, receivers)| !receivers.is_empty())
             .collect();
-        let missing: Vec<usize> = undelivered.iter().map(|(i, _)| *i).collect();
         let recorded = |index: usize| {
             let e = &expected[index];
             SentMessage {
@@ -297,7 +293,7 @@ impl PlaceJudge {
         };
         let status = if self.changes > 0 {
             Status::Different
-        } else if !missing.is_empty() {
+        } else if !undelivered.is_empty() {
             Status::MissingOutputs
         } else if self.extra > 0 {
             Status::ExtraOutputs
@@ -309,7 +305,7 @@ impl PlaceJudge {
             expected: expected.len() as u64,
             actual: self.actual,
             changed: self.changes,
-            missing: missing.len() as u64,
+            missing: undelivered.len() as u64,
             extra: self.extra,
             first_difference: self.first_change.map(|(index, actual, changed)| Difference {
                 expected: recorded(index as usize),

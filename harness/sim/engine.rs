@@ -335,13 +335,9 @@ impl<H: Hooks> Engine<H> {
             match &mut self.behaviours[node.index()] {
                 Behaviour::Sync(actor) => self.core.call(caller, None, |ctx| actor.on_start(ctx)),
                 Behaviour::Service(service) => {
-                    let core = &mut self.core;
-                    // Built in `Simulation::run` whenever a node is a service.
-                    let driver = core.async_driver.as_mut().expect("a service has an async driver");
-                    let (log, wake) = (driver.log.clone(), driver.wake.clone());
-                    let outputs = core.topology.nodes[node.index()].outputs.clone();
-                    let (rng, now) = (core.rng.fork(), core.now);
-                    driver.start_service(|| service.start(AsyncContext::new(caller, outputs, now, rng, log, wake)));
+                    let context = self.core.async_context(caller);
+                    let driver = self.core.async_driver.as_mut().expect("checked by `async_context`");
+                    driver.start_service(|| service.start(context()));
                 }
                 Behaviour::Async(_) => {}
             }
@@ -511,17 +507,13 @@ impl<H: Hooks> Engine<H> {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
             Behaviour::Service(service) => service.on_message(port, msg, core.now),
             Behaviour::Async(actor) => {
-                // Built in `Simulation::run` whenever a node is async.
-                let driver = core.async_driver.as_mut().expect("an async node has an async driver");
                 let state = &mut core.nodes[node.index()];
                 state.busy = true;
                 state.async_cause = cause;
-                let (log, wake) = (driver.log.clone(), driver.wake.clone());
-                let outputs = core.topology.nodes[node.index()].outputs.clone();
-                let rng = core.rng.fork();
-                let now = core.now;
-                driver.start(now, || {
-                    let ctx = AsyncContext::new(caller, outputs, now, rng, log, wake);
+                let context = core.async_context(caller);
+                let driver = core.async_driver.as_mut().expect("checked by `async_context`");
+                driver.start(core.now, || {
+                    let ctx = context();
                     let finished = ctx.twin();
                     let handler = actor.on_message(ctx, port, msg);
                     async move {
@@ -566,6 +558,18 @@ impl<H: Hooks> Engine<H> {
 }
 
 impl<H: Hooks> Core<H> {
+    /// What makes the context of an async handler or a service started for
+    /// `caller`, with a random stream forked off the run's. It is made inside
+    /// the driver, where tokio's clock can be read.
+    fn async_context(&mut self, caller: Caller) -> impl FnOnce() -> AsyncContext {
+        // Built in `Simulation::run` whenever a node is async or a service.
+        let driver = self.async_driver.as_ref().expect("an async node or a service has an async driver");
+        let (log, wake) = (driver.log.clone(), driver.wake.clone());
+        let outputs = self.topology.nodes[caller.node.index()].outputs.clone();
+        let (rng, now) = (self.rng.fork(), self.now);
+        move || AsyncContext::new(caller, outputs, now, rng, log, wake)
+    }
+
     fn schedule(&mut self, at: VirtualTime, event: Event) {
         if !matches!(event, Event::Inject(_) | Event::Timer(..)) {
             self.pending += 1;

@@ -246,9 +246,10 @@ impl Suite {
         &self.command
     }
 
-    /// A path as the suite shows it: relative to its root where it is inside.
+    /// A path as the suite shows it, as a command line in the root folder
+    /// would name it: relative to the root where it is inside.
     pub fn display(&self, path: &Path) -> String {
-        self.shown(path)
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
     }
 
     /// A registry of the suite's node kinds.
@@ -267,11 +268,6 @@ impl Suite {
         } else {
             self.root.join(path)
         }
-    }
-
-    /// A path as a command line in the root folder would name it.
-    fn shown(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
     }
 
     /// Every scenario and dump in the suite's folders, in name order, each
@@ -381,11 +377,11 @@ impl Suite {
     /// What a failed check says: what went wrong, the first divergence, and
     /// the commands that reproduce and accept it.
     pub fn report(&self, input: &Path, check: &Check) -> String {
-        let shown = self.shown(input);
+        let shown = self.display(input);
         let (what, diff) = match check {
             Check::Pass => return format!("{shown}: matches its golden"),
-            Check::Missing { golden, .. } => (format!("no golden at {}", self.shown(golden)), None),
-            Check::Changed { golden, diff, .. } => (format!("differs from {}", self.shown(golden)), Some(diff)),
+            Check::Missing { golden, .. } => (format!("no golden at {}", self.display(golden)), None),
+            Check::Changed { golden, diff, .. } => (format!("differs from {}", self.display(golden)), Some(diff)),
             Check::NonDeterministic(diff) => {
                 ("NOT DETERMINISTIC: two runs with the same seed differ (not a golden mismatch)".into(), Some(diff))
             }
@@ -393,7 +389,7 @@ impl Suite {
                 format!(
                     "{} is not golden format v{FORMAT_VERSION} (its header: {header:?}), so it is not compared: \
                      re-bless it with `{} bless {shown}` and review the change",
-                    self.shown(golden),
+                    self.display(golden),
                     self.command
                 ),
                 None,
@@ -479,7 +475,7 @@ impl Suite {
     /// ```
     pub fn assert_input(&self, input: &str) {
         let input = self.resolve(Path::new(input));
-        let check = self.check(&input).unwrap_or_else(|e| panic!("{}: {e}", self.shown(&input)));
+        let check = self.check(&input).unwrap_or_else(|e| panic!("{}: {e}", self.display(&input)));
         if !matches!(check, Check::Pass) {
             panic!("{}", self.failure(&input, &check));
         }
@@ -488,7 +484,7 @@ impl Suite {
     /// A failed check's report, after leaving its new text pending.
     fn failure(&self, input: &Path, check: &Check) -> String {
         let pending = match self.write_pending(check) {
-            Ok(Some(path)) => format!("the new text is in {}\n", self.shown(&path)),
+            Ok(Some(path)) => format!("the new text is in {}\n", self.display(&path)),
             Ok(None) => String::new(),
             Err(e) => format!("(could not write the new text: {e})\n"),
         };

@@ -193,9 +193,11 @@ pub fn trace_lineage<'a>(
 }
 
 /// The lineage of one trace id in dump records (in dump order, see
-/// [`crate::dump::sort_records`]).
-pub fn dump_lineage(records: &[DumpRecord], trace: u64) -> Result<Lineage, String> {
-    let records: Vec<&DumpRecord> = records.iter().filter(|r| r.trace_id == trace).collect();
+/// [`crate::dump::sort_records`]); elfo's own `system.*` groups are left
+/// out unless `include_system`.
+pub fn dump_lineage(records: &[DumpRecord], trace: u64, include_system: bool) -> Result<Lineage, String> {
+    let records: Vec<&DumpRecord> =
+        records.iter().filter(|r| r.trace_id == trace && (include_system || !r.is_system())).collect();
     let ends: Vec<FlowEnd> = records.iter().map(|r| FlowEnd::from(*r)).collect();
     let senders = match_flows(&ends);
     let step = |index: usize, event: &str| Step {

@@ -2,11 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::scenario;
-
-fn flowreplay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().expect("flowreplay runs")
-}
+use crate::{flowreplay, scenario};
 
 #[test]
 fn run_json_prints_seed_injected_and_terminal_counts() {

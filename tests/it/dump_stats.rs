@@ -1,9 +1,10 @@
 //! Dump statistics, ordering, gap detection and request matching.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use flowreplay::dump::{read_all, read_str, sort_records, DumpStats, ReadMode, StatsBuilder, StatsFilter};
+
+use crate::flowreplay;
 
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump")
@@ -126,10 +127,6 @@ fn filters_by_group_and_time() {
     let stats = stats_of(&text, window);
     assert!(stats.first_ts >= Some(1_763_900_000_010_000_000) && stats.last_ts < Some(1_763_900_000_020_000_000));
     assert_eq!(stats.lines, 10);
-}
-
-fn flowreplay(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().expect("runs")
 }
 
 #[test]

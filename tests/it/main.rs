@@ -42,6 +42,11 @@ pub fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))
 }
 
+/// Runs the `flowreplay` binary with `args` and waits for it.
+pub fn flowreplay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().expect("flowreplay runs")
+}
+
 /// Runs a scenario text with `registry`, keeping the trace (bodies
 /// included) in memory; `trace.events()` decodes it.
 pub fn run_text(text: &str, registry: &Registry, seed: u64) -> (RunSummary, MemoryRecorder) {

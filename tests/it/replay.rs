@@ -6,6 +6,8 @@ use flowreplay::dump::{read_all, StatsBuilder, StatsFilter};
 use flowreplay::replay::{Replay, Status};
 use flowreplay::{Actor, Body, Context, InPort, Message, NodeBuild};
 
+use crate::flowreplay;
+
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump")
 }
@@ -110,10 +112,6 @@ fn binding_an_unknown_group_names_the_groups_there_are() {
     assert!(error.contains("no group \"pricer\"") && error.contains("audit, gateway, orders, pricing"), "{error}");
 }
 
-fn flowreplay(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().unwrap()
-}
-
 #[test]
 fn replay_cli_prints_a_verdict_and_exits_by_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,12 +209,7 @@ fn a_send_that_no_longer_reaches_one_of_its_receivers_is_missing_that_delivery()
         line(140, "right", 1, "In", "News"),
     ]
     .concat();
-    let records = flowreplay::dump::read_str("t.dump", &text, flowreplay::dump::ReadMode::Strict)
-        .0
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let mut replay = Replay::from_records(records);
+    let mut replay = Replay::from_records(records(&text));
     replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
     let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
     assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");

@@ -177,7 +177,7 @@ fn the_lineage_of_a_message_in_a_shipped_scenario_is_its_exact_path() {
 fn the_lineage_of_a_derived_message_starts_at_its_parent() {
     let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump");
     let records = flowreplay::dump::sort_records(flowreplay::dump::read_all(&dump).unwrap());
-    let lineage = flowreplay::trace::dump_lineage(&records, 1_152_921_504_606_847_976).unwrap();
+    let lineage = flowreplay::trace::dump_lineage(&records, 1_152_921_504_606_847_976, true).unwrap();
     let tree: Vec<(usize, &str)> = lineage.messages.iter().map(|m| (m.depth, m.name.as_str())).collect();
     assert_eq!(tree[0], (0, "NewOrder"), "{tree:?}");
     assert!(tree.contains(&(1, "PlaceOrder")) && tree.contains(&(2, "PlaceOrder::Response")), "{tree:?}");

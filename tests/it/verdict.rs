@@ -10,6 +10,8 @@ use flowreplay::golden::{diff_files, DiffOptions, TraceDiff};
 use flowreplay::replay::{Replay, Status};
 use flowreplay::{Actor, Body, Context, InPort, Message, NodeBuild};
 
+use crate::flowreplay;
+
 fn shipped() -> Vec<DumpRecord> {
     read_all(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/dumps/trading.dump")).unwrap()
 }
@@ -423,10 +425,6 @@ fn a_truncated_recording_matches_the_full_body_it_was_cut_from_and_is_counted() 
     let outcome = replay.run(2).unwrap();
     outcome.assert_group_matches("orders");
     assert_eq!(outcome.verdict.relaxed.get("truncated"), Some(&1));
-}
-
-fn flowreplay(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_flowreplay")).args(args).output().unwrap()
 }
 
 #[test]

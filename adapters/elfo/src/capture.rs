@@ -8,7 +8,7 @@
 //! replays on parallel threads stay apart.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use elfo::addr::NodeLaunchId;
 use elfo::dumping::{self, Direction, Dump, MessageKind, Recorder};
@@ -46,13 +46,8 @@ fn sinks() -> &'static Sinks {
 /// Installs the recorder (once per process); false when another one was
 /// installed first, so that dumps would never reach a replay.
 pub(crate) fn install() -> bool {
-    static ONCE: Once = Once::new();
     static INSTALLED: OnceLock<bool> = OnceLock::new();
-    ONCE.call_once(|| {
-        let ours = dumping::set_make_recorder(Box::new(|_class| Arc::new(Forward) as Arc<dyn Recorder>));
-        let _ = INSTALLED.set(ours);
-    });
-    INSTALLED.get().copied().unwrap_or(false)
+    *INSTALLED.get_or_init(|| dumping::set_make_recorder(Box::new(|_class| Arc::new(Forward) as Arc<dyn Recorder>)))
 }
 
 /// Starts collecting the dumps of the topology launched as `launch`.

@@ -269,8 +269,9 @@ impl Running {
                 true => dump.trace_id,
                 false => *self.minted.entry(dump.trace_id).or_insert(next),
             };
-            let size = dump.body.to_string().len() as u32;
-            let mut message = Message::new(dump.name.clone(), Body::new(dump.body.clone()), size);
+            let body = Body::new(dump.body);
+            let size = body.text().len() as u32;
+            let mut message = Message::new(dump.name.clone(), body, size);
             message.trace_id = flowreplay::TraceId(trace);
             message.protocol = Arc::from(dump.protocol);
             message.kind = match dump.kind {

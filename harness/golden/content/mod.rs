@@ -55,6 +55,8 @@ struct Message {
 struct Side<'r> {
     recording: &'r Recording,
     messages: Vec<Message>,
+    /// Per event, the index of its message in `messages`.
+    message_of: Vec<u32>,
 }
 
 impl<'r> Side<'r> {
@@ -68,6 +70,7 @@ impl<'r> Side<'r> {
         let mut messages: Vec<Message> = Vec::with_capacity(recording.events.len() / 2);
         // Whether each message has been seen sent yet.
         let mut sent: Vec<bool> = Vec::with_capacity(recording.events.len() / 2);
+        let mut message_of: Vec<u32> = Vec::with_capacity(recording.events.len());
         for (at, event) in recording.events.iter().enumerate() {
             let body = if options.ignore_bodies { NO_BODY } else { event.body };
             let index = *index_of.entry(event.msg).or_insert_with(|| {
@@ -87,6 +90,7 @@ impl<'r> Side<'r> {
                 sent.push(false);
                 index
             });
+            message_of.push(index as u32);
             let message = &mut messages[index];
             if message.body == NO_BODY {
                 message.body = body;
@@ -116,7 +120,8 @@ impl<'r> Side<'r> {
         }
         for message in &mut messages {
             message.receivers.sort_unstable();
-            if !options.rules.ignore.is_empty() {
+            // A body no rule applies to keeps its own id.
+            if options.rules.applies(table.text(message.origin), table.text(message.name)) {
                 if let Some(mut value) = table.body_value(message.body) {
                     let (origin, name) = (table.text(message.origin).to_string(), table.text(message.name).to_string());
                     options.rules.hide(&origin, &name, &mut value);
@@ -124,7 +129,7 @@ impl<'r> Side<'r> {
                 }
             }
         }
-        Side { recording, messages }
+        Side { recording, messages, message_of }
     }
 
     fn first_event(&self, i: usize) -> &recording::Event {
@@ -313,13 +318,10 @@ impl Sides<'_, '_> {
         // Per place: (time, first-side index) of each receipt of a paired message.
         let receipts = |first: bool| {
             let side = self.side(first);
-            let mut index_of: FxHashMap<u32, usize> = FxHashMap::default();
-            for (i, m) in side.messages.iter().enumerate() {
-                index_of.insert(side.recording.events[m.first].msg, i);
-            }
             let mut at: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
-            for event in side.recording.events.iter().filter(|e| e.role == Role::Receipt) {
-                let i = index_of[&event.msg];
+            let events = side.recording.events.iter().zip(&side.message_of);
+            for (event, &i) in events.filter(|(e, _)| e.role == Role::Receipt) {
+                let i = i as usize;
                 let Some(a_index) = (if first { Some(i) } else { to_a.get(&i).copied() }) else { continue };
                 at.entry(event.place).or_default().push((event.t_ns, a_index));
             }
