@@ -56,8 +56,14 @@ impl IgnoreRule {
 
     /// Whether it applies to what `place` (a group or `group/key`) sends as `name`.
     pub fn applies(&self, place: &str, name: &str) -> bool {
+        self.in_scope(place) && self.name.as_deref().is_none_or(|n| n == name)
+    }
+
+    /// Whether `place` (a group or `group/key`) is within the group or
+    /// place it is limited to, if it is limited to one.
+    pub fn in_scope(&self, place: &str) -> bool {
         let group = place.split_once('/').map_or(place, |(group, _)| group);
-        self.group.as_deref().is_none_or(|g| g == group || g == place) && self.name.as_deref().is_none_or(|n| n == name)
+        self.group.as_deref().is_none_or(|g| g == group || g == place)
     }
 }
 

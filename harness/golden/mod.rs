@@ -19,6 +19,7 @@ mod render;
 
 use std::path::{Path, PathBuf};
 
+use crate::compare::IgnoreRule;
 use crate::line_error::LineError;
 use crate::scenario::GoldenRules;
 use crate::trace::{is_trace_file, BodyCapture, MemoryRecorder, Names, TraceLine, TraceReader};
@@ -98,13 +99,6 @@ fn load_events(path: &Path, kind: InputKind) -> Result<Vec<GoldenEvent>, LineErr
     Ok(parse_golden(path, &text, 1)?.events)
 }
 
-/// The group of an event's place: `group/key`, `node.port` and `a -> b`
-/// all name it first.
-fn place_group(place: &str) -> &str {
-    let end = place.find(['/', '.', ' ']).unwrap_or(place.len());
-    &place[..end]
-}
-
 /// Compares two inputs of any kind: same-run alignment when both come from
 /// flowreplay runs (traces, goldens), content alignment when a dump is
 /// involved. A dump is read straight into the compact form content
@@ -124,8 +118,8 @@ pub fn diff_files(expected: &Path, actual: &Path, options: &DiffOptions) -> Resu
     let kinds = (input_kind(expected)?, input_kind(actual)?);
     if kinds.0 != InputKind::Dump && kinds.1 != InputKind::Dump {
         let (a, b) = (load_events(expected, kinds.0)?, load_events(actual, kinds.1)?);
-        check_rule_groups(expected, options, |group| {
-            let has = |events: &[GoldenEvent]| events.iter().any(|e| place_group(&e.place) == group);
+        check_rule_groups(expected, options, |rule| {
+            let has = |events: &[GoldenEvent]| events.iter().any(|e| rule.in_scope(diff::sender_node(&e.place)));
             has(&a) || has(&b)
         })?;
         return Ok(diff(&a, &b, Alignment::SameRun, options));
@@ -138,17 +132,24 @@ pub fn diff_files(expected: &Path, actual: &Path, options: &DiffOptions) -> Resu
         }
     };
     let (a, b) = (read(expected, kinds.0)?, read(actual, kinds.1)?);
-    check_rule_groups(expected, options, |group| {
-        let has = |r: &content::Recording| r.places(&table).any(|place| place_group(place) == group);
+    check_rule_groups(expected, options, |rule| {
+        let has = |r: &content::Recording| r.origins(&table).any(|origin| rule.in_scope(origin));
         has(&a) || has(&b)
     })?;
     Ok(content::content(&a, &b, &mut table, options))
 }
 
-/// Fails when an ignore rule names a group that `present` says neither input has.
-fn check_rule_groups(path: &Path, options: &DiffOptions, present: impl Fn(&str) -> bool) -> Result<(), LineError> {
-    for group in options.rules.groups() {
-        if !present(group) {
+/// Fails when an ignore rule is limited to a group (or place) that
+/// `present` says neither input has: where the rules are applied, to the
+/// node or place each event happened at.
+fn check_rule_groups(
+    path: &Path,
+    options: &DiffOptions,
+    present: impl Fn(&IgnoreRule) -> bool,
+) -> Result<(), LineError> {
+    for rule in &options.rules.ignore {
+        let Some(group) = &rule.group else { continue };
+        if !present(rule) {
             let message = format!("ignore rule names group {group:?}, which neither input has");
             return Err(LineError::file(path, message));
         }

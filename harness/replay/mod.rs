@@ -318,8 +318,8 @@ impl Replay {
 
     /// The groups in the dump, in name order.
     pub fn groups(&self) -> impl Iterator<Item = &str> {
-        let mut groups: Vec<&str> = self.plan.places.values().map(|p| p.group.as_str()).collect();
-        groups.dedup();
+        // Places sort by their own names (`a/k` after `a.b`), not by group.
+        let groups: BTreeSet<&str> = self.plan.places.values().map(|p| p.group.as_str()).collect();
         groups.into_iter()
     }
 

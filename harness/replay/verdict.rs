@@ -212,12 +212,12 @@ impl PlaceJudge {
     /// The receivers of recorded send `index` some of whose deliveries did
     /// not happen.
     fn undelivered(&self, index: usize, expected: &[Expected]) -> Vec<String> {
-        let mut receivers: Vec<&CompactString> = expected[index].receivers.iter().collect();
-        receivers.dedup();
+        let sent = &expected[index];
+        // Each receiver once, in the order it first received the send.
+        let receivers = sent.receivers.iter().enumerate().filter(|&(i, r)| !sent.receivers[..i].contains(r));
         receivers
-            .into_iter()
-            .filter(|r| self.taken.get(&(index as u32, (*r).clone())).copied().unwrap_or(0) < expected[index].slots(r))
-            .map(|r| r.to_string())
+            .filter(|&(_, r)| self.taken.get(&(index as u32, r.clone())).copied().unwrap_or(0) < sent.slots(r))
+            .map(|(_, r)| r.to_string())
             .collect()
     }
 

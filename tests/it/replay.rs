@@ -216,6 +216,38 @@ fn a_send_that_no_longer_reaches_one_of_its_receivers_is_missing_that_delivery()
     assert_eq!(hub.first_missing.unwrap().to, ["right"]);
 }
 
+/// Regression: a send recorded as received by `right`, `left`, then
+/// `right` again named `right` twice among the receivers it missed.
+#[test]
+fn a_missed_receiver_is_named_once_however_often_it_received_the_send() {
+    let text = [
+        line(100, "src", 1, "Out", "Ping"),
+        line(110, "hub", 1, "In", "Ping"),
+        line(120, "hub", 2, "Out", "News"),
+        line(130, "right", 1, "In", "News"),
+        line(140, "left", 1, "In", "News"),
+        line(150, "right", 2, "In", "News"),
+    ]
+    .concat();
+    let mut replay = Replay::from_records(records(&text));
+    replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
+    let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
+    assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");
+    assert_eq!(hub.first_missing.unwrap().to, ["right"]);
+}
+
+/// Regression: groups were listed by place name and deduplicated only
+/// where adjacent, so a group with a keyed and an unkeyed place around
+/// another group (`a`, `a.b`, `a/k`) was listed twice and out of order.
+#[test]
+fn each_group_is_listed_once_in_name_order() {
+    let keyed = line(130, "a", 2, "Out", "Pong").replace(r#""k":"_""#, r#""k":"k""#);
+    let text = [line(100, "a", 1, "Out", "Ping"), line(110, "a.b", 1, "In", "Ping"), keyed].concat();
+    let replay = Replay::from_records(records(&text));
+    assert_eq!(replay.places().collect::<Vec<_>>(), ["a", "a.b", "a/k"]);
+    assert_eq!(replay.groups().collect::<Vec<_>>(), ["a", "a.b"]);
+}
+
 /// Sends `News` to `left` only.
 struct LeftOnly;
 

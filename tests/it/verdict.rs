@@ -302,6 +302,24 @@ fn an_ignore_rule_naming_a_group_neither_dump_has_is_an_error() {
     assert!(error.contains("\"pricer\", which neither input has"), "{error}");
 }
 
+/// Regression: a rule limited to one place of a keyed group
+/// (`orders/eu:/px`), which a replay and the diff itself apply, was refused
+/// by `diff` as naming a group neither input has, for a dump and for a
+/// golden alike; a key neither input has is still refused.
+#[test]
+fn an_ignore_rule_limited_to_one_key_of_a_group_is_accepted_where_that_key_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = write(dir.path(), "a.dump", &shipped());
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/dump-trading.snap");
+    for path in [&dump, &golden] {
+        let with = |rule: &str| DiffOptions { rules: BodyRules::parse(&[rule]).unwrap(), ..DiffOptions::default() };
+        let diff = diff_files(path, path, &with("orders/eu:/order")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(diff.equal, "{}", path.display());
+        let error = diff_files(path, path, &with("orders/asia:/order")).unwrap_err().to_string();
+        assert!(error.contains("\"orders/asia\", which neither input has"), "{error}");
+    }
+}
+
 #[test]
 fn a_stub_replay_recaptures_the_recording_line_for_line() {
     for records in [shipped(), generated()] {

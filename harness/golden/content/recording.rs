@@ -160,9 +160,10 @@ struct Line {
 }
 
 impl Recording {
-    /// Where each event happened, as written.
-    pub(in crate::golden) fn places<'t>(&'t self, table: &'t Table) -> impl Iterator<Item = &'t str> {
-        self.events.iter().map(|e| table.text(e.place))
+    /// The node or place each event happened at: what ignore rules are
+    /// scoped by.
+    pub(in crate::golden) fn origins<'t>(&'t self, table: &'t Table) -> impl Iterator<Item = &'t str> {
+        self.events.iter().map(|e| table.text(e.origin))
     }
 
     /// Reads a dump (strictly), leaving `system.*` groups out unless
