@@ -165,6 +165,15 @@ fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf,
             println!("  {kind}: {reason} × {n}");
         }
     }
+    if !summary.faults.is_empty() {
+        println!("faults:");
+        for fault in &summary.faults {
+            println!(
+                "  {:<9} {:<28} applied {:>6} · messages {:>6}",
+                fault.kind, fault.target, fault.applied, fault.messages
+            );
+        }
+    }
     for item in summary.in_flight.iter().take(10) {
         println!("  in flight: #{} {}", item.message, item.location);
     }

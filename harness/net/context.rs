@@ -24,6 +24,39 @@ pub enum Outcome {
     Nacked(NackReason),
     /// Absorbed by an actor that does not pass it on.
     Consumed,
+    /// Left out on purpose by a sampling processor (reason `sampling`):
+    /// unlike trace sampling, this changes what the network does.
+    Discarded(Arc<str>),
+    /// Lost to an injected fault (a drop or partition on an edge, a crash
+    /// that lost a mailbox), with the reason.
+    Lost(Arc<str>),
+    /// Merged into a batch, which is a new message of its own; the batch's
+    /// ACK or NACK reaches this message's subscribers.
+    Batched,
+}
+
+/// The ACK or NACK a message's subscribers are owed, taken off the message
+/// by [`Context::owe`] so that a node can answer for it later, after the
+/// message itself has ended (a batch member, a retried attempt).
+#[derive(Debug)]
+pub struct Owed {
+    message: MessageId,
+    trace_id: TraceId,
+    name: Arc<str>,
+    path: ReturnPath,
+}
+
+impl Owed {
+    /// The message whose subscribers are owed an answer.
+    pub fn message(&self) -> MessageId {
+        self.message
+    }
+
+    /// The notification that answers it, issued by `origin`.
+    pub(crate) fn into_notify(self, origin: NodeId, nack: Option<NackReason>) -> Effect {
+        let Owed { message, trace_id, name, path } = self;
+        Effect::Notify { message, trace_id, name, origin, path, nack }
+    }
 }
 
 /// One thing a handler asked for; applied by the engine after the handler returns.
@@ -60,6 +93,13 @@ pub enum Effect {
     /// An injected fault (an outage, a scheduled failure) hit the handling
     /// of a message: recorded in the trace, changes nothing by itself.
     Fault(MessageId, TraceId, Arc<str>),
+    /// A node took on an answer it owes (see [`Context::owe`]): the run
+    /// does not end while one is outstanding and a timer could settle it.
+    Owe,
+    /// A node answered what it owed: an ACK (`None`) or a NACK.
+    Settle(Owed, Option<NackReason>),
+    /// A node gave a message its id before sending it (see [`Context::assign_id`]).
+    Created(MessageId),
 }
 
 /// Output port names of a node, in port order, for resolving `send("out", …)`.
@@ -100,7 +140,7 @@ impl Caller {
         }
     }
 
-    fn nack(&self, mut msg: Message, reason: &str, permanent: bool) -> [Effect; 2] {
+    pub(crate) fn nack(&self, mut msg: Message, reason: &str, permanent: bool) -> [Effect; 2] {
         let why = NackReason { reason: Arc::from(reason), permanent };
         let notify = self.notify(&mut msg, Some(why.clone()));
         [notify, Effect::Finish(msg, Outcome::Nacked(why))]
@@ -149,7 +189,16 @@ pub struct Context<'a> {
     outputs: &'a [Arc<str>],
     rng: &'a mut SimRng,
     effects: &'a mut Vec<Effect>,
-    next_timer: &'a mut u64,
+    counters: &'a mut Counters,
+}
+
+/// The run-wide counters a handler draws ids from.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// The last timer id given out.
+    pub(crate) timer: u64,
+    /// The last message id given out.
+    pub(crate) message: u64,
 }
 
 impl<'a> Context<'a> {
@@ -159,9 +208,9 @@ impl<'a> Context<'a> {
         outputs: &'a [Arc<str>],
         rng: &'a mut SimRng,
         effects: &'a mut Vec<Effect>,
-        next_timer: &'a mut u64,
+        counters: &'a mut Counters,
     ) -> Context<'a> {
-        Context { now, caller, outputs, rng, effects, next_timer }
+        Context { now, caller, outputs, rng, effects, counters }
     }
 
     /// The current virtual time.
@@ -234,6 +283,19 @@ impl<'a> Context<'a> {
         self.effects.push(Effect::Finish(msg, Outcome::Consumed));
     }
 
+    /// Leaves `msg` out on purpose, changing what the network does (a
+    /// sampling processor): it is acknowledged, then ends as discarded.
+    pub fn discard(&mut self, mut msg: Message, reason: &str) {
+        self.ack(&mut msg);
+        self.effects.push(Effect::Finish(msg, Outcome::Discarded(Arc::from(reason))));
+    }
+
+    /// Ends `msg`'s life as merged into a batch. Take over its
+    /// acknowledgement with [`Context::owe`] first: the batch answers for it.
+    pub fn batched(&mut self, msg: Message) {
+        self.effects.push(Effect::Finish(msg, Outcome::Batched));
+    }
+
     /// Passes an ACK or NACK on to the next subscriber upstream.
     pub fn pass_upstream(&mut self, signal: Signal) {
         let effect = match signal {
@@ -249,10 +311,41 @@ impl<'a> Context<'a> {
         self.caller.derive(name.into(), body, size_bytes)
     }
 
+    /// Takes over the ACK or NACK `msg`'s subscribers are waiting for: they
+    /// hear nothing until [`Context::settle`] answers, whatever becomes of
+    /// `msg` itself. A batch answers for its members this way, and a retry
+    /// for the message it tries again.
+    pub fn owe(&mut self, msg: &mut Message) -> Owed {
+        self.effects.push(Effect::Owe);
+        Owed {
+            message: msg.id,
+            trace_id: msg.trace_id,
+            name: msg.name.clone(),
+            path: std::mem::take(&mut msg.return_path),
+        }
+    }
+
+    /// Answers what [`Context::owe`] took over: an ACK (`None`) or a NACK.
+    pub fn settle(&mut self, owed: Owed, nack: Option<NackReason>) {
+        self.effects.push(Effect::Settle(owed, nack));
+    }
+
+    /// Gives a message made with [`Context::derive`] (or a copy whose id was
+    /// reset to [`MessageId::UNASSIGNED`]) its id now, so the node can
+    /// match the ACK that comes back for it; a message that has one keeps it.
+    pub fn assign_id(&mut self, msg: &mut Message) -> MessageId {
+        if msg.id == MessageId::UNASSIGNED {
+            self.counters.message += 1;
+            msg.id = MessageId(self.counters.message);
+            self.effects.push(Effect::Created(msg.id));
+        }
+        msg.id
+    }
+
     /// Sets a timer that fires [`Signal::Timer`] at this node after `after`.
     pub fn set_timer(&mut self, after: Nanos) -> TimerId {
-        *self.next_timer += 1;
-        let id = TimerId(*self.next_timer);
+        self.counters.timer += 1;
+        let id = TimerId(self.counters.timer);
         self.effects.push(Effect::SetTimer(id, after));
         id
     }

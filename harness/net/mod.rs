@@ -13,10 +13,10 @@ mod topology;
 mod workload;
 
 pub use actor::{Actor, AsyncActor, Behaviour, HandlerFuture, Service};
-pub use context::{AsyncContext, Context, Effect, Outcome};
-pub(crate) use context::{AsyncLog, AsyncRecord, Caller};
+pub use context::{AsyncContext, Context, Effect, Outcome, Owed};
+pub(crate) use context::{AsyncLog, AsyncRecord, Caller, Counters};
 pub use latency::Latency;
-pub use nodes::{NodeBuild, Registry, Role};
+pub use nodes::{NodeBuild, Registry, Role, DEADLINE_HEADER};
 pub use signal::{NackReason, Receipt, Signal, TimerId};
 pub use topology::{
     Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology, TopologyError,

@@ -26,6 +26,8 @@ pub(super) struct RawScenario {
     pub(super) nodes: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "connector")]
     pub(super) connectors: Vec<Spanned<RawConnector>>,
+    #[serde(default, rename = "fault")]
+    pub(super) faults: Vec<Spanned<RawFault>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,4 +80,23 @@ pub(super) struct RawConnector {
     pub(super) to: String,
     #[serde(default)]
     pub(super) latency: Option<Latency>,
+}
+
+/// A `[[fault]]` entry: which keys apply depends on its kind, which
+/// `super::fault` checks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFault {
+    pub(super) kind: Spanned<String>,
+    pub(super) node: Option<Spanned<String>>,
+    pub(super) edge: Option<Spanned<String>>,
+    pub(super) at: Option<Spanned<Nanos>>,
+    pub(super) from: Option<Spanned<Nanos>>,
+    pub(super) until: Option<Spanned<Nanos>>,
+    pub(super) p: Option<Spanned<f64>>,
+    pub(super) by: Option<Spanned<toml::Value>>,
+    pub(super) restart_after: Option<Spanned<Nanos>>,
+    pub(super) mailbox: Option<Spanned<String>>,
+    pub(super) reason: Option<Spanned<String>>,
+    pub(super) permanent: Option<Spanned<bool>>,
 }

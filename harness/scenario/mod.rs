@@ -3,6 +3,7 @@
 //! Every key is documented in `docs/scenarios.md`. Unknown keys are errors,
 //! and every error names the file, line and column it is about.
 
+mod fault;
 mod file;
 
 use std::collections::BTreeSet;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::compare::{BodyRules, IgnoreRule};
 use crate::line_error::LineError;
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
-use crate::sim::{RunConfig, Simulation, TieBreak};
+use crate::sim::{Fault, RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
 use toml::Spanned;
 
@@ -38,7 +39,7 @@ pub struct GoldenRules {
 }
 
 /// The event kinds a trace has, for checking `ignore_events`.
-const EVENT_KINDS: [&str; 13] = [
+const EVENT_KINDS: [&str; 16] = [
     "inject",
     "send",
     "blocked",
@@ -50,6 +51,9 @@ const EVENT_KINDS: [&str; 13] = [
     "drop",
     "reject",
     "consume",
+    "discard",
+    "lose",
+    "batch",
     "fault",
     "lifecycle",
 ];
@@ -72,6 +76,9 @@ pub struct Scenario {
     pub trace: TraceSettings,
     /// What its golden leaves out, from `[golden]`.
     pub golden: GoldenRules,
+    /// Faults injected into every run, from `[[fault]]`.
+    pub faults: Vec<Fault>,
+    fault_spans: Vec<fault::FaultSpans>,
     path: PathBuf,
     text: String,
     node_spans: Vec<Range<usize>>,
@@ -91,7 +98,7 @@ impl Scenario {
         let text =
             std::fs::read_to_string(path).map_err(|e| LineError::file(path, format!("cannot read scenario: {e}")))?;
         let scenario = Scenario::parse(&text, path)?;
-        scenario.network(registry)?;
+        scenario.simulation(registry, scenario.run)?;
         Ok(scenario)
     }
 
@@ -117,6 +124,8 @@ impl Scenario {
             },
             trace: TraceSettings::default(),
             golden: GoldenRules::default(),
+            faults: Vec::new(),
+            fault_spans: Vec::new(),
             path: path.to_path_buf(),
             text: text.to_string(),
             node_spans: Vec::new(),
@@ -157,6 +166,11 @@ impl Scenario {
                 to: connector.to,
                 latency: connector.latency.unwrap_or_default(),
             });
+        }
+        for entry in raw.faults {
+            let (fault, spans) = fault::parse(entry).map_err(|(span, message)| scenario.error_at(span, message))?;
+            scenario.faults.push(fault);
+            scenario.fault_spans.push(spans);
         }
         // After the nodes: an ignore rule may name one.
         scenario.golden = scenario.golden_rules(raw.golden)?;
@@ -201,7 +215,10 @@ impl Scenario {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn simulation(&self, registry: &Registry, config: RunConfig) -> Result<Simulation, ScenarioError> {
-        Ok(Simulation::new(self.network(registry)?, config))
+        Simulation::new(self.network(registry)?, config).with_faults(self.faults.clone()).map_err(|e| {
+            let span = self.fault_spans[e.index].of(e.key);
+            self.error_at(span, e.to_string())
+        })
     }
 
     /// The `[trace]` section, checked.

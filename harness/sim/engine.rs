@@ -21,13 +21,14 @@ use rustc_hash::FxHashSet;
 
 use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 use crate::net::{
-    Arrivals, AsyncContext, Behaviour, Caller, Context, Effect, NackReason, Network, Outcome, Receipt, Role, Signal,
-    TimerId, Topology,
+    Arrivals, AsyncContext, Behaviour, Caller, Context, Counters, Effect, NackReason, Network, Outcome, Receipt, Role,
+    Signal, TimerId, Topology, DEADLINE_HEADER,
 };
 use crate::trace::{EventKind, Phase, Recorder, TraceEvent};
 
 use super::async_driver::AsyncDriver;
 use super::config::{RunConfig, TieBreak};
+use super::fault::{Fault, FaultError, FaultKind, FaultPlan};
 use super::ledger::Ledger;
 use super::queue::EventQueue;
 use super::summary::{EdgeSummary, InFlight, NodeSummary, RunSummary, StopReason};
@@ -38,8 +39,9 @@ enum Event {
     Inject(NodeId),
     /// A message reaches a node's mailbox.
     Arrive { node: NodeId, port: InPort, msg: Message, cause: Option<u64> },
-    /// A node finished its service time for the message at its mailbox head.
-    Served(NodeId),
+    /// A node finished its service time for the message at its mailbox head
+    /// (unless it crashed since: the number is its crash count then).
+    Served(NodeId, u32),
     /// A node's parked sends were all admitted: it may go on.
     Wake(NodeId),
     /// An ACK, NACK or CONFIG for a node, with the event that caused it.
@@ -48,6 +50,10 @@ enum Event {
     Timer(NodeId, TimerId),
     /// An async handler's effect (or, with `None`, its end).
     Async(NodeId, Option<Effect>),
+    /// Fault `usize` crashes a node.
+    Crash(NodeId, usize),
+    /// A crashed node starts again (fault `usize` crashed it).
+    Restart(NodeId, usize),
 }
 
 struct Queued {
@@ -87,12 +93,19 @@ struct NodeState {
     /// node's own parked sends to go through).
     served: bool,
     stopped: bool,
+    /// Down after a crash, until it restarts.
+    crashed: bool,
+    /// How many times it crashed: a service time that began before a crash
+    /// does not finish after it.
+    crashes: u32,
+    /// Timers that fell due while it was down: they fire when it restarts.
+    timers_while_down: Vec<TimerId>,
     stats: NodeSummary,
 }
 
 impl NodeState {
     fn can_take_input(&self) -> bool {
-        !self.busy && self.parked == 0
+        !self.busy && self.parked == 0 && !self.crashed
     }
 }
 
@@ -129,6 +142,7 @@ pub struct Simulation {
     sources: Vec<Option<Box<dyn Arrivals>>>,
     config: RunConfig,
     configs: Vec<(VirtualTime, NodeId, serde_json::Value)>,
+    faults: FaultPlan,
 }
 
 /// Why a run could not start.
@@ -148,7 +162,17 @@ impl Simulation {
             sources: network.arrivals,
             config,
             configs: Vec::new(),
+            faults: FaultPlan::default(),
         }
+    }
+
+    /// Injects `faults` into the run (a scenario's `[[fault]]` entries), or
+    /// says which one cannot apply to this network and why.
+    pub fn with_faults(mut self, faults: Vec<Fault>) -> Result<Simulation, FaultError> {
+        let behaviours = &self.behaviours;
+        let sync_only = |node: NodeId| matches!(behaviours[node.index()], Behaviour::Sync(_));
+        self.faults = FaultPlan::resolve(faults, &self.topology, sync_only, self.config.seed)?;
+        Ok(self)
     }
 
     /// The topology being run.
@@ -205,6 +229,9 @@ impl Simulation {
                 async_cause: None,
                 served: false,
                 stopped: false,
+                crashed: false,
+                crashes: 0,
+                timers_while_down: Vec::new(),
                 stats: NodeSummary {
                     node: info.name.to_string(),
                     kind: info.kind.clone(),
@@ -239,8 +266,9 @@ impl Simulation {
                 ledger: Ledger::default(),
                 hooks,
                 trace_seq: 0,
-                next_message: 0,
-                next_timer: 0,
+                counters: Counters::default(),
+                owed: 0,
+                faults: self.faults,
                 timers: FxHashSet::default(),
                 effects: Vec::new(),
                 pending: 0,
@@ -306,8 +334,10 @@ struct Core<H> {
     ledger: Ledger,
     hooks: H,
     trace_seq: u64,
-    next_message: u64,
-    next_timer: u64,
+    counters: Counters,
+    /// Answers nodes took over with `Context::owe` and have not given.
+    owed: u64,
+    faults: FaultPlan,
     timers: FxHashSet<TimerId>,
     effects: Vec<Effect>,
     /// Scheduled or parked work that is not a timer or a workload arrival:
@@ -318,6 +348,11 @@ struct Core<H> {
     events: u64,
     delivered: u64,
     async_driver: Option<AsyncDriver>,
+}
+
+/// `at` moved by `by` nanoseconds, never before time zero.
+fn shift(at: VirtualTime, by: i64) -> VirtualTime {
+    VirtualTime(at.0.saturating_add_signed(by))
 }
 
 /// How far async handlers and services may run with nothing scheduled and
@@ -345,6 +380,10 @@ impl<H: Hooks> Engine<H> {
                 self.core.active_sources += 1;
                 self.core.schedule(at, Event::Inject(node));
             }
+        }
+        for (fault, node) in self.core.faults.crashes.clone() {
+            let at = VirtualTime(self.core.faults.fault(fault).from.0);
+            self.core.schedule(at, Event::Crash(node, fault));
         }
         // Receivers stop first (no new input), then the rest in topological order.
         let roles: Vec<Role> = self.core.topology.nodes.iter().map(|n| n.role).collect();
@@ -406,11 +445,12 @@ impl<H: Hooks> Engine<H> {
                 }
                 self.run_node(node);
             }
-            Event::Served(node) => {
+            Event::Served(node, crashes) => {
                 self.core.pending -= 1;
                 let state = &mut self.core.nodes[node.index()];
                 state.busy = false;
-                state.served = true;
+                // After a crash, the message it served may be gone.
+                state.served = crashes == state.crashes;
                 self.run_node(node);
             }
             Event::Wake(node) => {
@@ -420,6 +460,12 @@ impl<H: Hooks> Engine<H> {
             Event::Signal(node, signal, cause) => {
                 self.core.pending -= 1;
                 self.signal(node, signal, cause);
+            }
+            Event::Timer(node, timer) if self.core.nodes[node.index()].crashed => {
+                // Held, not armed: a node down for good does not keep the run going.
+                if self.core.timers.remove(&timer) {
+                    self.core.nodes[node.index()].timers_while_down.push(timer);
+                }
             }
             Event::Timer(node, timer) => {
                 if self.core.timers.remove(&timer) && !self.core.nodes[node.index()].stopped {
@@ -440,7 +486,65 @@ impl<H: Hooks> Engine<H> {
                 self.core.nodes[node.index()].busy = false;
                 self.run_node(node);
             }
+            Event::Crash(node, fault) => self.crash(node, fault),
+            Event::Restart(node, fault) => {
+                self.core.pending -= 1;
+                self.restart(node, fault);
+            }
         }
+    }
+
+    /// Fault `fault` crashes `node`: it takes no input until it restarts,
+    /// and what is queued at it is lost unless the fault keeps its mailbox.
+    /// The actor object itself (and what it holds) survives: a restart
+    /// calls its `on_start` again.
+    fn crash(&mut self, node: NodeId, fault: usize) {
+        let FaultKind::Crash { restart_after, keep_mailbox } = self.core.faults.fault(fault).kind else { return };
+        let core = &mut self.core;
+        let reason: Arc<str> = Arc::from(if keep_mailbox { "crash, mailbox kept" } else { "crash, mailbox lost" });
+        let cause = core.trace(MessageId(0), TraceId(0), None, || EventKind::Fault { node, reason: &reason });
+        core.trace(MessageId(0), TraceId(0), cause, || EventKind::Lifecycle { node, phase: Phase::Crash });
+        let state = &mut core.nodes[node.index()];
+        state.crashed = true;
+        state.crashes += 1;
+        state.served = false;
+        let lost: Vec<Queued> = if keep_mailbox { Vec::new() } else { state.mailbox.drain(..).collect() };
+        state.reserved -= lost.len() as u32;
+        core.faults.tally(fault, lost.len() as u64);
+        let crash: Arc<str> = Arc::from("crash");
+        for queued in lost {
+            core.finish(node, queued.msg, Outcome::Lost(crash.clone()), cause);
+        }
+        core.admit_waiting(node);
+        match restart_after {
+            Some(after) => core.schedule(core.now.after(after), Event::Restart(node, fault)),
+            // Down for good: a receiver's remaining workload is abandoned.
+            None => {
+                let state = &mut core.nodes[node.index()];
+                if state.source.take().is_some_and(|source| source.next_arrival().is_some()) {
+                    core.active_sources -= 1;
+                }
+                state.deferred = None;
+            }
+        }
+    }
+
+    /// A crashed node starts again: `on_start` runs, the timers that fell
+    /// due while it was down fire, and it takes input again.
+    fn restart(&mut self, node: NodeId, _fault: usize) {
+        let core = &mut self.core;
+        core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Restart });
+        let state = &mut core.nodes[node.index()];
+        state.crashed = false;
+        for timer in std::mem::take(&mut state.timers_while_down) {
+            core.timers.insert(timer);
+            core.schedule(core.now, Event::Timer(node, timer));
+        }
+        let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
+        if let Behaviour::Sync(actor) = &mut self.behaviours[node.index()] {
+            core.call(caller, None, |ctx| actor.on_start(ctx));
+        }
+        self.run_node(node);
     }
 
     /// A receiver's arrival is due: inject it now, or hold it while the
@@ -476,7 +580,8 @@ impl<H: Hooks> Engine<H> {
             }
             state.busy = true;
             let at = self.core.now.after(state.service_time);
-            self.core.schedule(at, Event::Served(node));
+            let crashes = state.crashes;
+            self.core.schedule(at, Event::Served(node, crashes));
             return;
         }
     }
@@ -503,6 +608,14 @@ impl<H: Hooks> Engine<H> {
             core.trace(msg.id, msg.trace_id, cause, || EventKind::Deliver { node, port })
         };
         let caller = Caller { node, port, trace_id: msg.trace_id };
+        let msg = if port != InPort::INJECT && (core.faults.any() || !msg.headers.is_empty()) {
+            match core.refuse_on_arrival(&caller, msg, cause) {
+                Some(msg) => msg,
+                None => return,
+            }
+        } else {
+            msg
+        };
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
             Behaviour::Service(service) => service.on_message(port, msg, core.now),
@@ -571,7 +684,8 @@ impl<H: Hooks> Core<H> {
     }
 
     fn schedule(&mut self, at: VirtualTime, event: Event) {
-        if !matches!(event, Event::Inject(_) | Event::Timer(..)) {
+        // A crash yet to come does not keep a drained run going.
+        if !matches!(event, Event::Inject(_) | Event::Timer(..) | Event::Crash(..)) {
             self.pending += 1;
         }
         let tie = match self.config.tie_break {
@@ -611,7 +725,7 @@ impl<H: Hooks> Core<H> {
         self.pending == 0
             && self.active_sources == 0
             && !self.async_running()
-            && (self.timers.is_empty() || self.ledger.live_count() == 0)
+            && (self.timers.is_empty() || (self.ledger.live_count() == 0 && self.owed == 0))
     }
 
     fn async_running(&self) -> bool {
@@ -669,13 +783,53 @@ impl<H: Hooks> Core<H> {
         }
     }
 
+    /// Refuses a message handed to a node in an outage, or one whose
+    /// `deadline` header has passed by the node's clock: a NACK instead of
+    /// the handler. Gives the message back when neither applies.
+    fn refuse_on_arrival(&mut self, caller: &Caller, msg: Message, cause: Option<u64>) -> Option<Message> {
+        let node = caller.node;
+        if let Some(fault) = self.faults.outage(node, self.now) {
+            let FaultKind::Outage { reason, permanent } = &self.faults.fault(fault).kind else { return Some(msg) };
+            let (reason, permanent) = (reason.clone(), *permanent);
+            self.faults.tally(fault, 1);
+            self.trace(msg.id, msg.trace_id, cause, || EventKind::Fault { node, reason: &reason });
+            for effect in caller.nack(msg, &reason, permanent) {
+                self.apply_one(node, cause, effect);
+            }
+            return None;
+        }
+        let deadline = msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64);
+        if deadline.is_some_and(|deadline| self.clock(node).0 > deadline) {
+            for effect in caller.nack(msg, DEADLINE_HEADER, true) {
+                self.apply_one(node, cause, effect);
+            }
+            return None;
+        }
+        Some(msg)
+    }
+
+    /// The time on `node`'s clock: virtual now, shifted by its skew.
+    fn clock(&self, node: NodeId) -> VirtualTime {
+        shift(self.now, self.skew(node))
+    }
+
+    /// How far `node`'s clock is off now, in nanoseconds.
+    fn skew(&self, node: NodeId) -> i64 {
+        if self.faults.any() {
+            self.faults.skew(node, self.now)
+        } else {
+            0
+        }
+    }
+
     /// Calls a synchronous handler with a context for `caller`, then applies
     /// the effects it recorded, in order; `cause` is their causal parent.
     fn call(&mut self, caller: Caller, cause: Option<u64>, handler: impl FnOnce(&mut Context<'_>)) {
         let node = caller.node;
         let mut effects = std::mem::take(&mut self.effects);
         let outputs = &self.topology.nodes[node.index()].outputs;
-        handler(&mut Context::new(self.now, caller, outputs, &mut self.rng, &mut effects, &mut self.next_timer));
+        let now = self.clock(node);
+        handler(&mut Context::new(now, caller, outputs, &mut self.rng, &mut effects, &mut self.counters));
         for effect in effects.drain(..) {
             self.apply_one(node, cause, effect);
         }
@@ -702,7 +856,9 @@ impl<H: Hooks> Core<H> {
             }
             Effect::SetTimer(timer, after) => {
                 self.timers.insert(timer);
-                self.schedule(self.now.after(after), Event::Timer(node, timer));
+                // A skewed clock fires its timers off by its skew, never in the past.
+                let at = shift(self.now.after(after), self.skew(node)).max(self.now);
+                self.schedule(at, Event::Timer(node, timer));
             }
             Effect::CancelTimer(timer) => {
                 self.timers.remove(&timer);
@@ -710,6 +866,12 @@ impl<H: Hooks> Core<H> {
             Effect::Fault(message, trace_id, reason) => {
                 self.trace(message, trace_id, cause, || EventKind::Fault { node, reason: &reason });
             }
+            Effect::Owe => self.owed += 1,
+            Effect::Settle(owed, nack) => {
+                self.owed -= 1;
+                self.apply_one(node, cause, owed.into_notify(node, nack));
+            }
+            Effect::Created(id) => self.ledger.created(id, node),
         }
     }
 
@@ -735,8 +897,8 @@ impl<H: Hooks> Core<H> {
     /// Gives a message created by an actor its id.
     fn number(&mut self, node: NodeId, mut msg: Message) -> Message {
         if msg.id == MessageId::UNASSIGNED {
-            self.next_message += 1;
-            msg.id = MessageId(self.next_message);
+            self.counters.message += 1;
+            msg.id = MessageId(self.counters.message);
             self.ledger.created(msg.id, node);
         }
         msg
@@ -744,8 +906,8 @@ impl<H: Hooks> Core<H> {
 
     /// Creates the receiver's next workload message and queues it there.
     fn inject(&mut self, node: NodeId, due: VirtualTime) {
-        self.next_message += 1;
-        let id = MessageId(self.next_message);
+        self.counters.message += 1;
+        let id = MessageId(self.counters.message);
         let state = &mut self.nodes[node.index()];
         let Some(source) = &mut state.source else { return };
         let msg = source.emit(id, self.now, &mut self.rng);
@@ -790,7 +952,8 @@ impl<H: Hooks> Core<H> {
         self.trace(id, trace_id, cause, || EventKind::Blocked { from: (node, port), to: (dest, dest_port) });
     }
 
-    /// Puts a message on its connector.
+    /// Puts a message on its connector (where edge faults may lose, delay
+    /// or duplicate it).
     fn admit(
         &mut self,
         from: NodeId,
@@ -800,13 +963,31 @@ impl<H: Hooks> Core<H> {
         waited: Nanos,
         transit: Option<Nanos>,
     ) {
+        let latency = match transit {
+            Some(transit) => transit,
+            None => self.topology.connectors[connector].latency.sample(&mut self.rng),
+        };
+        if self.faults.any() {
+            return self.admit_faulty(from, connector, msg, cause, waited, latency);
+        }
+        let cause = self.put_on_edge(from, connector, &msg, cause, waited);
+        let (dest, port) = self.topology.connectors[connector].to;
+        self.schedule(self.now.after(latency), Event::Arrive { node: dest, port, msg, cause });
+    }
+
+    /// Counts a send on `connector`, reserves room for it at the
+    /// destination and traces it; returns the send event.
+    fn put_on_edge(
+        &mut self,
+        from: NodeId,
+        connector: usize,
+        msg: &Message,
+        cause: Option<u64>,
+        waited: Nanos,
+    ) -> Option<u64> {
         let link = &self.topology.connectors[connector];
         let (dest, port) = link.to;
         let from_port = link.from.1;
-        let latency = match transit {
-            Some(transit) => transit,
-            None => link.latency.sample(&mut self.rng),
-        };
         let target = &mut self.nodes[dest.index()];
         target.reserved += 1;
         target.stats.max_queue = target.stats.max_queue.max(target.reserved);
@@ -814,7 +995,7 @@ impl<H: Hooks> Core<H> {
         let edge = &mut self.edges[connector];
         edge.messages += 1;
         edge.bytes += u64::from(msg.size_bytes);
-        let cause = self.trace(msg.id, msg.trace_id, cause, || EventKind::Send {
+        self.trace(msg.id, msg.trace_id, cause, || EventKind::Send {
             from: (from, from_port),
             to: (dest, port),
             name: &msg.name,
@@ -826,8 +1007,47 @@ impl<H: Hooks> Core<H> {
             correlation: msg.correlation,
             queue_depth,
             waited_ns: waited.0,
-        });
-        self.schedule(self.now.after(latency), Event::Arrive { node: dest, port, msg, cause });
+        })
+    }
+
+    /// [`Core::admit`] on a run with faults: the send is traced as made,
+    /// then each fault that strikes it is traced (at the sender) and applied.
+    fn admit_faulty(
+        &mut self,
+        from: NodeId,
+        connector: usize,
+        msg: Message,
+        cause: Option<u64>,
+        waited: Nanos,
+        latency: Nanos,
+    ) {
+        let verdict = self.faults.on_send(connector, self.now);
+        let sent = self.put_on_edge(from, connector, &msg, cause, waited);
+        let (dest, port) = self.topology.connectors[connector].to;
+        let fault_event = |core: &mut Self, index: usize, msg: &Message| {
+            core.faults.tally(index, 1);
+            let reason: Arc<str> = Arc::from(core.faults.fault(index).kind.label());
+            let event = core.trace(msg.id, msg.trace_id, sent, || EventKind::Fault { node: from, reason: &reason });
+            (event, reason)
+        };
+        if let Some(index) = verdict.lost_to {
+            self.nodes[dest.index()].reserved -= 1;
+            let (event, reason) = fault_event(self, index, &msg);
+            return self.finish(from, msg, Outcome::Lost(reason), event);
+        }
+        for &index in &verdict.delayed_by {
+            fault_event(self, index, &msg);
+        }
+        let arrival = self.now.after(latency).after(verdict.extra);
+        if let Some(index) = verdict.duplicated_by {
+            let (event, _) = fault_event(self, index, &msg);
+            let mut copy = msg.clone();
+            copy.id = MessageId::UNASSIGNED;
+            let copy = self.number(from, copy);
+            let copy_sent = self.put_on_edge(from, connector, &copy, event, waited);
+            self.schedule(arrival, Event::Arrive { node: dest, port, msg: copy, cause: copy_sent });
+        }
+        self.schedule(arrival, Event::Arrive { node: dest, port, msg, cause: sent });
     }
 
     /// Room freed at `node`: admit parked sends, oldest first, and wake
@@ -863,6 +1083,9 @@ impl<H: Hooks> Core<H> {
             Outcome::Consumed => EventKind::Consume { node },
             Outcome::Dropped(reason) => EventKind::Drop { node, reason },
             Outcome::Nacked(why) => EventKind::Reject { node, reason: &why.reason, permanent: why.permanent },
+            Outcome::Discarded(reason) => EventKind::Discard { node, reason },
+            Outcome::Lost(reason) => EventKind::Lose { node, reason },
+            Outcome::Batched => EventKind::Batch { node },
         });
     }
 
@@ -904,6 +1127,9 @@ impl<H: Hooks> Core<H> {
             ("dropped", ledger.dropped),
             ("nacked", ledger.nacked),
             ("consumed", ledger.consumed),
+            ("discarded", ledger.discarded),
+            ("lost", ledger.lost),
+            ("batched", ledger.batched),
             ("in_flight", ledger.live_count()),
         ]
         .into_iter()
@@ -922,6 +1148,7 @@ impl<H: Hooks> Core<H> {
             events: self.events,
             end_time_ns: self.now.as_nanos(),
             stopped_by,
+            faults: self.faults.summary(),
             violations: ledger.violations.clone(),
         }
     }

@@ -22,7 +22,10 @@ pub(crate) struct Ledger {
     pub(crate) dropped: u64,
     pub(crate) nacked: u64,
     pub(crate) consumed: u64,
-    /// "dropped" / "nacked" → reason → count.
+    pub(crate) discarded: u64,
+    pub(crate) lost: u64,
+    pub(crate) batched: u64,
+    /// "dropped" / "nacked" / "discarded" / "lost" → reason → count.
     pub(crate) reasons: BTreeMap<&'static str, BTreeMap<String, u64>>,
     pub(crate) violations: Vec<String>,
 }
@@ -58,6 +61,9 @@ impl Ledger {
             Outcome::Consumed => (&mut self.consumed, None),
             Outcome::Dropped(reason) => (&mut self.dropped, Some(("dropped", reason.to_string()))),
             Outcome::Nacked(why) => (&mut self.nacked, Some(("nacked", why.reason.to_string()))),
+            Outcome::Discarded(reason) => (&mut self.discarded, Some(("discarded", reason.to_string()))),
+            Outcome::Lost(reason) => (&mut self.lost, Some(("lost", reason.to_string()))),
+            Outcome::Batched => (&mut self.batched, None),
         };
         *counter += 1;
         if let Some((kind, reason)) = reason {

@@ -5,10 +5,12 @@
 mod async_driver;
 mod config;
 mod engine;
+mod fault;
 mod ledger;
 mod queue;
 mod summary;
 
 pub use config::{RunConfig, TieBreak};
 pub use engine::{SimError, Simulation};
+pub use fault::{Fault, FaultError, FaultKind, FaultSummary};
 pub use summary::{EdgeSummary, InFlight, NodeSummary, RunSummary, StopReason};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::config::TieBreak;
+use super::fault::FaultSummary;
 
 /// Why a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +67,7 @@ pub struct NodeSummary {
 /// What a run did.
 ///
 /// `terminal` maps each terminal state (`exported`, `dropped`, `nacked`,
-/// `consumed`, `in_flight`) to a count; conservation means those counts add
+/// `consumed`, `discarded`, `lost`, `batched`, `in_flight`) to a count; conservation means those counts add
 /// up to `injected + created`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
@@ -82,7 +83,7 @@ pub struct RunSummary {
     pub delivered: u64,
     /// Terminal state → count.
     pub terminal: BTreeMap<&'static str, u64>,
-    /// `dropped` / `nacked` → reason → count.
+    /// `dropped` / `nacked` / `discarded` / `lost` → reason → count.
     pub reasons: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// The first messages still in flight (at most [`RunSummary::IN_FLIGHT_LISTED`]).
     pub in_flight: Vec<InFlight>,
@@ -96,6 +97,8 @@ pub struct RunSummary {
     pub end_time_ns: u64,
     /// Why it ended.
     pub stopped_by: StopReason,
+    /// What each injected fault did, in declaration order (empty with none).
+    pub faults: Vec<FaultSummary>,
     /// Broken invariants (a message ending twice); empty in a sound run.
     pub violations: Vec<String>,
 }

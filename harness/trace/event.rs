@@ -139,6 +139,27 @@ pub enum EventKind<'a> {
         /// The node.
         node: NodeId,
     },
+    /// Terminal: a sampling processor left the message out (reason `sampling`).
+    Discard {
+        /// The node.
+        node: NodeId,
+        /// Why.
+        reason: &'a Arc<str>,
+    },
+    /// Terminal: an injected fault lost the message (a drop, a partition, a
+    /// crash that lost a mailbox).
+    Lose {
+        /// The node it was last at (the sender, for a loss on an edge).
+        node: NodeId,
+        /// Which fault.
+        reason: &'a Arc<str>,
+    },
+    /// Terminal: the message was merged into a batch, a new message that
+    /// answers for it.
+    Batch {
+        /// The batching node.
+        node: NodeId,
+    },
     /// An injected fault (an outage, a scheduled failure) hit a node while
     /// it handled the message.
     Fault {
@@ -163,6 +184,10 @@ pub enum Phase {
     Start,
     /// Shut down at the end of the run.
     Stop,
+    /// Crashed by an injected fault.
+    Crash,
+    /// Started again after a crash.
+    Restart,
 }
 
 impl EventKind<'_> {
@@ -180,6 +205,9 @@ impl EventKind<'_> {
             EventKind::Drop { .. } => "drop",
             EventKind::Reject { .. } => "reject",
             EventKind::Consume { .. } => "consume",
+            EventKind::Discard { .. } => "discard",
+            EventKind::Lose { .. } => "lose",
+            EventKind::Batch { .. } => "batch",
             EventKind::Fault { .. } => "fault",
             EventKind::Lifecycle { .. } => "lifecycle",
         }
@@ -199,6 +227,9 @@ impl EventKind<'_> {
             | EventKind::Drop { node, .. }
             | EventKind::Reject { node, .. }
             | EventKind::Consume { node }
+            | EventKind::Discard { node, .. }
+            | EventKind::Lose { node, .. }
+            | EventKind::Batch { node }
             | EventKind::Fault { node, .. }
             | EventKind::Lifecycle { node, .. } => node,
         }
@@ -208,7 +239,13 @@ impl EventKind<'_> {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            EventKind::Export { .. } | EventKind::Drop { .. } | EventKind::Reject { .. } | EventKind::Consume { .. }
+            EventKind::Export { .. }
+                | EventKind::Drop { .. }
+                | EventKind::Reject { .. }
+                | EventKind::Consume { .. }
+                | EventKind::Discard { .. }
+                | EventKind::Lose { .. }
+                | EventKind::Batch { .. }
         )
     }
 }

@@ -226,8 +226,13 @@ impl<'a> TraceLine<'a> {
                 line.node = text(names.node(*node));
                 line.timer = Some(timer.0);
             }
-            EventKind::Export { node } | EventKind::Consume { node } => line.node = text(names.node(*node)),
-            EventKind::Drop { node, reason } | EventKind::Fault { node, reason } => {
+            EventKind::Export { node } | EventKind::Consume { node } | EventKind::Batch { node } => {
+                line.node = text(names.node(*node))
+            }
+            EventKind::Drop { node, reason }
+            | EventKind::Fault { node, reason }
+            | EventKind::Discard { node, reason }
+            | EventKind::Lose { node, reason } => {
                 line.node = text(names.node(*node));
                 line.reason = shared(reason);
             }
@@ -261,7 +266,7 @@ impl<'a> TraceLine<'a> {
 
     /// Whether this event ends a message's life.
     pub fn is_terminal(&self) -> bool {
-        matches!(&*self.event, "export" | "drop" | "reject" | "consume")
+        matches!(&*self.event, "export" | "drop" | "reject" | "consume" | "discard" | "lose" | "batch")
     }
 
     /// A copy that owns its strings.
@@ -297,6 +302,8 @@ impl Phase {
         match self {
             Phase::Start => "start",
             Phase::Stop => "stop",
+            Phase::Crash => "crash",
+            Phase::Restart => "restart",
         }
     }
 }

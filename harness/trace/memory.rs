@@ -94,6 +94,9 @@ const REJECT: u8 = 9;
 const CONSUME: u8 = 10;
 const FAULT: u8 = 11;
 const LIFECYCLE: u8 = 12;
+const DISCARD: u8 = 13;
+const LOSE: u8 = 14;
+const BATCH: u8 = 15;
 
 /// One event's bytes, built on the stack and appended in one copy.
 struct Packet {
@@ -188,6 +191,9 @@ impl Recorder for MemoryRecorder {
             EventKind::Consume { .. } => CONSUME,
             EventKind::Fault { .. } => FAULT,
             EventKind::Lifecycle { .. } => LIFECYCLE,
+            EventKind::Discard { .. } => DISCARD,
+            EventKind::Lose { .. } => LOSE,
+            EventKind::Batch { .. } => BATCH,
         };
         out.push(code);
         out.put(event.seq.wrapping_sub(self.last.seq));
@@ -271,8 +277,13 @@ impl Recorder for MemoryRecorder {
                 node(out, n);
                 out.put(timer.0);
             }
-            EventKind::Export { node: n } | EventKind::Consume { node: n } => node(out, n),
-            EventKind::Drop { node: n, reason } | EventKind::Fault { node: n, reason } => {
+            EventKind::Export { node: n } | EventKind::Consume { node: n } | EventKind::Batch { node: n } => {
+                node(out, n)
+            }
+            EventKind::Drop { node: n, reason }
+            | EventKind::Fault { node: n, reason }
+            | EventKind::Discard { node: n, reason }
+            | EventKind::Lose { node: n, reason } => {
                 node(out, n);
                 let reason = self.names.intern(Slot::Reason, reason);
                 out.put(u64::from(reason));
@@ -285,7 +296,12 @@ impl Recorder for MemoryRecorder {
             }
             EventKind::Lifecycle { node: n, phase } => {
                 node(out, n);
-                out.push(matches!(phase, Phase::Stop) as u8);
+                out.push(match phase {
+                    Phase::Start => 0,
+                    Phase::Stop => 1,
+                    Phase::Crash => 2,
+                    Phase::Restart => 3,
+                });
             }
         }
         self.bytes.extend_from_slice(&out.bytes[..out.len]);
@@ -430,9 +446,17 @@ impl<'a> Iterator for Events<'a> {
             DROP => EventKind::Drop { node: self.node(), reason: self.name() },
             FAULT => EventKind::Fault { node: self.node(), reason: self.name() },
             REJECT => EventKind::Reject { node: self.node(), reason: self.name(), permanent: self.number() == 1 },
+            DISCARD => EventKind::Discard { node: self.node(), reason: self.name() },
+            LOSE => EventKind::Lose { node: self.node(), reason: self.name() },
+            BATCH => EventKind::Batch { node: self.node() },
             _ => EventKind::Lifecycle {
                 node: self.node(),
-                phase: if self.byte() == 1 { Phase::Stop } else { Phase::Start },
+                phase: match self.byte() {
+                    1 => Phase::Stop,
+                    2 => Phase::Crash,
+                    3 => Phase::Restart,
+                    _ => Phase::Start,
+                },
             },
         };
         Some(TraceEvent {

@@ -7,7 +7,7 @@ use flowreplay::{AsyncActor, AsyncContext, EventKind, HandlerFuture, InPort, Mes
 use crate::run_text;
 
 /// Holds each message for 5 ms of virtual time, then forwards it.
-struct Sleeper;
+pub struct Sleeper;
 
 impl AsyncActor for Sleeper {
     fn on_message(&mut self, ctx: AsyncContext, _port: InPort, msg: Message) -> HandlerFuture {

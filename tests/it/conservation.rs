@@ -16,24 +16,42 @@ fn assert_conserved(path: &std::path::Path, seed: u64) {
     let events: Vec<_> = trace.events().collect();
     let context = format!("{} seed {seed}", path.display());
     assert!(summary.conserved(), "{context}: {summary:?}");
+    // Born: injected, or first seen in a send (a message an actor created).
     let mut endings: BTreeMap<MessageId, Vec<&'static str>> = BTreeMap::new();
+    let mut injected = 0;
     for event in &events {
         match &event.kind {
             EventKind::Inject { .. } => {
+                injected += 1;
                 assert!(endings.insert(event.message, Vec::new()).is_none(), "{context}: injected twice")
             }
-            kind if kind.is_terminal() => endings.entry(event.message).or_default().push(kind.label()),
+            EventKind::Send { .. } => {
+                endings.entry(event.message).or_default();
+            }
+            kind if kind.is_terminal() => endings
+                .get_mut(&event.message)
+                .unwrap_or_else(|| panic!("{context}: message {} ended unborn", event.message))
+                .push(kind.label()),
             _ => {}
         }
     }
-    assert_eq!(endings.len() as u64, summary.injected, "{context}");
+    assert_eq!(injected, summary.injected, "{context}");
+    assert_eq!(endings.len() as u64, summary.injected + summary.created, "{context}");
     for (id, ends) in &endings {
         assert_eq!(ends.len(), 1, "{context}: message {id} ended {ends:?}");
     }
     let count = |label| endings.values().filter(|e| e[0] == label).count() as u64;
-    assert_eq!(count("export"), summary.terminal["exported"], "{context}");
-    assert_eq!(count("drop"), summary.terminal["dropped"], "{context}");
-    assert_eq!(count("reject"), summary.terminal["nacked"], "{context}");
+    for (label, state) in [
+        ("export", "exported"),
+        ("drop", "dropped"),
+        ("reject", "nacked"),
+        ("consume", "consumed"),
+        ("discard", "discarded"),
+        ("lose", "lost"),
+        ("batch", "batched"),
+    ] {
+        assert_eq!(count(label), summary.terminal[state], "{context}: {state}");
+    }
     assert!(summary.drained(), "{context}: a completed run leaves nothing in flight: {:?}", summary.in_flight);
 }
 

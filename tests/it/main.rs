@@ -2,6 +2,7 @@
 
 mod async_actors;
 mod backpressure;
+mod catalog;
 mod cli;
 mod conservation;
 mod content_router;
@@ -11,6 +12,7 @@ mod determinism;
 mod dump_network;
 mod dump_read;
 mod dump_stats;
+mod faults;
 mod golden;
 mod replay;
 mod services;

@@ -29,7 +29,20 @@ fn each_input_is_a_test_case_named_after_its_golden_plus_the_orphan_check() {
     let names: Vec<String> = Suite::builtin().root(root()).trials().iter().map(|t| t.name().to_string()).collect();
     assert_eq!(
         names,
-        ["backpressure", "fanout", "linear-pipeline", "nack", "dump-trading", "every golden has its input"]
+        [
+            "ack-at-least-one",
+            "ack-best-effort",
+            "ack-ingress-queue",
+            "backpressure",
+            "batching",
+            "crash-restart",
+            "failover-to-queue",
+            "fanout",
+            "linear-pipeline",
+            "nack",
+            "dump-trading",
+            "every golden has its input"
+        ]
     );
 }
 
@@ -102,7 +115,8 @@ fn a_binding_to_a_kind_the_registry_lacks_lists_the_registered_kinds() {
     let suite = Suite::builtin().root(root()).bind("*", "audit", "auditor");
     let error = suite.check(&input("scenarios/dumps/trading.dump")).unwrap_err().to_string();
     assert!(
-        error.contains("unknown node kind \"auditor\"") && error.contains("exporter, filter, map, receiver"),
+        error.contains("unknown node kind \"auditor\"")
+            && error.contains("exporter, failover_router, filter, map, receiver, retry"),
         "{error}"
     );
 }

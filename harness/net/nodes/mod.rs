@@ -1,13 +1,19 @@
 //! Node kinds: the built-in ones and the registry that maps a kind name to a
 //! constructor, so user code can add kinds of its own.
 
+mod ack_controller;
+mod batch;
 mod content_router;
+mod deadline;
 mod delay;
 mod exporter;
+mod failover_router;
 mod filter;
 mod map;
 mod matcher;
 mod receiver;
+mod retry;
+mod sampling;
 mod type_router;
 
 use std::collections::BTreeMap;
@@ -15,6 +21,7 @@ use std::collections::BTreeMap;
 use super::actor::Behaviour;
 use super::workload::Arrivals;
 
+pub use deadline::DEADLINE_HEADER;
 pub use matcher::Condition;
 
 /// What part a node plays in the data flow.
@@ -110,7 +117,8 @@ pub struct Registry {
 
 impl Registry {
     /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`,
-    /// `content_router`, `delay`, `map`.
+    /// `content_router`, `failover_router`, `batch`, `retry`,
+    /// `ack_controller`, `sampling`, `deadline`, `delay`, `map`.
     pub fn builtin() -> Registry {
         let mut registry = Registry { factories: BTreeMap::new() };
         registry
@@ -119,6 +127,12 @@ impl Registry {
             .register("filter", filter::build)
             .register("type_router", type_router::build)
             .register("content_router", content_router::build)
+            .register("failover_router", failover_router::build)
+            .register("batch", batch::build)
+            .register("retry", retry::build)
+            .register("ack_controller", ack_controller::build)
+            .register("sampling", sampling::build)
+            .register("deadline", deadline::build)
             .register("delay", delay::build)
             .register("map", map::build);
         registry
