@@ -1,8 +1,9 @@
 //! `sim_throughput`: delivered messages per second with tracing off, on the
-//! five-node linear pipeline and on a fan-out (see BENCHMARKS.md).
+//! five-node linear pipeline, on a fan-out, and on a batch + retry +
+//! failover topology (see BENCHMARKS.md).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use flowreplay::{Registry, RunConfig, Scenario, Simulation};
+use flowreplay::{Registry, RunConfig, Scenario};
 
 const MESSAGES: u64 = 100_000;
 
@@ -15,8 +16,8 @@ fn scenario(file: &str, count: u64) -> Scenario {
 }
 
 fn run(scenario: &Scenario) -> u64 {
-    let network = scenario.network(&Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
-    let summary = Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() }).run(None).expect("runs");
+    let simulation = scenario.simulation(&Registry::builtin(), RunConfig { seed: 1, ..RunConfig::default() });
+    let summary = simulation.unwrap_or_else(|e| panic!("{e}")).run(None).expect("runs");
     assert!(summary.conserved() && summary.drained());
     summary.delivered
 }
@@ -24,7 +25,12 @@ fn run(scenario: &Scenario) -> u64 {
 fn sim_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim_throughput");
     group.sample_size(20);
-    for (name, file) in [("linear_5_nodes", "pipeline.toml"), ("fanout_2_exporters", "fanout.toml")] {
+    let topologies = [
+        ("linear_5_nodes", "pipeline.toml"),
+        ("fanout_2_exporters", "fanout.toml"),
+        ("batch_retry_failover", "reliable.toml"),
+    ];
+    for (name, file) in topologies {
         let scenario = scenario(file, MESSAGES);
         let delivered = run(&scenario);
         group.throughput(Throughput::Elements(delivered));
