@@ -23,8 +23,8 @@
 //! - [`trace`]: trace events, recorders and the NDJSON format (it needs node
 //!   names from `net`).
 //! - [`sim`]: the scheduler: event loop, mailboxes and backpressure,
-//!   conservation accounting, async actors on tokio's paused clock. It emits
-//!   into a [`trace::Recorder`].
+//!   conservation accounting, injected faults ([`sim::Fault`]), async actors
+//!   on tokio's paused clock. It emits into a [`trace::Recorder`].
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`], and run ([`Scenario::simulation`]).
 //! - [`replay`]: an elfo dump replayed in the simulator (places as stubs or
@@ -74,8 +74,8 @@ pub mod cli;
 
 pub use model::{Body, InPort, Message, MessageId, MessageKind, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
 pub use net::{
-    Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Receipt, Registry,
-    Service, Signal, TimerId, Topology, TopologyError,
+    Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Owed, Receipt,
+    Registry, Service, Signal, TimerId, Topology, TopologyError,
 };
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::{RunConfig, RunSummary, SimError, Simulation, StopReason, TieBreak};

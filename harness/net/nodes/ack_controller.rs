@@ -9,17 +9,15 @@
 //! ingress and then lost downstream is lost after the sender was told it
 //! was safe; that is the trade the mode makes.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
-use crate::model::{InPort, Message, Nanos, OutPort};
+use crate::model::{InPort, Message, OutPort};
 use crate::net::actor::Actor;
 use crate::net::context::Context;
 use crate::net::latency::Latency;
-use crate::net::signal::{Signal, TimerId};
+use crate::net::signal::Signal;
 
-use super::NodeBuild;
+use super::{HeldOnTimers, NodeBuild};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,7 +38,7 @@ struct Config {
 struct AckController {
     mode: Mode,
     process: Latency,
-    held: BTreeMap<TimerId, Message>,
+    held: HeldOnTimers,
 }
 
 impl AckController {
@@ -57,18 +55,15 @@ impl Actor for AckController {
         if self.mode == Mode::Ingress {
             ctx.ack(&mut msg);
         }
-        let work = self.process.sample(ctx.rng());
-        if work == Nanos::ZERO {
-            return self.hand_on(ctx, msg);
+        if let Some(msg) = self.held.hold(ctx, &self.process, msg) {
+            self.hand_on(ctx, msg);
         }
-        let timer = ctx.set_timer(work);
-        self.held.insert(timer, msg);
     }
 
     fn on_signal(&mut self, ctx: &mut Context<'_>, signal: Signal) {
         match signal {
             Signal::Timer(timer) => {
-                if let Some(msg) = self.held.remove(&timer) {
+                if let Some(msg) = self.held.release(timer) {
                     self.hand_on(ctx, msg);
                 }
             }
@@ -82,6 +77,6 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
     if let Some(problem) = config.process.problem() {
         return Err(format!("process: {problem}"));
     }
-    let controller = AckController { mode: config.mode, process: config.process, held: BTreeMap::new() };
+    let controller = AckController { mode: config.mode, process: config.process, held: HeldOnTimers::default() };
     Ok(NodeBuild::processor(controller, &["in"], &["out"]))
 }

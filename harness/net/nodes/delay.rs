@@ -2,17 +2,15 @@
 //! clock (fixed or drawn from the seed), then forwards it. Messages do not
 //! wait for one another: a short draw overtakes a long one.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
-use crate::model::{InPort, Message, Nanos, OutPort};
+use crate::model::{InPort, Message, OutPort};
 use crate::net::actor::Actor;
 use crate::net::context::Context;
 use crate::net::latency::Latency;
-use crate::net::signal::{Signal, TimerId};
+use crate::net::signal::Signal;
 
-use super::NodeBuild;
+use super::{HeldOnTimers, NodeBuild};
 
 /// `for` is the time each message is held, in the connector latency forms.
 #[derive(Debug, Deserialize)]
@@ -24,23 +22,20 @@ struct Config {
 
 struct Delay {
     hold: Latency,
-    held: BTreeMap<TimerId, Message>,
+    held: HeldOnTimers,
 }
 
 impl Actor for Delay {
     fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, msg: Message) {
-        let hold = self.hold.sample(ctx.rng());
-        if hold == Nanos::ZERO {
-            return ctx.send_on(OutPort(0), msg);
+        if let Some(msg) = self.held.hold(ctx, &self.hold, msg) {
+            ctx.send_on(OutPort(0), msg);
         }
-        let timer = ctx.set_timer(hold);
-        self.held.insert(timer, msg);
     }
 
     fn on_signal(&mut self, ctx: &mut Context<'_>, signal: Signal) {
         match signal {
             Signal::Timer(timer) => {
-                if let Some(msg) = self.held.remove(&timer) {
+                if let Some(msg) = self.held.release(timer) {
                     ctx.send_on(OutPort(0), msg);
                 }
             }
@@ -54,5 +49,5 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
     if let Some(problem) = config.hold.problem() {
         return Err(format!("for: {problem}"));
     }
-    Ok(NodeBuild::processor(Delay { hold: config.hold, held: BTreeMap::new() }, &["in"], &["out"]))
+    Ok(NodeBuild::processor(Delay { hold: config.hold, held: HeldOnTimers::default() }, &["in"], &["out"]))
 }

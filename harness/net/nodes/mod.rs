@@ -172,6 +172,35 @@ fn router(
     NodeBuild { behaviour, role: Role::Processor, inputs: vec!["in".into()], outputs, arrivals: None }
 }
 
+/// Messages a node holds on timers, each for a time drawn from a latency
+/// model: the delay's hold and the ack controller's work. Messages do not
+/// wait for one another: a short draw overtakes a long one.
+#[derive(Default)]
+struct HeldOnTimers(std::collections::BTreeMap<super::TimerId, crate::model::Message>);
+
+impl HeldOnTimers {
+    /// Holds `msg` for a draw from `time`; gives it back at once when the draw is zero.
+    fn hold(
+        &mut self,
+        ctx: &mut super::Context<'_>,
+        time: &super::Latency,
+        msg: crate::model::Message,
+    ) -> Option<crate::model::Message> {
+        let hold = time.sample(ctx.rng());
+        if hold == crate::model::Nanos::ZERO {
+            return Some(msg);
+        }
+        let timer = ctx.set_timer(hold);
+        self.0.insert(timer, msg);
+        None
+    }
+
+    /// The message whose timer fired, if it was one of these.
+    fn release(&mut self, timer: super::TimerId) -> Option<crate::model::Message> {
+        self.0.remove(&timer)
+    }
+}
+
 /// Deserializes a kind's typed configuration; a missing config is an empty table.
 fn parse_config<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Result<T, String> {
     let value = if config.is_null() { serde_json::Value::Object(Default::default()) } else { config.clone() };
