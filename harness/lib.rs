@@ -25,6 +25,8 @@
 //! - [`sim`]: the scheduler: event loop, mailboxes and backpressure,
 //!   conservation accounting, injected faults ([`sim::Fault`]), async actors
 //!   on tokio's paused clock. It emits into a [`trace::Recorder`].
+//! - [`expect`]: what a run must do (a scenario's `[expect]`) and the checks
+//!   that judge it.
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`], and run ([`Scenario::simulation`]).
 //! - [`replay`]: an elfo dump replayed in the simulator (places as stubs or
@@ -59,6 +61,7 @@ struct ReadmeSnippets;
 pub mod atomic_file;
 pub mod compare;
 pub mod dump;
+pub mod expect;
 pub mod golden;
 pub mod line_error;
 pub mod model;

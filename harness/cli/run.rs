@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::expect::Observer;
 use crate::suite::Suite;
 use crate::trace::{MetricsRecorder, RecorderReport, Tee};
 use crate::{Nanos, RunConfig, RunSummary, Scenario, TieBreak};
@@ -109,13 +110,15 @@ pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
         None => None,
     };
     let mut metrics = args.metrics.then(|| MetricsRecorder::new(topology));
-    let summary = match (&mut metrics, &mut file) {
-        (Some(metrics), Some(file)) => simulation.run(Some(&mut Tee(metrics, file))),
-        (Some(metrics), None) => simulation.run(Some(metrics)),
-        (None, Some(file)) => simulation.run(Some(file)),
-        (None, None) => simulation.run(None),
+    let mut observer = scenario.expect.needs_trace().then(|| Observer::new(&scenario.expect));
+    let summary = if metrics.is_none() && file.is_none() && observer.is_none() {
+        simulation.run(None)
+    } else {
+        simulation.run(Some(&mut Tee(&mut observer, Tee(&mut metrics, &mut file))))
     }
     .map_err(super::bad)?;
+    let observer = observer.unwrap_or_else(|| Observer::new(&scenario.expect));
+    let violations = scenario.expect.check(&summary, &observer);
     let trace = match (file, &args.out) {
         (Some(file), Some(path)) => Some((
             path,
@@ -134,6 +137,7 @@ pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
         if let Some(metrics) = &metrics {
             value["metrics"] = serde_json::to_value(metrics).map_err(super::bad)?;
         }
+        value["expect"] = serde_json::to_value(&violations).map_err(super::bad)?;
         println!("{value}");
     } else {
         print_summary(&summary, &args.reproduce(&config, suite.command_name()), trace);
@@ -141,15 +145,16 @@ pub(crate) fn run(args: RunArgs, suite: &Suite) -> Result<(), Failure> {
             super::stats::print_trace_metrics(metrics);
         }
     }
-    if summary.conserved() {
-        Ok(())
-    } else {
-        Err(Failure::Expectation(format!(
-            "conservation violated: {}\nreproduce: {}",
-            summary.violations.join("; "),
-            args.reproduce(&config, suite.command_name())
-        )))
+    if violations.is_empty() {
+        return Ok(());
     }
+    let listed: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    Err(Failure::Expectation(format!(
+        "{} expectation(s) broken:\n{}\nreproduce: {}",
+        violations.len(),
+        listed.join("\n"),
+        args.reproduce(&config, suite.command_name())
+    )))
 }
 
 fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf, RecorderReport)>) {

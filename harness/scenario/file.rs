@@ -2,8 +2,12 @@
 //! types never leave the `scenario` module; `load` turns them into domain
 //! types.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::expect::{Bounds, LatencyBounds};
 
 use crate::model::Nanos;
 use crate::net::Latency;
@@ -28,6 +32,24 @@ pub(super) struct RawScenario {
     pub(super) connectors: Vec<Spanned<RawConnector>>,
     #[serde(default, rename = "fault")]
     pub(super) faults: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    pub(super) expect: RawExpect,
+}
+
+/// The `[expect]` section; `super::expect` checks the names it holds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExpect {
+    pub(super) conserved: Option<bool>,
+    pub(super) drained: Option<bool>,
+    pub(super) answered_once: Option<bool>,
+    pub(super) no_export_after_deadline: Option<bool>,
+    #[serde(default)]
+    pub(super) terminal: BTreeMap<Spanned<String>, Bounds>,
+    #[serde(default)]
+    pub(super) edges: BTreeMap<Spanned<String>, Bounds>,
+    #[serde(default)]
+    pub(super) latency: LatencyBounds,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,13 +11,14 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::compare::{BodyRules, IgnoreRule};
+use crate::expect::{Expectations, TERMINAL_STATES};
 use crate::line_error::LineError;
 use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{Fault, RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
 use toml::Spanned;
 
-use file::{RawGolden, RawScenario, RawTrace};
+use file::{RawExpect, RawGolden, RawScenario, RawTrace};
 
 /// A bad scenario: the file, the line and column, and what was expected.
 pub type ScenarioError = LineError;
@@ -78,6 +79,8 @@ pub struct Scenario {
     pub golden: GoldenRules,
     /// Faults injected into every run, from `[[fault]]`.
     pub faults: Vec<Fault>,
+    /// What every run must do, from `[expect]`.
+    pub expect: Expectations,
     fault_spans: Vec<fault::FaultSpans>,
     path: PathBuf,
     text: String,
@@ -125,6 +128,7 @@ impl Scenario {
             trace: TraceSettings::default(),
             golden: GoldenRules::default(),
             faults: Vec::new(),
+            expect: Expectations::default(),
             fault_spans: Vec::new(),
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -172,8 +176,9 @@ impl Scenario {
             scenario.faults.push(fault);
             scenario.fault_spans.push(spans);
         }
-        // After the nodes: an ignore rule may name one.
+        // After the nodes and connectors: these name them.
         scenario.golden = scenario.golden_rules(raw.golden)?;
+        scenario.expect = scenario.expectations(raw.expect)?;
         Ok(scenario)
     }
 
@@ -279,6 +284,42 @@ impl Scenario {
             rules.ignore.ignore.push(rule);
         }
         Ok(rules)
+    }
+
+    /// The `[expect]` section, checked: bounds name known states and edges.
+    fn expectations(&self, raw: RawExpect) -> Result<Expectations, ScenarioError> {
+        let defaults = Expectations::default();
+        let mut expect = Expectations {
+            conserved: raw.conserved.unwrap_or(defaults.conserved),
+            drained: raw.drained.unwrap_or(defaults.drained),
+            answered_once: raw.answered_once.unwrap_or(defaults.answered_once),
+            no_export_after_deadline: raw.no_export_after_deadline.unwrap_or(defaults.no_export_after_deadline),
+            latency: raw.latency,
+            ..defaults
+        };
+        for (state, bounds) in raw.terminal {
+            if !TERMINAL_STATES.contains(&state.get_ref().as_str()) {
+                let message = format!(
+                    "[expect] bound on unknown terminal state {:?} (states: {})",
+                    state.get_ref(),
+                    TERMINAL_STATES.join(", ")
+                );
+                return Err(self.error_at(state.span(), message));
+            }
+            expect.terminal.insert(state.into_inner(), bounds);
+        }
+        let edges: Vec<String> = self.network.connectors.iter().map(|c| format!("{} -> {}", c.from, c.to)).collect();
+        for (edge, bounds) in raw.edges {
+            let (from, to) = edge.get_ref().split_once("->").unwrap_or((edge.get_ref(), ""));
+            let written = format!("{} -> {}", from.trim(), to.trim());
+            if !edges.contains(&written) {
+                let message =
+                    format!("[expect] bound on unknown edge {:?} (edges: {})", edge.get_ref(), edges.join(", "));
+                return Err(self.error_at(edge.span(), message));
+            }
+            expect.edges.insert(written, bounds);
+        }
+        Ok(expect)
     }
 
     fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {

@@ -31,7 +31,7 @@ use super::config::{RunConfig, TieBreak};
 use super::fault::{Fault, FaultError, FaultKind, FaultPlan};
 use super::ledger::Ledger;
 use super::queue::EventQueue;
-use super::summary::{EdgeSummary, InFlight, NodeSummary, RunSummary, StopReason};
+use super::summary::{EdgeSummary, InFlight, LateExport, NodeSummary, RunSummary, StopReason};
 
 /// What the scheduler can have pending.
 enum Event {
@@ -1078,6 +1078,12 @@ impl<H: Hooks> Core<H> {
         if !self.ledger.finish(msg.id, &outcome, name) {
             return;
         }
+        if outcome == Outcome::Exported && !msg.headers.is_empty() {
+            let deadline = msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64);
+            if let Some(deadline) = deadline.filter(|&d| self.clock(node).0 > d) {
+                self.ledger.exported_late(LateExport { message: msg.id.0, deadline_ns: deadline, at_ns: self.now.0 });
+            }
+        }
         self.trace(msg.id, msg.trace_id, cause, || match &outcome {
             Outcome::Exported => EventKind::Export { node },
             Outcome::Consumed => EventKind::Consume { node },
@@ -1149,6 +1155,7 @@ impl<H: Hooks> Core<H> {
             end_time_ns: self.now.as_nanos(),
             stopped_by,
             faults: self.faults.summary(),
+            late_exports: ledger.late_exports.clone(),
             violations: ledger.violations.clone(),
         }
     }

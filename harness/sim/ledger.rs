@@ -12,6 +12,8 @@ use rustc_hash::FxHashMap;
 use crate::model::{MessageId, NodeId};
 use crate::net::Outcome;
 
+use super::summary::{LateExport, RunSummary};
+
 /// Counts of births and endings, and the messages still alive.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
@@ -28,6 +30,9 @@ pub(crate) struct Ledger {
     /// "dropped" / "nacked" / "discarded" / "lost" → reason → count.
     pub(crate) reasons: BTreeMap<&'static str, BTreeMap<String, u64>>,
     pub(crate) violations: Vec<String>,
+    /// Messages exported after their `deadline` header, the first
+    /// [`RunSummary::IN_FLIGHT_LISTED`] of them.
+    pub(crate) late_exports: Vec<LateExport>,
 }
 
 impl Ledger {
@@ -70,6 +75,13 @@ impl Ledger {
             *self.reasons.entry(kind).or_default().entry(reason).or_default() += 1;
         }
         true
+    }
+
+    /// A message was exported after its deadline.
+    pub(crate) fn exported_late(&mut self, late: LateExport) {
+        if self.late_exports.len() < RunSummary::IN_FLIGHT_LISTED {
+            self.late_exports.push(late);
+        }
     }
 
     /// The live messages in id order, with the node that last handled each.

@@ -13,4 +13,4 @@ mod summary;
 pub use config::{RunConfig, TieBreak};
 pub use engine::{SimError, Simulation};
 pub use fault::{Fault, FaultError, FaultKind, FaultSummary};
-pub use summary::{EdgeSummary, InFlight, NodeSummary, RunSummary, StopReason};
+pub use summary::{EdgeSummary, InFlight, LateExport, NodeSummary, RunSummary, StopReason};

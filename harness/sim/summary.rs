@@ -30,6 +30,17 @@ pub struct InFlight {
     pub location: String,
 }
 
+/// A message exported after the deadline a `deadline` node stamped on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LateExport {
+    /// Message id.
+    pub message: u64,
+    /// Its deadline, virtual ns.
+    pub deadline_ns: u64,
+    /// When it was exported, virtual ns.
+    pub at_ns: u64,
+}
+
 /// Message and byte counts of one connector.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EdgeSummary {
@@ -99,6 +110,9 @@ pub struct RunSummary {
     pub stopped_by: StopReason,
     /// What each injected fault did, in declaration order (empty with none).
     pub faults: Vec<FaultSummary>,
+    /// Messages exported after their deadline (the first
+    /// [`RunSummary::IN_FLIGHT_LISTED`]): an exporter that held them too long.
+    pub late_exports: Vec<LateExport>,
     /// Broken invariants (a message ending twice); empty in a sound run.
     pub violations: Vec<String>,
 }

@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::atomic_file::AtomicFile;
+use crate::expect::Violation;
 use crate::golden::{diff, golden_name, golden_path, is_dump, parse_golden, snap_content, snap_text};
 use crate::golden::{Alignment, DiffOptions, TraceDiff, FORMAT_VERSION};
 use crate::line_error::LineError;
@@ -98,6 +99,9 @@ pub enum Check {
     },
     /// Two runs with the same seed differed: where they part.
     NonDeterministic(Box<TraceDiff>),
+    /// The run breaks its scenario's `[expect]` section (checked before the
+    /// golden: a run that breaks what it must do fails whatever its golden).
+    Violated(Vec<Violation>),
     /// The golden is of another format version: it is not compared, it is
     /// re-blessed (see CHANGELOG.md, "Golden format policy").
     OtherFormat {
@@ -324,6 +328,12 @@ impl Suite {
     /// (its own when `None`), or a dump's replay (seed 0 unless given) with
     /// the suite's bindings.
     pub fn golden_text(&self, input: &Path, seed: Option<u64>) -> Result<String, SuiteError> {
+        Ok(self.run_input(input, seed)?.0)
+    }
+
+    /// `input`'s golden text, and the expectations its run breaks (a
+    /// scenario's `[expect]`; a dump's replay has none).
+    fn run_input(&self, input: &Path, seed: Option<u64>) -> Result<(String, Vec<Violation>), SuiteError> {
         let registry = self.registry();
         if !is_dump(input) {
             return run::scenario_golden(input, &registry, seed);
@@ -337,16 +347,26 @@ impl Suite {
             .collect();
         let preparations: Vec<&Preparation> =
             self.preparations.iter().filter(|(dump, _)| dump == "*" || *dump == stem).map(|(_, p)| p).collect();
-        run::dump_golden(input, &registry, &bindings, &preparations, seed.unwrap_or(0))
+        Ok((run::dump_golden(input, &registry, &bindings, &preparations, seed.unwrap_or(0))?, Vec::new()))
     }
 
     /// Runs `input` twice (the determinism self-check), then compares the
     /// run with its golden. Writes nothing.
     pub fn check(&self, input: &Path) -> Result<Check, SuiteError> {
-        let actual = match run_twice(input, || self.golden_text(input, None))? {
+        let broken = std::cell::RefCell::new(Vec::new());
+        let run = || {
+            let (text, violations) = self.run_input(input, None)?;
+            *broken.borrow_mut() = violations;
+            Ok(text)
+        };
+        let actual = match run_twice(input, run)? {
             Repeatability::Deterministic(text) => text,
             Repeatability::NonDeterministic(found) => return Ok(Check::NonDeterministic(found)),
         };
+        let violations = broken.into_inner();
+        if !violations.is_empty() {
+            return Ok(Check::Violated(violations));
+        }
         let dir = self.golden_dir();
         if !dir.is_dir() && self.is_ci() {
             return Err(SuiteError::Config(format!(
@@ -382,6 +402,11 @@ impl Suite {
             Check::Pass => return format!("{shown}: matches its golden"),
             Check::Missing { golden, .. } => (format!("no golden at {}", self.display(golden)), None),
             Check::Changed { golden, diff, .. } => (format!("differs from {}", self.display(golden)), Some(diff)),
+            Check::Violated(violations) => {
+                let listed: Vec<String> = violations.iter().map(|v| format!("  {v}")).collect();
+                let what = format!("breaks {} expectation(s):\n{}", violations.len(), listed.join("\n"));
+                return format!("{shown}: {what}\nreproduce: {} run {shown}\n", self.command);
+            }
             Check::NonDeterministic(diff) => {
                 ("NOT DETERMINISTIC: two runs with the same seed differ (not a golden mismatch)".into(), Some(diff))
             }

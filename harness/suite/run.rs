@@ -4,24 +4,32 @@
 
 use std::path::Path;
 
+use crate::expect::{Observer, Violation};
 use crate::golden::{diff, golden_name, parse_golden, render_trace, Alignment, DiffOptions, GoldenHeader, TraceDiff};
 use crate::net::Registry;
 use crate::replay::{describe, Replay};
 use crate::scenario::{GoldenRules, Scenario};
-use crate::trace::{MemoryRecorder, Names};
+use crate::trace::{MemoryRecorder, Names, Tee};
 
 use super::SuiteError;
 
-/// Runs a scenario with `seed` (its own when `None`) and renders its golden.
-pub(super) fn scenario_golden(path: &Path, registry: &Registry, seed: Option<u64>) -> Result<String, SuiteError> {
+/// Runs a scenario with `seed` (its own when `None`), renders its golden
+/// and checks its `[expect]` section.
+pub(super) fn scenario_golden(
+    path: &Path,
+    registry: &Registry,
+    seed: Option<u64>,
+) -> Result<(String, Vec<Violation>), SuiteError> {
     let scenario = Scenario::load_with(path, registry)?;
     let simulation = scenario.simulation(registry, scenario.run.with_seed(seed))?;
     let names = Names::new(simulation.topology());
     let seed = simulation.config().seed;
     let mut trace = MemoryRecorder::with_bodies();
-    simulation.run(Some(&mut trace))?;
+    let mut observer = Observer::new(&scenario.expect);
+    let summary = simulation.run(Some(&mut Tee(&mut observer, &mut trace)))?;
     let header = GoldenHeader { scenario: golden_name(path), seed };
-    Ok(render_trace(&header, &trace, &names, &scenario.golden))
+    let violations = scenario.expect.check(&summary, &observer);
+    Ok((render_trace(&header, &trace, &names, &scenario.golden), violations))
 }
 
 /// Replays a dump with `seed`, each `(group, kind)` of `bindings` bound to

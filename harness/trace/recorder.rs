@@ -91,6 +91,19 @@ impl<R: Recorder + ?Sized> Recorder for &mut R {
     }
 }
 
+/// A recorder that may be absent: records when present.
+impl<R: Recorder> Recorder for Option<R> {
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        if let Some(recorder) = self {
+            recorder.record(event);
+        }
+    }
+
+    fn report(&self) -> RecorderReport {
+        self.as_ref().map_or_else(RecorderReport::default, Recorder::report)
+    }
+}
+
 impl<R: Recorder + ?Sized> Recorder for Box<R> {
     fn record(&mut self, event: &TraceEvent<'_>) {
         (**self).record(event);

@@ -12,6 +12,7 @@ mod determinism;
 mod dump_network;
 mod dump_read;
 mod dump_stats;
+mod expect;
 mod faults;
 mod golden;
 mod replay;
