@@ -27,6 +27,8 @@
 //!   on tokio's paused clock. It emits into a [`trace::Recorder`].
 //! - [`expect`]: what a run must do (a scenario's `[expect]`) and the checks
 //!   that judge it.
+//! - [`explore`]: a scenario across many seeds (and random fault plans),
+//!   judged by its `[expect]`, with failing seeds shrunk to a small scenario.
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`], and run ([`Scenario::simulation`]).
 //! - [`replay`]: an elfo dump replayed in the simulator (places as stubs or
@@ -62,6 +64,7 @@ pub mod atomic_file;
 pub mod compare;
 pub mod dump;
 pub mod expect;
+pub mod explore;
 pub mod golden;
 pub mod line_error;
 pub mod model;

@@ -25,6 +25,7 @@
 //! ```
 
 mod diff;
+mod explore;
 mod golden;
 mod graph;
 mod lineage;
@@ -67,6 +68,8 @@ enum Verb {
     /// Compare two traces, goldens or dumps: first divergence, counts, messages, unified diff.
     Diff(diff::DiffArgs),
     /// Run scenarios (twice, for determinism) and compare each with its golden.
+    /// Run a scenario across many seeds (and random faults), judge each by its [expect], shrink what fails.
+    Explore(explore::ExploreArgs),
     Check(golden::CheckArgs),
     /// Write the goldens of scenarios and dumps (refused when CI=true).
     Bless(golden::BlessArgs),
@@ -158,6 +161,7 @@ pub fn main_with(suite: Suite) -> ExitCode {
         Verb::Replay(args) => replay::replay(args, &suite),
         Verb::Lineage(args) => lineage::lineage(args),
         Verb::Diff(args) => diff::diff(args),
+        Verb::Explore(args) => explore::explore(args, &suite),
         Verb::Check(args) => golden::check(args, &suite),
         Verb::Bless(args) => golden::bless(args, &suite),
     };

@@ -5,6 +5,7 @@
 
 mod fault;
 mod file;
+mod write;
 
 use std::collections::BTreeSet;
 use std::ops::Range;

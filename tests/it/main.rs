@@ -13,6 +13,7 @@ mod dump_network;
 mod dump_read;
 mod dump_stats;
 mod expect;
+mod explore;
 mod faults;
 mod golden;
 mod replay;
