@@ -29,6 +29,8 @@
 //!   that judge it.
 //! - [`explore`]: a scenario across many seeds (and random fault plans),
 //!   judged by its `[expect]`, with failing seeds shrunk to a small scenario.
+//! - `generate` (feature `generate`): random scenarios (topologies,
+//!   workloads, fault plans) as proptest strategies.
 //! - [`scenario`]: scenario files, parsed into a [`NetworkSpec`] and a
 //!   [`RunConfig`], and run ([`Scenario::simulation`]).
 //! - [`replay`]: an elfo dump replayed in the simulator (places as stubs or
@@ -65,6 +67,8 @@ pub mod compare;
 pub mod dump;
 pub mod expect;
 pub mod explore;
+#[cfg(feature = "generate")]
+pub mod generate;
 pub mod golden;
 pub mod line_error;
 pub mod model;

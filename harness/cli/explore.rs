@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::explore::{seed_range, Explore, FaultMode, SeedRun};
+use crate::generate::GenOptions;
 use crate::suite::Suite;
 use crate::Scenario;
 
@@ -29,8 +30,15 @@ enum Faults {
     after_help = "Examples:\n  flowreplay explore scenarios/batching.toml --seeds 500\n  flowreplay explore scenarios/ack-at-least-one.toml --seeds 1000 --faults random --keep-going\n  flowreplay explore scenarios/nack.toml --seeds 3000 --shard 2/3      # one CI job of three\n\nEach seed is judged by the scenario's [expect] section (conserved and drained unless it turns them off).\nA failing seed is printed with the command that reproduces it, shrunk, and written as a scenario file.\n\nExit codes: 0 every seed passed, 1 some seed failed, 2 bad input."
 )]
 pub(crate) struct ExploreArgs {
-    /// The scenario file.
-    scenario: PathBuf,
+    /// The scenario file (not with --generate).
+    #[arg(required_unless_present = "generate", conflicts_with = "generate")]
+    scenario: Option<PathBuf>,
+    /// Draw a whole scenario (topology, workload, faults) from each seed instead.
+    #[arg(long)]
+    generate: bool,
+    /// With --generate: processors at most.
+    #[arg(long, value_name = "K", default_value_t = 8, requires = "generate")]
+    nodes: usize,
     /// How many seeds to run.
     #[arg(long, default_value_t = 100, value_name = "N")]
     seeds: u64,
@@ -79,7 +87,18 @@ impl ExploreArgs {
             Faults::None => "none",
             Faults::Random => "random",
         };
-        format!("{command} explore {} --seeds 1 --from {seed} --faults {faults}", self.scenario.display())
+        match &self.scenario {
+            Some(path) => format!("{command} explore {} --seeds 1 --from {seed} --faults {faults}", path.display()),
+            None => format!("{command} explore --generate --nodes {} --seeds 1 --from {seed}", self.nodes),
+        }
+    }
+
+    /// The name shrunk files start with.
+    fn stem(&self) -> String {
+        self.scenario
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map_or_else(|| "generated".into(), |s| s.to_string_lossy().into_owned())
     }
 }
 
@@ -88,17 +107,27 @@ pub(crate) fn explore(args: ExploreArgs, suite: &Suite) -> Result<(), Failure> {
         return Err(Failure::BadInput("--seeds 0: give at least one seed".into()));
     }
     let registry = suite.registry();
-    let scenario = Scenario::load_with(&args.scenario, &registry).map_err(super::bad)?;
+    let scenario = match &args.scenario {
+        Some(path) => Some(Scenario::load_with(path, &registry).map_err(super::bad)?),
+        None => None,
+    };
     let mode = match args.faults {
         Faults::Declared => FaultMode::Declared,
         Faults::None => FaultMode::None,
         Faults::Random => FaultMode::Random,
     };
     let make_registry = || suite.registry();
-    let explore = Explore::new(&scenario, &make_registry, mode).map_err(super::bad)?;
+    let explore = match &scenario {
+        Some(scenario) => Explore::new(scenario, &make_registry, mode).map_err(super::bad)?,
+        None => {
+            let options = GenOptions { max_processors: args.nodes, ..GenOptions::default() };
+            Explore::generated(options, &make_registry)
+        }
+    };
+    let name = scenario.as_ref().map_or("generated scenarios", |s| s.name.as_str());
     let seeds = seed_range(args.from, args.seeds, args.shard);
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    eprintln!("flowreplay explore {} · {} seeds · {threads} threads", scenario.name, seeds.len());
+    eprintln!("flowreplay explore {name} · {} seeds · {threads} threads", seeds.len());
     let progress = super::progress::Progress::count(seeds.len() as u64, "exploring");
     let runs = explore.run_seeds(&seeds, threads, args.keep_going, |_| progress.advance(1)).map_err(super::bad)?;
     progress.finish();
@@ -126,7 +155,7 @@ pub(crate) fn explore(args: ExploreArgs, suite: &Suite) -> Result<(), Failure> {
             })
             .collect();
         let value = serde_json::json!({
-            "scenario": scenario.name,
+            "scenario": name,
             "seeds_run": runs.len(),
             "passed": runs.len() - failing.len(),
             "failed": failing.len(),
@@ -162,14 +191,15 @@ fn write_shrunk(
     command: &str,
 ) -> Result<(PathBuf, String), Failure> {
     let shrunk = explore.shrink(run).map_err(super::bad)?;
-    let stem = args.scenario.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    let path = args.out_dir.join(format!("{stem}-seed-{}.toml", run.seed));
+    let path = args.out_dir.join(format!("{}-seed-{}.toml", args.stem(), run.seed));
+    let source = args.scenario.as_ref().map_or_else(|| "a generated scenario".into(), |p| p.display().to_string());
     let header = format!(
-        "Shrunk by `{command} explore` from {} seed {} (faults {} -> {}, messages {} -> {}).\n\
+        "Shrunk by `{command} explore` from {source} seed {} (nodes {} -> {}, faults {} -> {}, messages {} -> {}).\n\
          It breaks: {}\n\
          Reproduce: {command} run {}",
-        args.scenario.display(),
         run.seed,
+        shrunk.nodes.0,
+        shrunk.nodes.1,
         shrunk.faults.0,
         shrunk.faults.1,
         shrunk.messages.0,
@@ -181,13 +211,20 @@ fn write_shrunk(
         .map_err(|e| Failure::BadInput(format!("{}: cannot create: {e}", args.out_dir.display())))?;
     write_atomically(&path, &shrunk.scenario.to_text(&header))?;
     let summary = format!(
-        "faults {} -> {}, messages {} -> {}, {} runs",
-        shrunk.faults.0, shrunk.faults.1, shrunk.messages.0, shrunk.messages.1, shrunk.runs
+        "nodes {} -> {}, faults {} -> {}, messages {} -> {}, {} runs",
+        shrunk.nodes.0,
+        shrunk.nodes.1,
+        shrunk.faults.0,
+        shrunk.faults.1,
+        shrunk.messages.0,
+        shrunk.messages.1,
+        shrunk.runs
     );
     Ok((path, summary))
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+/// Writes `text` to `path` through a temporary file renamed into place.
+pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     let fail = |e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
     let mut file = crate::atomic_file::AtomicFile::create(path).map_err(fail)?;
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(fail)?;

@@ -26,6 +26,7 @@
 
 mod diff;
 mod explore;
+mod gen;
 mod golden;
 mod graph;
 mod lineage;
@@ -68,6 +69,8 @@ enum Verb {
     /// Compare two traces, goldens or dumps: first divergence, counts, messages, unified diff.
     Diff(diff::DiffArgs),
     /// Run scenarios (twice, for determinism) and compare each with its golden.
+    /// Write a generated scenario (topology, workload, faults) drawn from a seed.
+    Gen(gen::GenArgs),
     /// Run a scenario across many seeds (and random faults), judge each by its [expect], shrink what fails.
     Explore(explore::ExploreArgs),
     Check(golden::CheckArgs),
@@ -161,6 +164,7 @@ pub fn main_with(suite: Suite) -> ExitCode {
         Verb::Replay(args) => replay::replay(args, &suite),
         Verb::Lineage(args) => lineage::lineage(args),
         Verb::Diff(args) => diff::diff(args),
+        Verb::Gen(args) => gen::generate(args),
         Verb::Explore(args) => explore::explore(args, &suite),
         Verb::Check(args) => golden::check(args, &suite),
         Verb::Bless(args) => golden::bless(args, &suite),

@@ -98,7 +98,10 @@ impl From<&DumpRecord> for FlowEnd {
 /// 3. any.
 ///
 /// Within each, the latest one dumped no later than the `In`, else (clock
-/// skew between threads) the earliest later one.
+/// skew between threads) the earliest later one. Never a send of the same
+/// place dumped after the `In`, nor another place's send dumped after this
+/// place sent the same message on: either would have the message cause
+/// itself. A receive with no such send is an input from outside the dump.
 pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
     // Sends sorted by (key, ts): a receive's candidates are one contiguous run.
     let mut sends: Vec<u32> =
@@ -116,12 +119,26 @@ pub fn match_flows(ends: &[FlowEnd]) -> Vec<Option<u32>> {
         let stop = start + sends[start..].partition_point(|&o| ends[o as usize].key == end.key);
         let list = &sends[start..stop];
         let before = list.partition_point(|&o| ends[o as usize].ts_ns <= end.ts_ns);
-        let in_turn = || list[..before].iter().rev().chain(&list[before..]);
+        // A place's own clock runs forward: its send dumped after this
+        // receive cannot have caused it. Another place's later send may
+        // have (clock skew), but not one dumped after this place passed the
+        // message on itself: that one is downstream of it.
+        let own_later =
+            |o: &u32| ends[*o as usize].place == end.place && (ends[*o as usize].ts_ns, *o) > (end.ts_ns, index);
+        let passed_on = list.iter().find(|o| own_later(o)).map(|&o| ends[o as usize].ts_ns);
+        let could_cause = |o: &&u32| {
+            let send = &ends[**o as usize];
+            match send.place == end.place {
+                true => !own_later(o),
+                false => send.ts_ns <= end.ts_ns || passed_on.is_none_or(|at| send.ts_ns < at),
+            }
+        };
+        let in_turn = || list[..before].iter().rev().chain(&list[before..]).filter(could_cause);
         let chosen = in_turn()
             .find(|&&o| !taken[o as usize])
             .or_else(|| in_turn().find(|&&o| !taken_by.contains(&(o, end.place))))
-            .or_else(|| list[..before].last())
-            .or_else(|| list.first());
+            .or_else(|| list[..before].iter().rev().find(could_cause))
+            .or_else(|| list.iter().find(could_cause));
         if let Some(&out) = chosen {
             taken[out as usize] = true;
             taken_by.insert((out, end.place));

@@ -66,13 +66,24 @@ pub struct SeedRun {
     pub violations: Vec<Violation>,
 }
 
-/// A scenario ready to be explored.
+/// What each seed runs.
+enum Source<'a> {
+    /// One scenario, with the faults `mode` says.
+    Fixed {
+        scenario: &'a Scenario,
+        faults: FaultMode,
+        /// How long a run of it lasts in virtual time, for drawing fault windows.
+        horizon: Nanos,
+    },
+    /// A scenario drawn from each seed.
+    #[cfg(feature = "generate")]
+    Generated(crate::generate::GenOptions),
+}
+
+/// A scenario (or a generator of them) ready to be explored.
 pub struct Explore<'a> {
-    scenario: &'a Scenario,
+    source: Source<'a>,
     registry: &'a (dyn Fn() -> Registry + Sync),
-    faults: FaultMode,
-    /// How long a run of the scenario lasts in virtual time, for drawing fault windows.
-    horizon: Nanos,
 }
 
 impl<'a> Explore<'a> {
@@ -85,19 +96,38 @@ impl<'a> Explore<'a> {
         faults: FaultMode,
     ) -> Result<Explore<'a>, ExploreError> {
         let summary = scenario.simulation(&registry(), scenario.run)?.run(None)?;
-        Ok(Explore { scenario, registry, faults, horizon: Nanos(summary.end_time_ns) })
+        let horizon = Nanos(summary.end_time_ns);
+        Ok(Explore { source: Source::Fixed { scenario, faults, horizon }, registry })
     }
 
-    /// The scenario as seed `seed` runs it: that seed in `[run]`, and its faults.
+    /// Prepares to explore scenarios drawn from each seed by
+    /// [`generate::draw`](crate::generate::draw), judged by the invariants
+    /// (conservation, draining); a failure shrinks with proptest.
+    #[cfg(feature = "generate")]
+    pub fn generated(options: crate::generate::GenOptions, registry: &'a (dyn Fn() -> Registry + Sync)) -> Explore<'a> {
+        Explore { source: Source::Generated(options), registry }
+    }
+
+    /// The scenario as seed `seed` runs it: that seed in `[run]`, and its
+    /// faults (or, generating, the scenario the seed draws).
     pub fn scenario_for(&self, seed: u64) -> Scenario {
-        let mut scenario = self.scenario.clone();
+        let (scenario, faults, horizon) = match &self.source {
+            Source::Fixed { scenario, faults, horizon } => (*scenario, *faults, *horizon),
+            #[cfg(feature = "generate")]
+            Source::Generated(options) => {
+                let mut scenario = crate::generate::draw(options, seed).0.scenario();
+                scenario.run.seed = seed;
+                return scenario;
+            }
+        };
+        let mut scenario = scenario.clone();
         scenario.run.seed = seed;
-        scenario.faults = match self.faults {
+        scenario.faults = match faults {
             FaultMode::Declared => scenario.faults,
             FaultMode::None => Vec::new(),
             FaultMode::Random => {
                 let mut rng = SimRng::seed_from(seed ^ PLAN_STREAM);
-                random_faults(&scenario.network, self.horizon, &mut rng)
+                random_faults(&scenario.network, horizon, &mut rng)
             }
         };
         scenario
@@ -178,7 +208,11 @@ impl<'a> Explore<'a> {
 
     /// Shrinks a failing seed's scenario (see [`Shrunk`]).
     pub fn shrink(&self, failing: &SeedRun) -> Result<Shrunk, ExploreError> {
-        shrink::shrink(self, failing, &(self.registry)())
+        match &self.source {
+            Source::Fixed { .. } => shrink::shrink(self, failing, &(self.registry)()),
+            #[cfg(feature = "generate")]
+            Source::Generated(options) => shrink::shrink_generated(self, options, failing, &(self.registry)()),
+        }
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Shrunk {
     pub scenario: Scenario,
     /// The expectation it still breaks (the first one the seed broke).
     pub violation: Violation,
+    /// Nodes before and after (they change only for a generated scenario).
+    pub nodes: (usize, usize),
     /// Faults before and after.
     pub faults: (usize, usize),
     /// Messages injected before and after (summed over the receivers).
@@ -86,5 +88,54 @@ pub(super) fn shrink(explore: &Explore<'_>, failing: &SeedRun, registry: &Regist
         }
     }
     let after = (best.faults.len(), counts(&best).iter().flatten().sum());
-    Ok(Shrunk { scenario: best, violation, faults: (before.0, after.0), messages: (before.1, after.1), runs })
+    let nodes = best.network.nodes.len();
+    Ok(Shrunk {
+        scenario: best,
+        violation,
+        nodes: (nodes, nodes),
+        faults: (before.0, after.0),
+        messages: (before.1, after.1),
+        runs,
+    })
+}
+
+/// Shrinks a failing generated scenario with proptest's shrinking: fewer
+/// nodes, messages and faults, simpler kinds; the seed stays.
+#[cfg(feature = "generate")]
+pub(super) fn shrink_generated(
+    explore: &Explore<'_>,
+    options: &crate::generate::GenOptions,
+    failing: &SeedRun,
+    registry: &Registry,
+) -> Result<Shrunk, ExploreError> {
+    let target = failing.violations.first().map(|v| v.expectation.clone()).unwrap_or_default();
+    let (original, tree) = crate::generate::draw(options, failing.seed);
+    let mut runs = 0;
+    let mut found = None;
+    let smallest = crate::generate::shrink(tree, |candidate| {
+        runs += 1;
+        let mut candidate = candidate.clone();
+        candidate.run.seed = failing.seed;
+        let violation =
+            explore.judge(&candidate, registry).ok().and_then(|v| v.into_iter().find(|v| v.expectation == target));
+        let fails = violation.is_some();
+        if fails {
+            found = violation;
+        }
+        fails
+    });
+    let mut scenario = smallest.scenario();
+    scenario.run.seed = failing.seed;
+    let violation = match explore.judge(&scenario, registry)?.into_iter().find(|v| v.expectation == target) {
+        Some(violation) => violation,
+        None => found.unwrap_or_else(|| failing.violations[0].clone()),
+    };
+    Ok(Shrunk {
+        scenario,
+        violation,
+        nodes: (original.nodes, smallest.nodes),
+        faults: (original.faults, smallest.faults),
+        messages: (original.messages, smallest.messages),
+        runs,
+    })
 }

@@ -7,6 +7,9 @@ mod fault;
 mod file;
 mod write;
 
+#[cfg(feature = "generate")]
+pub(crate) use write::fault_table;
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

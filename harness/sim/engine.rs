@@ -857,7 +857,11 @@ impl<H: Hooks> Core<H> {
             Effect::SetTimer(timer, after) => {
                 self.timers.insert(timer);
                 // A skewed clock fires its timers off by its skew, never in the past.
-                let at = shift(self.now.after(after), self.skew(node)).max(self.now);
+                let skew = self.skew(node);
+                if skew != 0 {
+                    self.faults.tally_skew(node, self.now);
+                }
+                let at = shift(self.now.after(after), skew).max(self.now);
                 self.schedule(at, Event::Timer(node, timer));
             }
             Effect::CancelTimer(timer) => {

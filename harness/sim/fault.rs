@@ -113,7 +113,7 @@ pub struct FaultSummary {
     pub kind: &'static str,
     /// The node or edge it acted on.
     pub target: String,
-    /// How many times it acted (per message, per crash, per restart).
+    /// How many times it acted (per message, per crash, per timer a skew shifted).
     pub applied: u64,
     /// How many messages it touched.
     pub messages: u64,
@@ -292,6 +292,17 @@ impl FaultPlan {
                 _ => 0,
             })
             .sum()
+    }
+
+    /// Counts a timer that `node`'s skews at `now` shifted.
+    pub(crate) fn tally_skew(&mut self, node: NodeId, now: VirtualTime) {
+        let Some(skews) = self.skews.get(node.index()) else { return };
+        for &index in skews {
+            let fault = &self.faults[index];
+            if fault.from.0 <= now.0 && fault.until.is_none_or(|until| now.0 < until.0) {
+                self.summary[index].applied += 1;
+            }
+        }
     }
 
     /// Counts one application of fault `index` touching `messages` messages.

@@ -15,6 +15,7 @@ mod dump_stats;
 mod expect;
 mod explore;
 mod faults;
+mod generated;
 mod golden;
 mod replay;
 mod services;

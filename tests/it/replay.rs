@@ -268,3 +268,27 @@ fn a_place_that_received_a_send_twice_replays_equal() {
     let outcome = replay_text(&text, false);
     assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
 }
+
+/// Regression (found by the generated round-trip property): a message
+/// forwarded unchanged keeps its trace, name and body, so the input that
+/// starts a chain was matched with the first hop's own later send (or a
+/// later hop's send, as clock skew), and a run's own dump had no input
+/// from outside and could not be replayed.
+#[test]
+fn the_input_that_starts_a_forwarding_chain_comes_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("run.dump");
+    let out = crate::flowreplay(&[
+        "run",
+        crate::scenario("linear-pipeline").to_str().unwrap(),
+        "--out",
+        dump.to_str().unwrap(),
+        "--format",
+        "elfo",
+        "--bodies",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let outcome = Replay::open(&[dump], false).unwrap().run(0).unwrap();
+    assert!(outcome.verdict.equal, "{:#?}", outcome.verdict);
+    assert!(outcome.verdict.skews.is_empty(), "no hop is mistaken for clock skew: {:?}", outcome.verdict.skews);
+}

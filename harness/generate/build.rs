@@ -1,0 +1,299 @@
+//! Turning a generated scenario's choices into scenario text: nodes wired
+//! as a DAG (every input and output connected), a workload per receiver,
+//! and faults on its edges and nodes.
+
+use crate::model::{Nanos, SimRng};
+use crate::net::Latency;
+use crate::scenario::Scenario;
+use crate::sim::{Fault, FaultKind};
+
+use super::{FaultChoice, GenOptions, NodeChoice, CATALOG};
+
+/// A generated scenario: its text, and what it is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedScenario {
+    /// The scenario file.
+    pub text: String,
+    /// Its nodes, receivers and exporters included.
+    pub nodes: usize,
+    /// Messages its receivers inject in all.
+    pub messages: u64,
+    /// Its faults.
+    pub faults: usize,
+}
+
+impl GeneratedScenario {
+    /// The scenario, parsed from its text (which is always valid).
+    pub fn scenario(&self) -> Scenario {
+        Scenario::parse(&self.text, "generated.toml").unwrap_or_else(|e| panic!("a generated scenario is valid: {e}"))
+    }
+}
+
+/// A node being laid out: id, kind, configuration.
+struct Laid {
+    id: String,
+    kind: String,
+    config: toml::Table,
+}
+
+fn value(text: &str) -> toml::Value {
+    toml::Value::String(text.to_string())
+}
+
+/// The names the workloads send, and what filters and routers match.
+const NAMES: [&str; 3] = ["Metrics", "Logs", "Traces"];
+
+/// Configuration and outputs of a catalog kind, drawn from `n`.
+fn catalog_node(kind: &str, n: u32) -> (toml::Table, Vec<String>) {
+    let mut config = toml::Table::new();
+    let ms = |k: u32| value(&format!("{}ms", 1 + k % 5));
+    let name = NAMES[n as usize % NAMES.len()];
+    let out = vec!["out".to_string()];
+    let outputs = match kind {
+        "map" => {
+            let set = toml::Table::from_iter([("/seen".to_string(), toml::Value::Boolean(true))]);
+            config.insert("set".into(), toml::Value::Table(set));
+            out
+        }
+        "delay" => {
+            config.insert("for".into(), ms(n));
+            out
+        }
+        "filter" => {
+            let condition = toml::Table::from_iter([("name".to_string(), value(name))]);
+            config.insert("drop_if".into(), toml::Value::Table(condition));
+            out
+        }
+        "sampling" => {
+            config.insert("keep".into(), toml::Value::Float([0.5, 0.9, 1.0][n as usize % 3]));
+            out
+        }
+        "deadline" => {
+            config.insert("within".into(), value(&format!("{}ms", 5 + n % 40)));
+            out
+        }
+        "type_router" => {
+            let routes = toml::Table::from_iter([(name.to_string(), value("a"))]);
+            config.insert("routes".into(), toml::Value::Table(routes));
+            config.insert("default".into(), value("b"));
+            vec!["a".into(), "b".into()]
+        }
+        "content_router" => {
+            let when = toml::Table::from_iter([("name".to_string(), value(name))]);
+            let route = toml::Table::from_iter([
+                ("when".to_string(), toml::Value::Table(when)),
+                ("to".to_string(), value("a")),
+            ]);
+            config.insert("routes".into(), toml::Value::Array(vec![toml::Value::Table(route)]));
+            config.insert("fallback".into(), value("b"));
+            vec!["a".into(), "b".into()]
+        }
+        "batch" => {
+            config.insert("max_size".into(), toml::Value::Integer(2 + i64::from(n % 6)));
+            config.insert("max_delay".into(), ms(n));
+            out
+        }
+        "retry" => {
+            config.insert("max_attempts".into(), toml::Value::Integer(1 + i64::from(n % 3)));
+            config.insert("backoff".into(), ms(n));
+            out
+        }
+        "ack_controller" => {
+            config.insert("mode".into(), value(["ingress", "pre_export", "downstream"][n as usize % 3]));
+            out
+        }
+        _ => {
+            if n % 2 == 0 {
+                config.insert("ack_timeout".into(), value(&format!("{}ms", 5 + n % 20)));
+            }
+            vec!["primary".into(), "fallback".into()]
+        }
+    };
+    (config, outputs)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build(
+    options: &GenOptions,
+    choices: &[NodeChoice],
+    messages: u64,
+    rate: usize,
+    receivers: usize,
+    exporters: usize,
+    faults: &[FaultChoice],
+    seed: u64,
+) -> GeneratedScenario {
+    let kinds = CATALOG.len() + options.extra_kinds.len();
+    let mut laid: Vec<Laid> = Vec::new();
+    // Open outputs, as (node index, port); each is wired exactly once.
+    let mut open: Vec<(usize, String)> = Vec::new();
+    let rate = ["1000/s", "250/s", "5/ms", "100/s"][rate];
+    for r in 0..receivers {
+        let mut config = toml::Table::new();
+        let template = toml::Table::from_iter([
+            ("name".to_string(), value(NAMES[r % NAMES.len()])),
+            ("size".to_string(), toml::Value::Integer(64)),
+            ("body".to_string(), toml::Value::Table(toml::Table::from_iter([("n".to_string(), value("{seq}"))]))),
+        ]);
+        let other = toml::Table::from_iter([("name".to_string(), value(NAMES[(r + 1) % NAMES.len()]))]);
+        let workload = toml::Table::from_iter([
+            ("count".to_string(), toml::Value::Integer(messages as i64)),
+            ("rate".to_string(), value(rate)),
+            ("arrival".to_string(), value(if r == 0 { "fixed" } else { "poisson" })),
+            ("messages".to_string(), toml::Value::Array(vec![toml::Value::Table(template), toml::Value::Table(other)])),
+        ]);
+        config.insert("workload".into(), toml::Value::Table(workload));
+        laid.push(Laid { id: format!("src{}", r + 1), kind: "receiver".into(), config });
+        open.push((laid.len() - 1, "out".into()));
+    }
+    let mut edges: Vec<(String, String)> = Vec::new();
+    for (number, (kind, feed, n)) in choices.iter().enumerate() {
+        let which = kind.index(kinds);
+        let (kind, config, input, outputs) = match CATALOG.get(which) {
+            Some(kind) => {
+                let (config, outputs) = catalog_node(kind, *n);
+                (kind.to_string(), config, "in".to_string(), outputs)
+            }
+            None => {
+                let extra = &options.extra_kinds[which - CATALOG.len()];
+                (extra.kind.clone(), toml::Table::new(), extra.inputs[0].clone(), extra.outputs.clone())
+            }
+        };
+        let (from, port) = open.remove(feed.index(open.len()));
+        let id = format!("p{}", number + 1);
+        edges.push((format!("{}.{port}", laid[from].id), format!("{id}.{input}")));
+        laid.push(Laid { id, kind, config });
+        let index = laid.len() - 1;
+        open.extend(outputs.into_iter().map(|port| (index, port)));
+    }
+    // What is still open goes to the exporters, each of which gets at least one.
+    let exporters = exporters.min(open.len()).max(1);
+    let first_exporter = laid.len();
+    for e in 0..exporters {
+        let mut config = toml::Table::new();
+        if e == 1 {
+            config.insert("fail_every".into(), toml::Value::Integer(7));
+        }
+        laid.push(Laid { id: format!("sink{}", e + 1), kind: "exporter".into(), config });
+    }
+    for (position, (from, port)) in open.into_iter().enumerate() {
+        let sink = &laid[first_exporter + position % exporters];
+        edges.push((format!("{}.{port}", laid[from].id), format!("{}.in", sink.id)));
+    }
+    let generated_faults = fault_plan(faults, &laid, &edges, messages, rate);
+    let mut table = toml::Table::new();
+    table.insert("name".into(), value("generated"));
+    table.insert(
+        "run".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "seed".to_string(),
+            toml::Value::Integer(seed as i64 & i64::MAX),
+        )])),
+    );
+    let nodes = laid
+        .iter()
+        .map(|node| {
+            let mut entry = toml::Table::new();
+            entry.insert("id".into(), value(&node.id));
+            entry.insert("kind".into(), value(&node.kind));
+            if !node.config.is_empty() {
+                entry.insert("config".into(), toml::Value::Table(node.config.clone()));
+            }
+            toml::Value::Table(entry)
+        })
+        .collect();
+    table.insert("node".into(), toml::Value::Array(nodes));
+    let mut rng = SimRng::seed_from(seed);
+    let connectors = edges
+        .iter()
+        .map(|(from, to)| {
+            let latency = match rng.below(3) {
+                0 => value("1ms"),
+                1 => value("250us"),
+                _ => toml::Value::Table(toml::Table::from_iter([(
+                    "uniform".to_string(),
+                    toml::Value::Array(vec![value("1ms"), value("3ms")]),
+                )])),
+            };
+            let entry = toml::Table::from_iter([
+                ("from".to_string(), value(from)),
+                ("to".to_string(), value(to)),
+                ("latency".to_string(), latency),
+            ]);
+            toml::Value::Table(entry)
+        })
+        .collect();
+    table.insert("connector".into(), toml::Value::Array(connectors));
+    if !generated_faults.is_empty() {
+        let faults = generated_faults.iter().map(|f| toml::Value::Table(crate::scenario::fault_table(f))).collect();
+        table.insert("fault".into(), toml::Value::Array(faults));
+    }
+    let header = format!(
+        "# Generated by flowreplay: {} nodes, {} messages, {} faults.\n",
+        laid.len(),
+        messages * receivers as u64,
+        generated_faults.len()
+    );
+    GeneratedScenario {
+        text: header + &toml::to_string(&table).unwrap_or_default(),
+        nodes: laid.len(),
+        messages: messages * receivers as u64,
+        faults: generated_faults.len(),
+    }
+}
+
+/// The faults the choices describe, on this layout; the run's length is
+/// estimated from the workload (messages at the rate, plus some slack).
+fn fault_plan(
+    choices: &[FaultChoice],
+    laid: &[Laid],
+    edges: &[(String, String)],
+    messages: u64,
+    rate: &str,
+) -> Vec<Fault> {
+    let gap_ns: u64 = match rate {
+        "1000/s" => 1_000_000,
+        "250/s" => 4_000_000,
+        "5/ms" => 200_000,
+        _ => 10_000_000,
+    };
+    let horizon = messages * gap_ns + 20_000_000;
+    let processors: Vec<&Laid> = laid.iter().filter(|n| CATALOG.contains(&n.kind.as_str())).collect();
+    let exporters: Vec<&Laid> = laid.iter().filter(|n| n.kind == "exporter").collect();
+    choices
+        .iter()
+        .filter_map(|&(kind, target, start, length, p)| {
+            let from = Nanos(horizon * u64::from(start) / 1000);
+            let until = Some(Nanos(from.0 + (horizon * u64::from(length) / 1000).max(1)));
+            let probability = [1.0, 0.5, 0.2, 0.05][p as usize % 4];
+            let by = Latency::Fixed(Nanos(1_000_000 + horizon * u64::from(length) / 10_000));
+            let edge = || {
+                let (from, to) = &edges[target.index(edges.len())];
+                format!("{from} -> {to}")
+            };
+            let (kind, target, probability, until) = match kind % 8 {
+                0 => (FaultKind::Drop, edge(), probability, until),
+                1 => (FaultKind::Delay(by), edge(), probability, until),
+                2 => (FaultKind::Duplicate, edge(), probability, until),
+                3 => (FaultKind::Reorder(by), edge(), probability, until),
+                4 => (FaultKind::Partition, edge(), 1.0, until),
+                5 if !processors.is_empty() => {
+                    let restart_after = Some(Nanos(horizon * u64::from(length) / 1000 + 1));
+                    let node = processors[target.index(processors.len())].id.clone();
+                    (FaultKind::Crash { restart_after, keep_mailbox: p % 2 == 0 }, node, 1.0, None)
+                }
+                6 => {
+                    let node = exporters[target.index(exporters.len())].id.clone();
+                    (FaultKind::Outage { reason: "outage".into(), permanent: false }, node, probability, until)
+                }
+                _ if !processors.is_empty() => {
+                    let node = processors[target.index(processors.len())].id.clone();
+                    let by = (1_000_000 + horizon * u64::from(length) / 10_000) as i64;
+                    (FaultKind::Skew(if p % 2 == 0 { by } else { -by }), node, 1.0, until)
+                }
+                _ => return None,
+            };
+            Some(Fault { kind, target, from, until, probability })
+        })
+        .collect()
+}
