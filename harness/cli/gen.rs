@@ -12,7 +12,7 @@ use super::Failure;
 /// Arguments of `gen`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay gen --seed 7 > generated.toml\n  flowreplay gen --seed 7 --nodes 12 --max-faults 0 --out scenarios/gen-7.toml\n\nThe same seed and options give the same scenario on every machine."
+    after_help = "Examples:\n  flowreplay gen --seed 7 > generated.toml\n  flowreplay gen --seed 7 --nodes 12 --faults 0 --out scenarios/gen-7.toml\n\nThe same seed and options give the same scenario on every machine."
 )]
 pub(crate) struct GenArgs {
     /// The seed the scenario is drawn from.
@@ -24,9 +24,9 @@ pub(crate) struct GenArgs {
     /// Messages per receiver at most.
     #[arg(long, value_name = "N", default_value_t = 200)]
     messages: u64,
-    /// Faults at most.
+    /// Faults at most (0: none).
     #[arg(long, value_name = "N", default_value_t = 3)]
-    max_faults: usize,
+    faults: usize,
     /// Write the scenario here (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -39,7 +39,7 @@ pub(crate) fn generate(args: GenArgs) -> Result<(), Failure> {
     let options = GenOptions {
         max_processors: args.nodes,
         max_messages: args.messages,
-        max_faults: args.max_faults,
+        max_faults: args.faults,
         ..GenOptions::default()
     };
     let (generated, _) = draw(&options, args.seed);

@@ -422,3 +422,40 @@ fn a_scenario_trace_section_sets_format_capture_and_sampling_and_bad_values_name
         assert!(error.starts_with(expected), "{error}");
     }
 }
+
+/// The sensor pipeline's selective tracing: its trace keeps every alert
+/// whole, never a debug message, and a share of the rest; and an alert's
+/// lineage runs from the reader to the dashboard through its own port.
+#[test]
+fn the_sensor_pipeline_trace_keeps_every_alert_and_no_debug_message() {
+    let path = scenario("sensor-pipeline");
+    let full = recorded(&path, 31);
+    let alerts: Vec<u64> = full
+        .events()
+        .filter(|e| matches!(&e.kind, EventKind::Inject { name, .. } if &***name == "Alert"))
+        .map(|e| e.message.0)
+        .collect();
+    assert!(!alerts.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sensor.ndjson");
+    let run = crate::flowreplay(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kept = |id: u64| lines.iter().filter(|l| l["msg"] == id).count();
+    for &alert in &alerts {
+        assert_eq!(kept(alert), full.events().filter(|e| e.message.0 == alert).count(), "alert {alert} kept whole");
+    }
+    assert!(lines.iter().all(|l| l["name"] != "Debug"), "no debug message is traced");
+    let traced: std::collections::BTreeSet<u64> = lines.iter().filter_map(|l| l["msg"].as_u64()).collect();
+    let injected = full.events().filter(|e| matches!(e.kind, EventKind::Inject { .. })).count();
+    assert!(
+        traced.len() > alerts.len() && traced.len() < injected,
+        "a share of the rest: {} of {injected}",
+        traced.len()
+    );
+    let lineage = crate::flowreplay(&["lineage", "--message", &alerts[0].to_string(), out.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&lineage.stdout);
+    assert!(text.contains("inject    reader") && text.contains("analytics.alerts -> dashboard.in"), "{text}");
+    assert!(text.contains("export    dashboard"), "{text}");
+}
