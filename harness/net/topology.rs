@@ -179,7 +179,7 @@ pub enum TopologyError {
         node: usize,
     },
     /// The graph has a cycle.
-    #[error("cycle: {} (a topology must be acyclic)", .path.join(" -> "))]
+    #[error("cycle: {} (a topology must be acyclic, unless a scenario sets `allow_cycles = true`)", .path.join(" -> "))]
     Cycle {
         /// Node ids around the cycle, first repeated at the end.
         path: Vec<String>,

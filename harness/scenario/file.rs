@@ -21,6 +21,8 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub(super) description: Option<String>,
     #[serde(default)]
+    pub(super) allow_cycles: bool,
+    #[serde(default)]
     pub(super) run: RawRun,
     #[serde(default)]
     pub(super) trace: RawTrace,

@@ -122,7 +122,7 @@ impl Scenario {
         let mut scenario = Scenario {
             name,
             description: raw.description,
-            network: NetworkSpec::default(),
+            network: NetworkSpec { cycles_allowed: raw.allow_cycles, ..NetworkSpec::default() },
             run: RunConfig {
                 seed: raw.run.seed.unwrap_or(0),
                 tie_break: raw.run.tie_break.unwrap_or(TieBreak::Random),

@@ -282,3 +282,97 @@ fn a_persistent_queue_keeps_a_failed_export_for_another_attempt() {
     assert_eq!(summary.terminal["nacked"], 0);
     assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::Fault { .. })).count(), 1);
 }
+
+/// Two replicas, `a` (which takes six writes, 1 ms apart) and `b`, both ways,
+/// with `extra` appended (faults, `[run]`).
+fn two_replicas(extra: &str) -> String {
+    let replica = |me: &str, peer: &str| {
+        format!(
+            "[[node]]\nid = \"{me}\"\nkind = \"replica\"\nconfig = {{ device = \"{me}\", peers = [\"{peer}\"], \
+             ack_timeout = \"3ms\", backoff = \"2ms\", max_backoff = \"4ms\" }}\n"
+        )
+    };
+    format!(
+        "allow_cycles = true\n\
+         [[node]]\nid = \"writes\"\nkind = \"receiver\"\nconfig.workload = {{ count = 6, rate = \"1000/s\", \
+         messages = [{{ name = \"Write\", body = {{ n = \"{{seq}}\" }} }}] }}\n\
+         {}{}\
+         [[node]]\nid = \"monitor\"\nkind = \"exporter\"\n\
+         [[connector]]\nfrom = \"writes.out\"\nto = \"a.in\"\n\
+         [[connector]]\nfrom = \"a.b\"\nto = \"b.in\"\nlatency = \"1ms\"\n\
+         [[connector]]\nfrom = \"b.a\"\nto = \"a.in\"\nlatency = \"1ms\"\n\
+         [[connector]]\nfrom = \"a.metrics\"\nto = \"monitor.in\"\n\
+         [[connector]]\nfrom = \"b.metrics\"\nto = \"monitor.in\"\n{extra}",
+        replica("a", "b"),
+        replica("b", "a")
+    )
+}
+
+#[test]
+fn a_replica_backfills_a_peer_in_order_after_a_partition() {
+    let partition = "[[fault]]\nkind = \"partition\"\nedge = \"a.b -> b.in\"\nfrom = \"2ms\"\nuntil = \"9ms\"\n";
+    let (summary, trace) = run(&two_replicas(partition));
+    let events: Vec<_> = trace.events().collect();
+    // What b applied, in the order it arrived: each write once it is back, in order.
+    let applied: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Send { from, body, .. } if from.0 .0 == 1 && from.1 .0 == 0 => body.value()["seq"].as_u64(),
+            _ => None,
+        })
+        .collect();
+    let lost = summary.terminal["lost"];
+    assert!(lost >= 3, "the partition lost the updates sent into it: {lost}");
+    let after: Vec<u64> = applied[applied.len() - 4..].to_vec();
+    assert_eq!(after, [3, 4, 5, 6], "the backfill sends what b missed, in order: {applied:?}");
+    let states: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => {
+                body.value()["state"].as_str().map(String::from)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, ["down", "up"]);
+    assert_eq!(summary.nodes[0].acks, 6, "every write is exported once b has it, and its writer hears so");
+}
+
+#[test]
+fn a_write_a_peer_never_gets_is_never_exported() {
+    let cut = "[[fault]]\nkind = \"partition\"\nedge = \"a.b -> b.in\"\n[run]\nmax_time = \"60ms\"\n";
+    let (summary, trace) = run_text(&two_replicas(cut), &Registry::builtin(), 1);
+    assert_eq!(summary.nodes[0].acks, 0, "no write was acknowledged");
+    assert_eq!(summary.terminal["in_flight"], 6, "the six writes are still held by a");
+    let queues: Vec<u64> = trace
+        .events()
+        .filter_map(|e| match &e.kind {
+            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => body.value()["queue"].as_u64(),
+            _ => None,
+        })
+        .collect();
+    // Down once (the first write timed out at 3 ms, with the writes made by then queued), never up.
+    assert_eq!(queues.len(), 1, "{queues:?}");
+    assert!((3..=4).contains(&queues[0]), "{queues:?}");
+}
+
+#[test]
+fn a_cycle_needs_allow_cycles_and_then_shuts_down_writers_first() {
+    let text = two_replicas("");
+    let refused = flowreplay::Scenario::parse(&text.replace("allow_cycles = true\n", ""), "cycle.toml")
+        .unwrap()
+        .network(&Registry::builtin())
+        .err()
+        .expect("a cycle is refused by default")
+        .to_string();
+    assert!(refused.contains("cycle: a -> b -> a") && refused.contains("allow_cycles = true"), "{refused}");
+    let (_, trace) = run(&text);
+    let stops: Vec<u32> = trace
+        .events()
+        .filter_map(|e| match e.kind {
+            EventKind::Lifecycle { node, phase: flowreplay::trace::Phase::Stop } => Some(node.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops, [0, 1, 2, 3], "the writer, then a and b (declaration order on the cycle), then the monitor");
+}

@@ -40,6 +40,8 @@ fn each_input_is_a_test_case_named_after_its_golden_plus_the_orphan_check() {
             "fanout",
             "linear-pipeline",
             "nack",
+            "p2p-sync",
+            "sensor-pipeline",
             "dump-trading",
             "every golden has its input"
         ]
@@ -116,7 +118,7 @@ fn a_binding_to_a_kind_the_registry_lacks_lists_the_registered_kinds() {
     let error = suite.check(&input("scenarios/dumps/trading.dump")).unwrap_err().to_string();
     assert!(
         error.contains("unknown node kind \"auditor\"")
-            && error.contains("exporter, failover_router, filter, map, receiver, retry"),
+            && error.contains("exporter, failover_router, filter, map, receiver, replica, retry"),
         "{error}"
     );
 }

@@ -12,6 +12,7 @@ mod filter;
 mod map;
 mod matcher;
 mod receiver;
+mod replica;
 mod retry;
 mod sampling;
 mod type_router;
@@ -118,7 +119,7 @@ pub struct Registry {
 impl Registry {
     /// The built-in kinds: `receiver`, `exporter`, `filter`, `type_router`,
     /// `content_router`, `failover_router`, `batch`, `retry`,
-    /// `ack_controller`, `sampling`, `deadline`, `delay`, `map`.
+    /// `ack_controller`, `sampling`, `deadline`, `replica`, `delay`, `map`.
     pub fn builtin() -> Registry {
         let mut registry = Registry { factories: BTreeMap::new() };
         registry
@@ -133,6 +134,7 @@ impl Registry {
             .register("ack_controller", ack_controller::build)
             .register("sampling", sampling::build)
             .register("deadline", deadline::build)
+            .register("replica", replica::build)
             .register("delay", delay::build)
             .register("map", map::build);
         registry
