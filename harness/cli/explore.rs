@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::explore::{seed_range, Explore, FaultMode, SeedRun};
 use crate::generate::GenOptions;
@@ -14,7 +14,7 @@ use crate::Scenario;
 use super::Failure;
 
 /// `--faults`: which faults each seed gets.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone)]
 enum Faults {
     /// The scenario's own `[[fault]]` entries.
     Declared,
@@ -22,12 +22,23 @@ enum Faults {
     None,
     /// A plan of one to three faults drawn from each seed.
     Random,
+    /// The `[[fault]]` entries of a plan file.
+    Plan(PathBuf),
+}
+
+fn parse_faults(text: &str) -> Result<Faults, String> {
+    Ok(match text {
+        "declared" => Faults::Declared,
+        "none" => Faults::None,
+        "random" => Faults::Random,
+        path => Faults::Plan(PathBuf::from(path)),
+    })
 }
 
 /// Arguments of `explore`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  flowreplay explore scenarios/batching.toml --seeds 500\n  flowreplay explore scenarios/ack-at-least-one.toml --seeds 1000 --faults random --keep-going\n  flowreplay explore scenarios/nack.toml --seeds 3000 --shard 2/3      # one CI job of three\n\nEach seed is judged by the scenario's [expect] section (conserved and drained unless it turns them off).\nA failing seed is printed with the command that reproduces it, shrunk, and written as a scenario file.\n\nExit codes: 0 every seed passed, 1 some seed failed, 2 bad input."
+    after_help = "Examples:\n  flowreplay explore scenarios/batching.toml --seeds 500\n  flowreplay explore scenarios/ack-at-least-one.toml --seeds 1000 --faults random --keep-going\n  flowreplay explore scenarios/nack.toml --seeds 3000 --shard 2/3      # one CI job of three\n  flowreplay explore scenarios/nack.toml --seeds 500 --faults my-faults.toml\n\nEach seed is judged by the scenario's [expect] section (conserved and drained unless it turns them off).\nA failing seed is printed with the command that reproduces it, shrunk, and written as a scenario file.\n\nExit codes: 0 every seed passed, 1 some seed failed, 2 bad input."
 )]
 pub(crate) struct ExploreArgs {
     /// The scenario file (not with --generate).
@@ -48,8 +59,9 @@ pub(crate) struct ExploreArgs {
     /// Run only shard k of n (1-based) of the seeds: the seeds whose offset from --from is k-1 modulo n.
     #[arg(long, value_name = "k/n", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
-    /// Which faults each seed gets.
-    #[arg(long, value_enum, default_value_t = Faults::Declared)]
+    /// Which faults each seed gets: `declared` (the scenario's own), `none`, `random` (a plan
+    /// drawn from each seed), or a file of `[[fault]]` entries.
+    #[arg(long, value_name = "declared|none|random|PLAN", default_value = "declared", value_parser = parse_faults)]
     faults: Faults,
     /// Run every seed instead of stopping at the first failure.
     #[arg(long)]
@@ -82,10 +94,11 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 impl ExploreArgs {
     /// The command that runs exactly `seed` again.
     fn reproduce(&self, command: &str, seed: u64) -> String {
-        let faults = match self.faults {
-            Faults::Declared => "declared",
-            Faults::None => "none",
-            Faults::Random => "random",
+        let faults = match &self.faults {
+            Faults::Declared => "declared".to_string(),
+            Faults::None => "none".to_string(),
+            Faults::Random => "random".to_string(),
+            Faults::Plan(path) => path.display().to_string(),
         };
         match &self.scenario {
             Some(path) => format!("{command} explore {} --seeds 1 --from {seed} --faults {faults}", path.display()),
@@ -107,14 +120,21 @@ pub(crate) fn explore(args: ExploreArgs, suite: &Suite) -> Result<(), Failure> {
         return Err(Failure::BadInput("--seeds 0: give at least one seed".into()));
     }
     let registry = suite.registry();
-    let scenario = match &args.scenario {
+    let mut scenario = match &args.scenario {
         Some(path) => Some(Scenario::load_with(path, &registry).map_err(super::bad)?),
         None => None,
     };
-    let mode = match args.faults {
+    let mode = match &args.faults {
         Faults::Declared => FaultMode::Declared,
         Faults::None => FaultMode::None,
         Faults::Random => FaultMode::Random,
+        Faults::Plan(plan) => {
+            let Some(own) = &scenario else {
+                return Err(Failure::BadInput("--faults PLAN applies to a scenario, not to --generate".into()));
+            };
+            scenario = Some(own.with_fault_plan(plan, &registry).map_err(super::bad)?);
+            FaultMode::Declared
+        }
     };
     let make_registry = || suite.registry();
     let explore = match &scenario {

@@ -124,3 +124,11 @@ pub(super) struct RawFault {
     pub(super) reason: Option<Spanned<String>>,
     pub(super) permanent: Option<Spanned<bool>>,
 }
+
+/// A fault plan file: `[[fault]]` entries and nothing else.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPlan {
+    #[serde(default, rename = "fault")]
+    pub(super) faults: Vec<Spanned<RawFault>>,
+}

@@ -22,7 +22,7 @@ use crate::sim::{Fault, RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
 use toml::Spanned;
 
-use file::{RawExpect, RawGolden, RawScenario, RawTrace};
+use file::{RawExpect, RawGolden, RawPlan, RawScenario, RawTrace};
 
 /// A bad scenario: the file, the line and column, and what was expected.
 pub type ScenarioError = LineError;
@@ -183,6 +183,31 @@ impl Scenario {
         // After the nodes and connectors: these name them.
         scenario.golden = scenario.golden_rules(raw.golden)?;
         scenario.expect = scenario.expectations(raw.expect)?;
+        Ok(scenario)
+    }
+
+    /// This scenario with the faults of a plan file (`[[fault]]` entries and
+    /// nothing else) in place of its own, checked against its network built
+    /// with `registry`; errors name the plan file's line and column.
+    pub fn with_fault_plan(&self, plan: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
+        let text =
+            std::fs::read_to_string(plan).map_err(|e| LineError::file(plan, format!("cannot read fault plan: {e}")))?;
+        let raw: RawPlan = toml::from_str(&text).map_err(|e| match e.span() {
+            Some(span) => at_offset(plan, &text, span.start, e.message().trim_end()),
+            None => LineError::file(plan, e.message().trim_end()),
+        })?;
+        let mut scenario = self.clone();
+        scenario.faults.clear();
+        scenario.fault_spans.clear();
+        for entry in raw.faults {
+            let (fault, spans) =
+                fault::parse(entry).map_err(|(span, message)| at_offset(plan, &text, span.start, message))?;
+            scenario.faults.push(fault);
+            scenario.fault_spans.push(spans);
+        }
+        Simulation::new(self.network(registry)?, self.run)
+            .with_faults(scenario.faults.clone())
+            .map_err(|e| at_offset(plan, &text, scenario.fault_spans[e.index].of(e.key).start, e.to_string()))?;
         Ok(scenario)
     }
 

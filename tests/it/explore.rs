@@ -272,3 +272,25 @@ fn gen_writes_the_same_runnable_scenario_for_the_same_seed() {
     let run = crate::flowreplay(&["run", a.to_str().unwrap()]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
 }
+
+#[test]
+fn a_fault_plan_file_replaces_the_declared_faults_and_a_bad_one_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("strict.toml");
+    let text = std::fs::read_to_string(crate::scenario("nack")).unwrap();
+    std::fs::write(&scenario, format!("{text}\n[expect]\nterminal = {{ lost = {{ max = 0 }} }}\n")).unwrap();
+    let explore = |plan: &str| {
+        let path = dir.path().join("plan.toml");
+        std::fs::write(&path, plan).unwrap();
+        let args =
+            ["explore", scenario.to_str().unwrap(), "--seeds", "3", "--no-shrink", "--faults", path.to_str().unwrap()];
+        crate::flowreplay(&args)
+    };
+    let lossy = explore("[[fault]]\nkind = \"drop\"\nedge = \"sanitize.out -> warehouse.in\"\n");
+    assert_eq!(lossy.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&lossy.stdout).contains("expect.terminal.lost"));
+    let bad = explore("# a plan\n[[fault]]\nkind = \"drop\"\nedge = \"sanitize.out -> nowhere.in\"\n");
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("plan.toml:4:8:") && stderr.contains("no edge sanitize.out -> nowhere.in"), "{stderr}");
+}
