@@ -18,19 +18,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod plan;
 mod shrink;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::expect::{Observer, Violation};
-use crate::model::{Nanos, SimRng};
+use crate::model::Nanos;
 use crate::net::Registry;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::{Fault, SimError};
 
-pub use plan::random_faults;
 pub use shrink::Shrunk;
 
 /// Which faults each seed's run gets.
@@ -40,7 +38,9 @@ pub enum FaultMode {
     Declared,
     /// None at all.
     None,
-    /// A plan drawn from the seed ([`random_faults`]), in place of the declared ones.
+    /// A plan of one to three faults drawn from the seed
+    /// ([`generate::draw_faults`](crate::generate::draw_faults)), in place of the declared ones.
+    #[cfg(feature = "generate")]
     Random,
 }
 
@@ -73,6 +73,7 @@ enum Source<'a> {
         scenario: &'a Scenario,
         faults: FaultMode,
         /// How long a run of it lasts in virtual time, for drawing fault windows.
+        #[cfg_attr(not(feature = "generate"), allow(dead_code))]
         horizon: Nanos,
     },
     /// A scenario drawn from each seed.
@@ -111,8 +112,8 @@ impl<'a> Explore<'a> {
     /// The scenario as seed `seed` runs it: that seed in `[run]`, and its
     /// faults (or, generating, the scenario the seed draws).
     pub fn scenario_for(&self, seed: u64) -> Scenario {
-        let (scenario, faults, horizon) = match &self.source {
-            Source::Fixed { scenario, faults, horizon } => (*scenario, *faults, *horizon),
+        let (scenario, faults) = match &self.source {
+            Source::Fixed { scenario, faults, .. } => (*scenario, *faults),
             #[cfg(feature = "generate")]
             Source::Generated(options) => {
                 let mut scenario = crate::generate::draw(options, seed).0.scenario();
@@ -125,12 +126,19 @@ impl<'a> Explore<'a> {
         scenario.faults = match faults {
             FaultMode::Declared => scenario.faults,
             FaultMode::None => Vec::new(),
-            FaultMode::Random => {
-                let mut rng = SimRng::seed_from(seed ^ PLAN_STREAM);
-                random_faults(&scenario.network, horizon, &mut rng)
-            }
+            #[cfg(feature = "generate")]
+            FaultMode::Random => crate::generate::draw_faults(&scenario.network, self.horizon(), 3, seed),
         };
         scenario
+    }
+
+    /// How long a run of the fixed scenario lasts: the bound of random fault windows.
+    #[cfg(feature = "generate")]
+    fn horizon(&self) -> Nanos {
+        match &self.source {
+            Source::Fixed { horizon, .. } => *horizon,
+            Source::Generated(_) => Nanos::ZERO,
+        }
     }
 
     /// Runs one scenario (as [`Explore::scenario_for`] made it, or shrunk)
@@ -215,9 +223,6 @@ impl<'a> Explore<'a> {
         }
     }
 }
-
-/// Salt of the fault-plan stream, apart from the run's and the faults' own.
-const PLAN_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The seeds `--seeds n --from s --shard k/of` names: `s..s+n`, and of
 /// those the ones whose offset from `s` is `k - 1` modulo `of`.

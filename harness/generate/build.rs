@@ -7,6 +7,8 @@ use crate::net::Latency;
 use crate::scenario::Scenario;
 use crate::sim::{Fault, FaultKind};
 
+use proptest::sample::Index;
+
 use super::{FaultChoice, GenOptions, NodeChoice, CATALOG};
 
 /// A generated scenario: its text, and what it is made of.
@@ -180,7 +182,22 @@ pub(super) fn build(
         let sink = &laid[first_exporter + position % exporters];
         edges.push((format!("{}.{port}", laid[from].id), format!("{}.in", sink.id)));
     }
-    let generated_faults = fault_plan(faults, &laid, &edges, messages, rate);
+    let gap_ns: u64 = match rate {
+        "1000/s" => 1_000_000,
+        "250/s" => 4_000_000,
+        "5/ms" => 200_000,
+        _ => 10_000_000,
+    };
+    // The run's length, estimated from the workload (plus some slack).
+    let horizon = Nanos(messages * gap_ns + 20_000_000);
+    let named =
+        |kind: fn(&str) -> bool| laid.iter().filter(|n| kind(&n.kind)).map(|n| n.id.clone()).collect::<Vec<_>>();
+    let targets = Targets {
+        edges: edges.iter().map(|(from, to)| format!("{from} -> {to}")).collect(),
+        processors: named(|kind| CATALOG.contains(&kind)),
+        exporters: named(|kind| kind == "exporter"),
+    };
+    let generated_faults = fault_plan(faults, &targets, horizon);
     let mut table = toml::Table::new();
     table.insert("name".into(), value("generated"));
     table.insert(
@@ -242,54 +259,53 @@ pub(super) fn build(
     }
 }
 
-/// The faults the choices describe, on this layout; the run's length is
-/// estimated from the workload (messages at the rate, plus some slack).
-fn fault_plan(
-    choices: &[FaultChoice],
-    laid: &[Laid],
-    edges: &[(String, String)],
-    messages: u64,
-    rate: &str,
-) -> Vec<Fault> {
-    let gap_ns: u64 = match rate {
-        "1000/s" => 1_000_000,
-        "250/s" => 4_000_000,
-        "5/ms" => 200_000,
-        _ => 10_000_000,
-    };
-    let horizon = messages * gap_ns + 20_000_000;
-    let processors: Vec<&Laid> = laid.iter().filter(|n| CATALOG.contains(&n.kind.as_str())).collect();
-    let exporters: Vec<&Laid> = laid.iter().filter(|n| n.kind == "exporter").collect();
+/// What faults can act on: the edges (`"a.out -> b.in"`), the built-in
+/// processors (which a crash or a skew may hit) and the exporters.
+pub(super) struct Targets {
+    pub(super) edges: Vec<String>,
+    pub(super) processors: Vec<String>,
+    pub(super) exporters: Vec<String>,
+}
+
+/// The faults the choices describe on `targets`, with windows within `horizon`.
+pub(super) fn fault_plan(choices: &[FaultChoice], targets: &Targets, horizon: Nanos) -> Vec<Fault> {
+    let horizon = horizon.0.max(1_000_000);
+    let pick = |list: &[String], at: Index| list[at.index(list.len())].clone();
     choices
         .iter()
         .filter_map(|&(kind, target, start, length, p)| {
             let from = Nanos(horizon * u64::from(start) / 1000);
-            let until = Some(Nanos(from.0 + (horizon * u64::from(length) / 1000).max(1)));
+            let span = horizon * u64::from(length) / 1000;
+            let until = Some(Nanos(from.0 + span.max(1)));
             let probability = [1.0, 0.5, 0.2, 0.05][p as usize % 4];
-            let by = Latency::Fixed(Nanos(1_000_000 + horizon * u64::from(length) / 10_000));
-            let edge = || {
-                let (from, to) = &edges[target.index(edges.len())];
-                format!("{from} -> {to}")
-            };
-            let (kind, target, probability, until) = match kind % 8 {
-                0 => (FaultKind::Drop, edge(), probability, until),
-                1 => (FaultKind::Delay(by), edge(), probability, until),
-                2 => (FaultKind::Duplicate, edge(), probability, until),
-                3 => (FaultKind::Reorder(by), edge(), probability, until),
-                4 => (FaultKind::Partition, edge(), 1.0, until),
-                5 if !processors.is_empty() => {
-                    let restart_after = Some(Nanos(horizon * u64::from(length) / 1000 + 1));
-                    let node = processors[target.index(processors.len())].id.clone();
-                    (FaultKind::Crash { restart_after, keep_mailbox: p % 2 == 0 }, node, 1.0, None)
+            let by = 1_000_000 + span / 10;
+            let on_edge = !targets.edges.is_empty();
+            // A node fault with no node to act on becomes an edge fault.
+            let mut which = kind % 8;
+            if matches!(which, 5 | 7) && targets.processors.is_empty() || which == 6 && targets.exporters.is_empty() {
+                which %= 5;
+            }
+            let (kind, target, probability, until) = match which {
+                0 if on_edge => (FaultKind::Drop, pick(&targets.edges, target), probability, until),
+                1 if on_edge => {
+                    (FaultKind::Delay(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
                 }
-                6 => {
-                    let node = exporters[target.index(exporters.len())].id.clone();
-                    (FaultKind::Outage { reason: "outage".into(), permanent: false }, node, probability, until)
+                2 if on_edge => (FaultKind::Duplicate, pick(&targets.edges, target), probability, until),
+                3 if on_edge => {
+                    (FaultKind::Reorder(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
                 }
-                _ if !processors.is_empty() => {
-                    let node = processors[target.index(processors.len())].id.clone();
-                    let by = (1_000_000 + horizon * u64::from(length) / 10_000) as i64;
-                    (FaultKind::Skew(if p % 2 == 0 { by } else { -by }), node, 1.0, until)
+                4 if on_edge => (FaultKind::Partition, pick(&targets.edges, target), 1.0, until),
+                5 if !targets.processors.is_empty() => {
+                    let crash = FaultKind::Crash { restart_after: Some(Nanos(span + 1)), keep_mailbox: p % 2 == 0 };
+                    (crash, pick(&targets.processors, target), 1.0, None)
+                }
+                6 if !targets.exporters.is_empty() => {
+                    let outage = FaultKind::Outage { reason: "outage".into(), permanent: false };
+                    (outage, pick(&targets.exporters, target), probability, until)
+                }
+                7 if !targets.processors.is_empty() => {
+                    let skew = if p % 2 == 0 { by as i64 } else { -(by as i64) };
+                    (FaultKind::Skew(skew), pick(&targets.processors, target), 1.0, until)
                 }
                 _ => return None,
             };

@@ -1,6 +1,7 @@
 //! Generated scenarios, as proptest strategies: random DAG topologies of
 //! the built-in catalog (and any registered kinds), their workloads and
-//! fault plans. A generated scenario is scenario *text*: what `flowreplay
+//! fault plans ([`scenarios`]), and fault plans for a network of your own
+//! ([`fault_plans`]). A generated scenario is scenario *text*: what `flowreplay
 //! gen` writes, `run` accepts and a failing case can be committed as.
 //!
 //! The strategies shrink structurally (fewer nodes, simpler kinds, fewer
@@ -26,8 +27,10 @@ use proptest::sample::Index;
 use proptest::strategy::{BoxedStrategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use crate::net::Registry;
+use crate::model::Nanos;
+use crate::net::{NetworkSpec, Registry};
 use crate::scenario::Scenario;
+use crate::sim::Fault;
 
 pub use build::GeneratedScenario;
 
@@ -106,10 +109,7 @@ type FaultChoice = (u8, Index, u16, u16, u8);
 pub fn scenarios(options: GenOptions) -> BoxedStrategy<GeneratedScenario> {
     let nodes = proptest::collection::vec((any::<Index>(), any::<Index>(), any::<u32>()), 0..=options.max_processors);
     let workload = (1..=options.max_messages, 0usize..4, 1usize..=2, 1usize..=2, any::<u64>());
-    let faults = proptest::collection::vec(
-        (any::<u8>(), any::<Index>(), 0u16..1000, 1u16..300, any::<u8>()),
-        0..=options.max_faults,
-    );
+    let faults = fault_choices(0..=options.max_faults);
     (nodes, workload, faults)
         .prop_map(
             move |(nodes, (messages, rate, receivers, exporters, seed), faults): (
@@ -121,15 +121,47 @@ pub fn scenarios(options: GenOptions) -> BoxedStrategy<GeneratedScenario> {
         .boxed()
 }
 
+/// Fault plans (up to `max_faults` faults) for `network`, whose runs last
+/// about `horizon`: drops, delays, duplicates, reorders and partitions on
+/// its edges, crashes and skews of its built-in processors, outages of its
+/// exporters. For a user's own scenario as well as a generated one.
+pub fn fault_plans(network: &NetworkSpec, horizon: Nanos, max_faults: usize) -> BoxedStrategy<Vec<Fault>> {
+    let of_kind = |wanted: fn(&str) -> bool| -> Vec<String> {
+        network.nodes.iter().filter(|n| wanted(&n.kind)).map(|n| n.id.clone()).collect()
+    };
+    let targets = build::Targets {
+        edges: network.connectors.iter().map(|c| format!("{} -> {}", c.from, c.to)).collect(),
+        processors: of_kind(|kind| CATALOG.contains(&kind)),
+        exporters: of_kind(|kind| kind == "exporter"),
+    };
+    fault_choices(1..=max_faults.max(1)).prop_map(move |choices| build::fault_plan(&choices, &targets, horizon)).boxed()
+}
+
+/// Between `count.start()` and `count.end()` faults' choices.
+fn fault_choices(count: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<FaultChoice>> {
+    proptest::collection::vec((any::<u8>(), any::<Index>(), 0u16..1000, 1u16..300, any::<u8>()), count)
+}
+
+/// A seeded runner: the same seed draws the same values on every machine.
+fn runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// The fault plan a seed draws from [`fault_plans`] (`explore --faults
+/// random`): at least one fault when the network has an edge.
+pub fn draw_faults(network: &NetworkSpec, horizon: Nanos, max_faults: usize, seed: u64) -> Vec<Fault> {
+    // These strategies never reject a value, so a tree is always made.
+    let tree = fault_plans(network, horizon, max_faults).new_tree(&mut runner(seed));
+    tree.map(|t| t.current()).unwrap_or_default()
+}
+
 /// The scenario a seed draws, and the proptest value tree behind it (to
 /// shrink with): the same seed gives the same scenario on every machine.
 pub fn draw(options: &GenOptions, seed: u64) -> (GeneratedScenario, impl ValueTree<Value = GeneratedScenario>) {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
-    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     // These strategies never reject a value, so a tree is always made.
-    let tree = scenarios(options.clone()).new_tree(&mut runner).unwrap_or_else(|e| panic!("{e}"));
+    let tree = scenarios(options.clone()).new_tree(&mut runner(seed)).unwrap_or_else(|e| panic!("{e}"));
     (tree.current(), tree)
 }
 

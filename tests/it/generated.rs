@@ -82,3 +82,24 @@ proptest! {
         prop_assert!(outcome.verdict.equal, "{:#?}\n{}", outcome.verdict, generated.text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// `fault_plans` works on a network of one's own: every shipped scenario
+    /// conserves its messages under any plan it draws.
+    #[test]
+    fn fault_plans_on_the_shipped_scenarios_keep_conservation(
+        plans in proptest::collection::vec(any::<u64>(), 1),
+        seed in any::<u64>(),
+    ) {
+        for path in crate::shipped_scenarios() {
+            let mut scenario = Scenario::load(&path).unwrap();
+            let horizon = flowreplay::Nanos(200_000_000);
+            scenario.faults = flowreplay::generate::draw_faults(&scenario.network, horizon, 3, plans[0]);
+            prop_assert!(!scenario.faults.is_empty());
+            let (summary, _) = run(&scenario, seed);
+            prop_assert!(summary.conserved(), "{}: {:?}", path.display(), scenario.faults);
+        }
+    }
+}
