@@ -214,32 +214,18 @@ fn write_shrunk(
     let path = args.out_dir.join(format!("{}-seed-{}.toml", args.stem(), run.seed));
     let source = args.scenario.as_ref().map_or_else(|| "a generated scenario".into(), |p| p.display().to_string());
     let header = format!(
-        "Shrunk by `{command} explore` from {source} seed {} (nodes {} -> {}, faults {} -> {}, messages {} -> {}).\n\
+        "Shrunk by `{command} explore` from {source} seed {} ({}).\n\
          It breaks: {}\n\
          Reproduce: {command} run {}",
         run.seed,
-        shrunk.nodes.0,
-        shrunk.nodes.1,
-        shrunk.faults.0,
-        shrunk.faults.1,
-        shrunk.messages.0,
-        shrunk.messages.1,
+        shrunk.sizes(),
         shrunk.violation,
         path.display()
     );
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| Failure::BadInput(format!("{}: cannot create: {e}", args.out_dir.display())))?;
     write_atomically(&path, &shrunk.scenario.to_text(&header))?;
-    let summary = format!(
-        "nodes {} -> {}, faults {} -> {}, messages {} -> {}, {} runs",
-        shrunk.nodes.0,
-        shrunk.nodes.1,
-        shrunk.faults.0,
-        shrunk.faults.1,
-        shrunk.messages.0,
-        shrunk.messages.1,
-        shrunk.runs
-    );
+    let summary = format!("{}, {} runs", shrunk.sizes(), shrunk.runs);
     Ok((path, summary))
 }
 

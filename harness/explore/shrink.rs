@@ -27,6 +27,17 @@ pub struct Shrunk {
     pub runs: u32,
 }
 
+impl Shrunk {
+    /// How much smaller it is: `nodes 9 -> 3, faults 2 -> 1, messages 200 -> 7`.
+    pub fn sizes(&self) -> String {
+        let (nodes, faults, messages) = (self.nodes, self.faults, self.messages);
+        format!(
+            "nodes {} -> {}, faults {} -> {}, messages {} -> {}",
+            nodes.0, nodes.1, faults.0, faults.1, messages.0, messages.1
+        )
+    }
+}
+
 /// The workload count of each receiver, by node index.
 fn counts(scenario: &Scenario) -> Vec<Option<u64>> {
     scenario.network.nodes.iter().map(|n| n.config.pointer("/workload/count").and_then(|c| c.as_u64())).collect()
