@@ -75,7 +75,9 @@ fn bare_heap_loop(messages: u64) -> u64 {
     use std::collections::BinaryHeap;
     let payload = std::sync::Arc::new([7u8; 64]);
     let mut rng = flowreplay::SimRng::seed_from(1);
-    let mut heap: BinaryHeap<Reverse<(u64, u64, u64, u8, std::sync::Arc<[u8; 64]>)>> = BinaryHeap::new();
+    // (time, tie, seq, hop, payload), earliest first.
+    type Entry = Reverse<(u64, u64, u64, u8, std::sync::Arc<[u8; 64]>)>;
+    let mut heap: BinaryHeap<Entry> = BinaryHeap::new();
     let (mut next_input, mut injected, mut seq, mut delivered) = (0u64, 0u64, 0u64, 0u64);
     loop {
         let due_input = injected < messages && heap.peek().is_none_or(|Reverse(top)| next_input <= top.0);

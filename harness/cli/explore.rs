@@ -31,7 +31,8 @@ fn parse_faults(text: &str) -> Result<Faults, String> {
         "declared" => Faults::Declared,
         "none" => Faults::None,
         "random" => Faults::Random,
-        path => Faults::Plan(PathBuf::from(path)),
+        path if Path::new(path).is_file() => Faults::Plan(PathBuf::from(path)),
+        other => return Err(format!("{other:?} is neither declared, none, random nor a fault plan file")),
     })
 }
 

@@ -68,11 +68,11 @@ enum Verb {
     Lineage(lineage::LineageArgs),
     /// Compare two traces, goldens or dumps: first divergence, counts, messages, unified diff.
     Diff(diff::DiffArgs),
-    /// Run scenarios (twice, for determinism) and compare each with its golden.
     /// Write a generated scenario (topology, workload, faults) drawn from a seed.
     Gen(gen::GenArgs),
     /// Run a scenario across many seeds (and random faults), judge each by its [expect], shrink what fails.
     Explore(explore::ExploreArgs),
+    /// Run scenarios (twice, for determinism) and compare each with its golden.
     Check(golden::CheckArgs),
     /// Write the goldens of scenarios and dumps (refused when CI=true).
     Bless(golden::BlessArgs),

@@ -181,7 +181,7 @@ impl Expectations {
         if self.no_export_after_deadline {
             if let Some(late) = summary.late_exports.first() {
                 let detail = format!(
-                    "exported after its deadline {}s ({} late exports)",
+                    "exported after its deadline {}s (the first of {} late exports listed in the summary)",
                     VirtualTime(late.deadline_ns),
                     summary.late_exports.len()
                 );

@@ -53,6 +53,9 @@ pub enum ExploreError {
     /// A run could not start.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// A seed that broke nothing was given to shrink.
+    #[error("seed {0} broke no expectation: there is nothing to shrink")]
+    NothingToShrink(u64),
 }
 
 /// One seed's run: the faults it had and the expectations it broke.
@@ -89,14 +92,16 @@ pub struct Explore<'a> {
 
 impl<'a> Explore<'a> {
     /// Prepares to explore `scenario`, its nodes built by `registry` (once
-    /// per thread: a registry is not `Send`). Runs it once to learn how long
-    /// it lasts, which bounds the windows of random faults.
+    /// per thread: a registry is not `Send`). Runs it once, without faults,
+    /// to learn how long it lasts, which bounds the windows of random faults.
     pub fn new(
         scenario: &'a Scenario,
         registry: &'a (dyn Fn() -> Registry + Sync),
         faults: FaultMode,
     ) -> Result<Explore<'a>, ExploreError> {
-        let summary = scenario.simulation(&registry(), scenario.run)?.run(None)?;
+        let mut plain = scenario.clone();
+        plain.faults.clear();
+        let summary = plain.simulation(&registry(), plain.run)?.run(None)?;
         let horizon = Nanos(summary.end_time_ns);
         Ok(Explore { source: Source::Fixed { scenario, faults, horizon }, registry })
     }
@@ -216,6 +221,9 @@ impl<'a> Explore<'a> {
 
     /// Shrinks a failing seed's scenario (see [`Shrunk`]).
     pub fn shrink(&self, failing: &SeedRun) -> Result<Shrunk, ExploreError> {
+        if failing.violations.is_empty() {
+            return Err(ExploreError::NothingToShrink(failing.seed));
+        }
         match &self.source {
             Source::Fixed { .. } => shrink::shrink(self, failing, &(self.registry)()),
             #[cfg(feature = "generate")]

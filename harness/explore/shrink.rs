@@ -58,7 +58,10 @@ pub(super) fn shrink(explore: &Explore<'_>, failing: &SeedRun, registry: &Regist
     };
     let mut best = explore.scenario_for(failing.seed);
     let before = (best.faults.len(), counts(&best).iter().flatten().sum());
-    let mut violation = still_fails(&best)?.unwrap_or_else(|| failing.violations[0].clone());
+    let mut violation = match still_fails(&best)? {
+        Some(violation) => violation,
+        None => failing.violations.first().cloned().ok_or(ExploreError::NothingToShrink(failing.seed))?,
+    };
     // Fewer faults: drop each one that the failure does not need.
     let mut index = 0;
     while index < best.faults.len() {
@@ -139,7 +142,10 @@ pub(super) fn shrink_generated(
     scenario.run.seed = failing.seed;
     let violation = match explore.judge(&scenario, registry)?.into_iter().find(|v| v.expectation == target) {
         Some(violation) => violation,
-        None => found.unwrap_or_else(|| failing.violations[0].clone()),
+        None => match found.or_else(|| failing.violations.first().cloned()) {
+            Some(violation) => violation,
+            None => return Err(ExploreError::NothingToShrink(failing.seed)),
+        },
     };
     Ok(Shrunk {
         scenario,

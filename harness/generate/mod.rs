@@ -84,6 +84,7 @@ impl Default for GenOptions {
 impl GenOptions {
     /// Adds `kinds` of `registry` to what a topology may use; a kind that
     /// cannot be built without configuration, or has no input, is refused.
+    /// A kind with no outputs ends its branch, like an exporter.
     pub fn with_kinds(mut self, registry: &Registry, kinds: &[&str]) -> Result<GenOptions, String> {
         for kind in kinds {
             let factory = registry.factory(kind).ok_or_else(|| format!("no registered kind {kind:?}"))?;
@@ -108,7 +109,7 @@ type FaultChoice = (u8, Index, u16, u16, u8);
 /// Random DAG topologies with workloads and fault plans, as scenarios.
 pub fn scenarios(options: GenOptions) -> BoxedStrategy<GeneratedScenario> {
     let nodes = proptest::collection::vec((any::<Index>(), any::<Index>(), any::<u32>()), 0..=options.max_processors);
-    let workload = (1..=options.max_messages, 0usize..4, 1usize..=2, 1usize..=2, any::<u64>());
+    let workload = (1..=options.max_messages.max(1), 0usize..4, 1usize..=2, 1usize..=2, any::<u64>());
     let faults = fault_choices(0..=options.max_faults);
     (nodes, workload, faults)
         .prop_map(

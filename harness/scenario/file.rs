@@ -57,6 +57,7 @@ pub(super) struct RawExpect {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRun {
+    #[serde(default, deserialize_with = "seed")]
     pub(super) seed: Option<u64>,
     pub(super) tie_break: Option<TieBreak>,
     pub(super) max_time: Option<Nanos>,
@@ -131,4 +132,21 @@ pub(super) struct RawFault {
 pub(super) struct RawPlan {
     #[serde(default, rename = "fault")]
     pub(super) faults: Vec<Spanned<RawFault>>,
+}
+
+/// `[run] seed`: an integer, or a string of digits for seeds above 2^63 - 1,
+/// which a TOML integer cannot hold.
+fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seed {
+        Number(u64),
+        Digits(String),
+    }
+    match Seed::deserialize(deserializer)? {
+        Seed::Number(seed) => Ok(Some(seed)),
+        Seed::Digits(text) => text.parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("invalid seed {text:?}: expected a whole number from 0 to 2^64 - 1"))
+        }),
+    }
 }

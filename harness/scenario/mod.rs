@@ -8,7 +8,7 @@ mod file;
 mod write;
 
 #[cfg(feature = "generate")]
-pub(crate) use write::fault_table;
+pub(crate) use write::{fault_table, seed_value};
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -205,9 +205,14 @@ impl Scenario {
             scenario.faults.push(fault);
             scenario.fault_spans.push(spans);
         }
-        Simulation::new(self.network(registry)?, self.run)
-            .with_faults(scenario.faults.clone())
-            .map_err(|e| at_offset(plan, &text, scenario.fault_spans[e.index].of(e.key).start, e.to_string()))?;
+        Simulation::new(self.network(registry)?, self.run).with_faults(scenario.faults.clone()).map_err(|e| {
+            match scenario.fault_spans.get(e.index) {
+                Some(spans) => at_offset(plan, &text, spans.of(e.key).start, e.to_string()),
+                None => LineError::file(plan, e.to_string()),
+            }
+        })?;
+        // Those spans are in the plan, not in this scenario's text.
+        scenario.fault_spans.clear();
         Ok(scenario)
     }
 
@@ -249,9 +254,12 @@ impl Scenario {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn simulation(&self, registry: &Registry, config: RunConfig) -> Result<Simulation, ScenarioError> {
+        // Faults set in code (a plan drawn by `explore`) have no position in the file.
         Simulation::new(self.network(registry)?, config).with_faults(self.faults.clone()).map_err(|e| {
-            let span = self.fault_spans[e.index].of(e.key);
-            self.error_at(span, e.to_string())
+            match self.fault_spans.get(e.index).filter(|_| self.fault_spans.len() == self.faults.len()) {
+                Some(spans) => self.error_at(spans.of(e.key), e.to_string()),
+                None => LineError::file(&self.path, e.to_string()),
+            }
         })
     }
 

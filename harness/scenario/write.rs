@@ -16,7 +16,7 @@ impl Scenario {
         let mut table: toml::Table = toml::from_str(&self.text).unwrap_or_default();
         let run = table.entry("run").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let Some(run) = run.as_table_mut() {
-            run.insert("seed".into(), toml::Value::Integer(self.run.seed as i64));
+            run.insert("seed".into(), seed_value(self.run.seed));
         }
         if let Some(nodes) = table.get_mut("node").and_then(toml::Value::as_array_mut) {
             for (node, spec) in nodes.iter_mut().zip(&self.network.nodes) {
@@ -36,6 +36,15 @@ impl Scenario {
         let mut text: String = header.lines().map(|line| format!("# {line}\n")).collect();
         text.push_str(&toml::to_string(&table).unwrap_or_default());
         text
+    }
+}
+
+/// A seed as `[run] seed` is written: an integer, or (above what a TOML
+/// integer holds, 2^63 - 1) a string of digits, which `[run]` also reads.
+pub(crate) fn seed_value(seed: u64) -> toml::Value {
+    match i64::try_from(seed) {
+        Ok(seed) => toml::Value::Integer(seed),
+        Err(_) => toml::Value::String(seed.to_string()),
     }
 }
 

@@ -52,8 +52,8 @@ enum Event {
     Async(NodeId, Option<Effect>),
     /// Fault `usize` crashes a node.
     Crash(NodeId, usize),
-    /// A crashed node starts again (fault `usize` crashed it).
-    Restart(NodeId, usize),
+    /// A crashed node starts again.
+    Restart(NodeId),
 }
 
 struct Queued {
@@ -100,6 +100,9 @@ struct NodeState {
     crashes: u32,
     /// Timers that fell due while it was down: they fire when it restarts.
     timers_while_down: Vec<TimerId>,
+    /// ACKs, NACKs and CONFIGs that reached it while it was down, with their
+    /// causes: delivered when it restarts.
+    signals_while_down: Vec<(Signal, Option<u64>)>,
     stats: NodeSummary,
 }
 
@@ -232,6 +235,7 @@ impl Simulation {
                 crashed: false,
                 crashes: 0,
                 timers_while_down: Vec::new(),
+                signals_while_down: Vec::new(),
                 stats: NodeSummary {
                     node: info.name.to_string(),
                     kind: info.kind.clone(),
@@ -383,7 +387,7 @@ impl<H: Hooks> Engine<H> {
         }
         for (fault, node) in self.core.faults.crashes.clone() {
             let at = VirtualTime(self.core.faults.fault(fault).from.0);
-            self.core.schedule(at, Event::Crash(node, fault));
+            self.core.schedule_fault(at, Event::Crash(node, fault));
         }
         // Receivers stop first (no new input), then the rest in topological order.
         let roles: Vec<Role> = self.core.topology.nodes.iter().map(|n| n.role).collect();
@@ -459,7 +463,11 @@ impl<H: Hooks> Engine<H> {
             }
             Event::Signal(node, signal, cause) => {
                 self.core.pending -= 1;
-                self.signal(node, signal, cause);
+                match self.core.nodes[node.index()].crashed {
+                    // Held until the restart, like its timers and its mailbox.
+                    true => self.core.nodes[node.index()].signals_while_down.push((signal, cause)),
+                    false => self.signal(node, signal, cause),
+                }
             }
             Event::Timer(node, timer) if self.core.nodes[node.index()].crashed => {
                 // Held, not armed: a node down for good does not keep the run going.
@@ -487,9 +495,9 @@ impl<H: Hooks> Engine<H> {
                 self.run_node(node);
             }
             Event::Crash(node, fault) => self.crash(node, fault),
-            Event::Restart(node, fault) => {
+            Event::Restart(node) => {
                 self.core.pending -= 1;
-                self.restart(node, fault);
+                self.restart(node);
             }
         }
     }
@@ -501,6 +509,10 @@ impl<H: Hooks> Engine<H> {
     fn crash(&mut self, node: NodeId, fault: usize) {
         let FaultKind::Crash { restart_after, keep_mailbox } = self.core.faults.fault(fault).kind else { return };
         let core = &mut self.core;
+        // A node already shut down at the end of the run has nothing left to lose.
+        if core.nodes[node.index()].stopped {
+            return;
+        }
         let reason: Arc<str> = Arc::from(if keep_mailbox { "crash, mailbox kept" } else { "crash, mailbox lost" });
         let cause = core.trace(MessageId(0), TraceId(0), None, || EventKind::Fault { node, reason: &reason });
         core.trace(MessageId(0), TraceId(0), cause, || EventKind::Lifecycle { node, phase: Phase::Crash });
@@ -517,7 +529,7 @@ impl<H: Hooks> Engine<H> {
         }
         core.admit_waiting(node);
         match restart_after {
-            Some(after) => core.schedule(core.now.after(after), Event::Restart(node, fault)),
+            Some(after) => core.schedule_fault(core.now.after(after), Event::Restart(node)),
             // Down for good: a receiver's remaining workload is abandoned.
             None => {
                 let state = &mut core.nodes[node.index()];
@@ -531,14 +543,22 @@ impl<H: Hooks> Engine<H> {
 
     /// A crashed node starts again: `on_start` runs, the timers that fell
     /// due while it was down fire, and it takes input again.
-    fn restart(&mut self, node: NodeId, _fault: usize) {
+    fn restart(&mut self, node: NodeId) {
         let core = &mut self.core;
+        if core.nodes[node.index()].stopped {
+            return;
+        }
         core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Restart });
         let state = &mut core.nodes[node.index()];
         state.crashed = false;
-        for timer in std::mem::take(&mut state.timers_while_down) {
+        let (timers, signals) =
+            (std::mem::take(&mut state.timers_while_down), std::mem::take(&mut state.signals_while_down));
+        for timer in timers {
             core.timers.insert(timer);
             core.schedule(core.now, Event::Timer(node, timer));
+        }
+        for (signal, cause) in signals {
+            core.schedule(core.now, Event::Signal(node, signal, cause));
         }
         let caller = Caller { node, port: InPort::INJECT, trace_id: TraceId(0) };
         if let Behaviour::Sync(actor) = &mut self.behaviours[node.index()] {
@@ -662,11 +682,14 @@ impl<H: Hooks> Engine<H> {
     }
 
     /// Sends SHUTDOWN to one node; it may flush what it holds.
+    /// A node that is down (crashed for good) is stopped without a flush.
     fn shut_down(&mut self, node: NodeId) {
         self.core.nodes[node.index()].stopped = true;
         let cause =
             self.core.trace(MessageId(0), TraceId(0), None, || EventKind::Lifecycle { node, phase: Phase::Stop });
-        self.signal(node, Signal::Shutdown, cause);
+        if !self.core.nodes[node.index()].crashed {
+            self.signal(node, Signal::Shutdown, cause);
+        }
     }
 }
 
@@ -681,6 +704,16 @@ impl<H: Hooks> Core<H> {
         let outputs = self.topology.nodes[caller.node.index()].outputs.clone();
         let (rng, now) = (self.rng.fork(), self.now);
         move || AsyncContext::new(caller, outputs, now, rng, log, wake)
+    }
+
+    /// Schedules an event of an injected fault (a crash, a restart, a
+    /// duplicate's arrival) without drawing a tie from the run's rng, so that
+    /// declaring a fault leaves every other draw of the run as it was.
+    fn schedule_fault(&mut self, at: VirtualTime, event: Event) {
+        if !matches!(event, Event::Crash(..)) {
+            self.pending += 1;
+        }
+        self.queue.push(at, 0, event);
     }
 
     fn schedule(&mut self, at: VirtualTime, event: Event) {
@@ -720,7 +753,8 @@ impl<H: Hooks> Core<H> {
 
     /// Every workload is spent, no async handler is running, nothing but
     /// timers is scheduled, and no armed timer could still release a message
-    /// some node is holding.
+    /// some node is holding or settle an answer a node owes
+    /// ([`Context::owe`]).
     fn drained(&self) -> bool {
         self.pending == 0
             && self.active_sources == 0
@@ -1049,7 +1083,7 @@ impl<H: Hooks> Core<H> {
             copy.id = MessageId::UNASSIGNED;
             let copy = self.number(from, copy);
             let copy_sent = self.put_on_edge(from, connector, &copy, event, waited);
-            self.schedule(arrival, Event::Arrive { node: dest, port, msg: copy, cause: copy_sent });
+            self.schedule_fault(arrival, Event::Arrive { node: dest, port, msg: copy, cause: copy_sent });
         }
         self.schedule(arrival, Event::Arrive { node: dest, port, msg, cause: sent });
     }

@@ -65,6 +65,13 @@ pub enum FaultKind {
     Skew(i64),
 }
 
+impl Fault {
+    /// Whether `now` is in the fault's window.
+    pub fn active_at(&self, now: VirtualTime) -> bool {
+        self.from.0 <= now.0 && self.until.is_none_or(|until| now.0 < until.0)
+    }
+}
+
 impl FaultKind {
     /// The kind's name as written in scenarios, traces and summaries.
     pub fn label(&self) -> &'static str {
@@ -204,7 +211,24 @@ impl FaultPlan {
                         ),
                     ));
                 }
-                FaultKind::Crash { .. } => plan.crashes.push((index, node)),
+                FaultKind::Crash { restart_after, .. } => {
+                    let end = |f: &Fault| match f.kind {
+                        FaultKind::Crash { restart_after: Some(after), .. } => f.from.0.saturating_add(after.0),
+                        _ => u64::MAX,
+                    };
+                    let this_end = restart_after.map_or(u64::MAX, |after| fault.from.0.saturating_add(after.0));
+                    let overlap = plan.crashes.iter().find(|(other, on)| {
+                        let other = &faults[*other];
+                        *on == node && fault.from.0 < end(other) && other.from.0 < this_end
+                    });
+                    if let Some((other, _)) = overlap {
+                        return Err(error(
+                            "node",
+                            format!("it crashes {} while it is down from fault {}", fault.target, other + 1),
+                        ));
+                    }
+                    plan.crashes.push((index, node));
+                }
                 FaultKind::Outage { .. } => plan.outages[node.index()].push(index),
                 FaultKind::Skew(_) => plan.skews[node.index()].push(index),
                 _ => unreachable!("edge faults are handled above"),
@@ -236,8 +260,7 @@ impl FaultPlan {
     /// fault stream, touches this message.
     fn strikes(&mut self, index: usize, now: VirtualTime) -> bool {
         let fault = &self.faults[index];
-        let in_window = fault.from.0 <= now.0 && fault.until.is_none_or(|until| now.0 < until.0);
-        if !in_window {
+        if !fault.active_at(now) {
             return false;
         }
         if fault.probability >= 1.0 {
@@ -286,7 +309,7 @@ impl FaultPlan {
         skews
             .iter()
             .map(|&index| &self.faults[index])
-            .filter(|f| f.from.0 <= now.0 && f.until.is_none_or(|until| now.0 < until.0))
+            .filter(|f| f.active_at(now))
             .map(|f| match f.kind {
                 FaultKind::Skew(by) => by,
                 _ => 0,
@@ -298,8 +321,7 @@ impl FaultPlan {
     pub(crate) fn tally_skew(&mut self, node: NodeId, now: VirtualTime) {
         let Some(skews) = self.skews.get(node.index()) else { return };
         for &index in skews {
-            let fault = &self.faults[index];
-            if fault.from.0 <= now.0 && fault.until.is_none_or(|until| now.0 < until.0) {
+            if self.faults[index].active_at(now) {
                 self.summary[index].applied += 1;
             }
         }

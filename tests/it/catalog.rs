@@ -339,21 +339,28 @@ fn a_replica_backfills_a_peer_in_order_after_a_partition() {
 }
 
 #[test]
-fn a_write_a_peer_never_gets_is_never_exported() {
-    let cut = "[[fault]]\nkind = \"partition\"\nedge = \"a.b -> b.in\"\n[run]\nmax_time = \"60ms\"\n";
-    let (summary, trace) = run_text(&two_replicas(cut), &Registry::builtin(), 1);
-    assert_eq!(summary.nodes[0].acks, 0, "no write was acknowledged");
-    assert_eq!(summary.terminal["in_flight"], 6, "the six writes are still held by a");
-    let queues: Vec<u64> = trace
+fn a_peer_that_never_answers_is_given_up_after_its_probes_and_the_writes_it_lacks_are_nacked() {
+    let cut = "[[fault]]\nkind = \"partition\"\nedge = \"a.b -> b.in\"\n";
+    let (summary, trace) = run(&two_replicas(cut));
+    assert_eq!(summary.nodes[0].acks, 0, "no write reached b");
+    assert_eq!(summary.reasons["nacked"]["peer b unreachable"], 6, "each write is refused to its writer");
+    assert_eq!(summary.nodes[0].nacks, 6);
+    let statuses: Vec<(String, u64)> = trace
         .events()
         .filter_map(|e| match &e.kind {
-            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => body.value()["queue"].as_u64(),
+            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => {
+                Some((body.value()["state"].as_str()?.to_string(), body.value()["queue"].as_u64()?))
+            }
             _ => None,
         })
         .collect();
-    // Down once (the first write timed out at 3 ms, with the writes made by then queued), never up.
-    assert_eq!(queues.len(), 1, "{queues:?}");
-    assert!((3..=4).contains(&queues[0]), "{queues:?}");
+    // Down (the first write timed out at 3 ms, with the writes made by then queued), then given up.
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    assert!(statuses[0].0 == "down" && (3..=4).contains(&statuses[0].1), "{statuses:?}");
+    assert_eq!(statuses[1], ("given_up".to_string(), 0));
+    let probes = trace.events().filter(|e| matches!(&e.kind, EventKind::Lose { .. })).count();
+    // The updates sent while b was thought up, then the eight probes.
+    assert_eq!(probes as u64, statuses[0].1 + 8, "lost to the partition");
 }
 
 #[test]

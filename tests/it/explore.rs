@@ -294,3 +294,47 @@ fn a_fault_plan_file_replaces_the_declared_faults_and_a_bad_one_names_its_line()
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("plan.toml:4:8:") && stderr.contains("no edge sanitize.out -> nowhere.in"), "{stderr}");
 }
+
+#[test]
+fn a_seed_above_what_a_toml_integer_holds_is_written_as_digits_and_read_back() {
+    let mut scenario = scenario("retry");
+    scenario.run.seed = u64::MAX;
+    let text = scenario.to_text("a large seed");
+    assert!(text.contains("seed = \"18446744073709551615\""), "{text}");
+    assert_eq!(Scenario::parse(&text, "large.toml").unwrap().run.seed, u64::MAX);
+    let bad = text.replace("18446744073709551615", "12x");
+    let e = Scenario::parse(&bad, "large.toml").expect_err("refused").to_string();
+    assert!(e.contains("invalid seed \"12x\""), "{e}");
+}
+
+#[test]
+fn shrinking_a_seed_that_passed_is_an_error_not_a_panic() {
+    let original = scenario("retry");
+    let explore = Explore::new(&original, &registry, FaultMode::Declared).unwrap();
+    let passed = explore.run_seeds(&[1], 1, true, |_| {}).unwrap().remove(0);
+    assert!(passed.violations.is_empty());
+    let e = explore.shrink(&passed).expect_err("nothing to shrink").to_string();
+    assert!(e.contains("broke no expectation"), "{e}");
+}
+
+/// A registered sink: what reaches it is exported.
+struct Sink;
+
+impl Actor for Sink {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _: InPort, msg: Message) {
+        ctx.export(msg);
+    }
+}
+
+#[test]
+fn generated_topologies_may_end_a_branch_at_a_registered_sink() {
+    use flowreplay::generate::{draw, GenOptions};
+    let mut registry = Registry::builtin();
+    registry.register("sink", |_| Ok(NodeBuild::processor(Sink, &["in"], &[] as &[&str])));
+    let options = GenOptions { max_faults: 0, ..GenOptions::default() }.with_kinds(&registry, &["sink"]).unwrap();
+    for seed in 0..200 {
+        let scenario = draw(&options, seed).0.scenario();
+        let summary = scenario.simulation(&registry, scenario.run).unwrap().run(None).unwrap();
+        assert!(summary.conserved() && summary.drained(), "seed {seed}");
+    }
+}

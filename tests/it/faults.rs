@@ -56,10 +56,11 @@ fn a_partition_window_affects_exactly_the_messages_sent_during_it() {
 #[test]
 fn a_crash_loses_exactly_the_mailbox_contents_and_conservation_accounts_for_them() {
     // 3 ms of work per message, one arriving per ms: a queue builds up.
-    let crash = "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"10ms\"\nrestart_after = \"5ms\"\n";
+    // At 10.5 ms: no arrival shares its instant.
+    let crash = "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"10500us\"\nrestart_after = \"5ms\"\n";
     let (summary, trace) = run(&chain(20, "3ms", crash), 1);
     let events: Vec<_> = trace.events().collect();
-    // In the mailbox at 10 ms: arrived (sent + 1 ms) by then, not yet handled.
+    // In the mailbox at 10.5 ms: arrived (sent + 1 ms) by then, not yet handled.
     let arrived: BTreeSet<MessageId> = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Send { from, .. } if from.0 .0 == 0) && e.at.as_nanos() < 10 * MS)
@@ -67,7 +68,7 @@ fn a_crash_loses_exactly_the_mailbox_contents_and_conservation_accounts_for_them
         .collect();
     let handled: BTreeSet<MessageId> = events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::Deliver { node, .. } if node.0 == 1) && e.at.as_nanos() <= 10 * MS)
+        .filter(|e| matches!(e.kind, EventKind::Deliver { node, .. } if node.0 == 1) && e.at.as_nanos() <= 10_500_000)
         .map(|e| e.message)
         .collect();
     let mailbox: BTreeSet<MessageId> = arrived.difference(&handled).copied().collect();
@@ -315,4 +316,44 @@ fn crash_and_skew_are_refused_for_async_actors() {
     let scenario = Scenario::parse(&text, "bad.toml").unwrap();
     let e = scenario.simulation(&registry, scenario.run).err().expect("refused").to_string();
     assert!(e.contains("bad.toml:23:8:") && e.contains("runs async code") && e.contains("tokio"), "{e}");
+}
+
+#[test]
+fn a_crashed_node_hears_the_acks_that_came_while_it_was_down_when_it_restarts() {
+    let text =
+        chain(1, "0ms", "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"5ms\"\nrestart_after = \"10ms\"\n")
+            .replace("kind = \"map\"", "kind = \"retry\"")
+            .replace("config = { set = { \"/seen\" = true } }", "config = { max_attempts = 2, backoff = \"1ms\" }")
+            .replace("kind = \"exporter\"", "kind = \"exporter\"\nconfig = { processing = \"10ms\" }");
+    let (summary, trace) = run(&text, 1);
+    // Sent on at 1 ms, exported (and acked) at 12 ms while the retry is down until 15 ms.
+    let acks: Vec<(u32, u64)> = trace
+        .events()
+        .filter(|e| matches!(e.kind, EventKind::Ack { .. }))
+        .map(|e| (e.kind.node().0, e.at.as_nanos()))
+        .collect();
+    assert_eq!(acks, [(1, 15 * MS), (0, 15 * MS)], "held until the restart, then passed on");
+    assert!(summary.drained());
+}
+
+#[test]
+fn a_crash_that_overlaps_another_on_the_same_node_is_refused() {
+    let two = "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"5ms\"\nrestart_after = \"10ms\"\n\
+               [[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"8ms\"\n";
+    let e = load_error(&chain(1, "0ms", two));
+    assert!(e.contains("bad.toml:28:8:") && e.contains("while it is down from fault 1"), "{e}");
+    let apart = two.replace("at = \"8ms\"", "at = \"20ms\"");
+    assert!(Scenario::parse(&chain(1, "0ms", &apart), "ok.toml")
+        .unwrap()
+        .simulation(&Registry::builtin(), Default::default())
+        .is_ok());
+}
+
+#[test]
+fn a_crash_declared_after_the_run_ends_leaves_it_byte_identical() {
+    let late = "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"10s\"\nrestart_after = \"1ms\"\n";
+    let (_, plain) = run(&chain(50, "1ms", ""), 4);
+    let (summary, with_crash) = run(&chain(50, "1ms", late), 4);
+    assert!(plain.events().eq(with_crash.events()), "the crash draws nothing from the run's rng");
+    assert_eq!(summary.faults[0].applied, 0);
 }

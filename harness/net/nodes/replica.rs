@@ -7,7 +7,12 @@
 //! down: its updates queue up, and after a backoff (doubling up to
 //! `max_backoff`) the oldest is sent again as a probe. When a probe is
 //! acknowledged the peer is up again and the queue is sent in order: the
-//! backfill. Every change of a peer's state is reported on the `metrics`
+//! backfill. After `max_probes` unanswered probes in a row the peer is
+//! given up: the writes it lacks are NACKed (reason `peer <name>
+//! unreachable`) and nothing more is sent to it, so a peer that never
+//! comes back does not keep the run going forever. An update seen before
+//! (a retry whose ACK was lost, a duplicate) is ACKed and dropped with the
+//! reason `duplicate update`. Every change of a peer's state is reported on the `metrics`
 //! port as a `PeerStatus` message with the peer, its state, the depth of
 //! its retry queue and its lag (how long the oldest unacknowledged update
 //! has waited), so the run's metrics show transitions, queue depth and lag.
@@ -34,6 +39,12 @@ struct Config {
     backoff: Nanos,
     #[serde(default)]
     max_backoff: Option<Nanos>,
+    #[serde(default = "eight")]
+    max_probes: u32,
+}
+
+fn eight() -> u32 {
+    8
 }
 
 /// One local write on its way to the peers.
@@ -55,6 +66,10 @@ struct Peer {
     /// While down: the timer of the next probe, and the wait after it.
     probe: Option<TimerId>,
     backoff: Nanos,
+    /// Probes sent since it went down with no answer.
+    probes: u32,
+    /// Given up after `max_probes`: nothing more is sent to it.
+    given_up: bool,
 }
 
 /// What a timer of the replica is for.
@@ -70,8 +85,8 @@ struct Replica {
     next_seq: u64,
     /// Local writes held until every peer has them, with how many still lack them.
     writes: BTreeMap<u64, (Message, usize)>,
-    /// The highest sequence applied from each origin device.
-    applied: BTreeMap<String, u64>,
+    /// The sequences applied from each origin device.
+    applied: BTreeMap<String, std::collections::BTreeSet<u64>>,
     timers: BTreeMap<TimerId, Due>,
 }
 
@@ -93,10 +108,15 @@ impl Replica {
     fn report(&self, ctx: &mut Context<'_>, index: usize) {
         let peer = &self.peers[index];
         let lag = peer.queue.front().map_or(0, |p| ctx.now().since(p.written_at).0);
+        let state = match (peer.given_up, peer.up) {
+            (true, _) => "given_up",
+            (false, true) => "up",
+            (false, false) => "down",
+        };
         let body = serde_json::json!({
             "device": self.config.device,
             "peer": self.config.peers[index],
-            "state": if peer.up { "up" } else { "down" },
+            "state": state,
             "queue": peer.queue.len(),
             "lag_ns": lag,
         });
@@ -104,10 +124,15 @@ impl Replica {
         ctx.send_on(self.metrics, status);
     }
 
-    /// Peer `index` acknowledged write `seq`.
+    /// Peer `index` acknowledged write `seq` (once counted, however many
+    /// copies of it the peer answers).
     fn acknowledged(&mut self, ctx: &mut Context<'_>, index: usize, seq: u64) {
         let peer = &mut self.peers[index];
+        let before = peer.queue.len();
         peer.queue.retain(|p| p.seq != seq);
+        if peer.queue.len() == before {
+            return;
+        }
         let Some((_, lacking)) = self.writes.get_mut(&seq) else { return };
         *lacking -= 1;
         if *lacking == 0 {
@@ -121,6 +146,7 @@ impl Replica {
     fn back_up(&mut self, ctx: &mut Context<'_>, index: usize) {
         let peer = &mut self.peers[index];
         peer.up = true;
+        peer.probes = 0;
         peer.backoff = self.config.backoff;
         if let Some(timer) = peer.probe.take() {
             ctx.cancel_timer(timer);
@@ -134,9 +160,27 @@ impl Replica {
         }
     }
 
+    /// Peer `index` did not answer `max_probes` probes: the writes it lacks
+    /// are NACKed to their writers, and nothing more is sent to it.
+    fn give_up(&mut self, ctx: &mut Context<'_>, index: usize) {
+        let peer = &mut self.peers[index];
+        peer.given_up = true;
+        let lacking: Vec<u64> = peer.queue.drain(..).map(|p| p.seq).collect();
+        let reason = format!("peer {} unreachable", self.config.peers[index]);
+        for seq in lacking {
+            if let Some((write, _)) = self.writes.remove(&seq) {
+                ctx.nack(write, &reason, false);
+            }
+        }
+        self.report(ctx, index);
+    }
+
     /// Peer `index` left an update unanswered: down, and a probe after the backoff.
     fn went_down(&mut self, ctx: &mut Context<'_>, index: usize) {
         let peer = &mut self.peers[index];
+        if peer.given_up {
+            return;
+        }
         let was_up = peer.up;
         peer.up = false;
         if peer.probe.is_none() {
@@ -160,14 +204,20 @@ impl Actor for Replica {
             let origin = body["origin"].as_str().unwrap_or_default().to_string();
             let seq = body["seq"].as_u64().unwrap_or_default();
             let applied = self.applied.entry(origin).or_default();
-            *applied = (*applied).max(seq);
+            if !applied.insert(seq) {
+                return ctx.drop_message(msg, "duplicate update");
+            }
             ctx.ack(&mut msg);
             return ctx.consume(msg);
         }
         self.next_seq += 1;
         let pending = Pending { seq: self.next_seq, value: msg.body.value().clone(), written_at: ctx.now() };
-        self.writes.insert(pending.seq, (msg, self.peers.len()));
-        for index in 0..self.peers.len() {
+        let reachable: Vec<usize> = (0..self.peers.len()).filter(|&i| !self.peers[i].given_up).collect();
+        if reachable.is_empty() {
+            return ctx.nack(msg, "no peer reachable", false);
+        }
+        self.writes.insert(pending.seq, (msg, reachable.len()));
+        for index in reachable {
             self.peers[index].queue.push_back(pending.clone());
             if self.peers[index].up {
                 self.send(ctx, index, &pending);
@@ -195,6 +245,10 @@ impl Actor for Replica {
                 }
                 Some(Due::Probe { peer }) => {
                     self.peers[peer].probe = None;
+                    if self.peers[peer].probes >= self.config.max_probes {
+                        return self.give_up(ctx, peer);
+                    }
+                    self.peers[peer].probes += 1;
                     match self.peers[peer].queue.front().cloned() {
                         Some(oldest) => self.send(ctx, peer, &oldest),
                         None => self.back_up(ctx, peer),
@@ -228,6 +282,8 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
             waiting: BTreeMap::new(),
             probe: None,
             backoff: config.backoff,
+            probes: 0,
+            given_up: false,
         })
         .collect();
     let metrics = OutPort(config.peers.len() as u16);
