@@ -185,12 +185,7 @@ fn print_summary(summary: &RunSummary, reproduce: &str, trace: Option<(&PathBuf,
     println!("edges:");
     for edge in &summary.edges {
         let blocked = if edge.blocked > 0 { format!("  ({} waited for room)", edge.blocked) } else { String::new() };
-        println!(
-            "  {:<28} {:>9} msgs {:>12} B{blocked}",
-            format!("{} -> {}", edge.from, edge.to),
-            edge.messages,
-            edge.bytes
-        );
+        println!("  {:<28} {:>9} msgs {:>12} B{blocked}", edge.label(), edge.messages, edge.bytes);
     }
     if let Some((path, report)) = trace {
         let sampled = match report.sampled_out {

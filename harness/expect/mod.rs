@@ -195,8 +195,7 @@ impl Expectations {
             }
         }
         for (edge, bounds) in &self.edges {
-            let count =
-                summary.edges.iter().find(|e| format!("{} -> {}", e.from, e.to) == *edge).map_or(0, |e| e.messages);
+            let count = summary.edges.iter().find(|e| e.label() == *edge).map_or(0, |e| e.messages);
             if let Some(problem) = bounds.problem(count) {
                 found.push(Violation::new(format!("edges.{edge}"), format!("messages on {edge}: {problem}")));
             }

@@ -131,7 +131,7 @@ pub fn fault_plans(network: &NetworkSpec, horizon: Nanos, max_faults: usize) -> 
         network.nodes.iter().filter(|n| wanted(&n.kind)).map(|n| n.id.clone()).collect()
     };
     let targets = build::Targets {
-        edges: network.connectors.iter().map(|c| format!("{} -> {}", c.from, c.to)).collect(),
+        edges: network.connectors.iter().map(crate::net::ConnectorSpec::label).collect(),
         processors: of_kind(|kind| CATALOG.contains(&kind)),
         exporters: of_kind(|kind| kind == "exporter"),
     };

@@ -42,6 +42,13 @@ pub struct ConnectorSpec {
     pub latency: Latency,
 }
 
+impl ConnectorSpec {
+    /// The connector as the summary and faults write it: `a.out -> b.in`.
+    pub fn label(&self) -> String {
+        format!("{} -> {}", self.from, self.to)
+    }
+}
+
 /// A whole network as declared.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkSpec {
@@ -283,6 +290,12 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// A connector as the summary and faults write it: `a.out -> b.in`.
+    pub fn edge_name(&self, connector: usize) -> String {
+        let c = &self.connectors[connector];
+        format!("{} -> {}", self.output_name(c.from.0, c.from.1), self.input_name(c.to.0, c.to.1))
+    }
+
     /// `node.port` for an output port.
     pub fn output_name(&self, node: NodeId, port: OutPort) -> String {
         let info = &self.nodes[node.index()];

@@ -345,7 +345,7 @@ impl Scenario {
             }
             expect.terminal.insert(state.into_inner(), bounds);
         }
-        let edges: Vec<String> = self.network.connectors.iter().map(|c| format!("{} -> {}", c.from, c.to)).collect();
+        let edges: Vec<String> = self.network.connectors.iter().map(ConnectorSpec::label).collect();
         for (edge, bounds) in raw.edges {
             let (from, to) = edge.get_ref().split_once("->").unwrap_or((edge.get_ref(), ""));
             let written = format!("{} -> {}", from.trim(), to.trim());

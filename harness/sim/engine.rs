@@ -1148,9 +1148,7 @@ impl<H: Hooks> Core<H> {
                 places.insert(queued.msg.id, format!("queued at {name}"));
             }
             for parked in &state.waiting {
-                let c = &topo.connectors[parked.connector];
-                let edge = format!("{} -> {}", topo.output_name(c.from.0, c.from.1), topo.input_name(c.to.0, c.to.1));
-                places.insert(parked.msg.id, format!("blocked at {edge}"));
+                places.insert(parked.msg.id, format!("blocked at {}", topo.edge_name(parked.connector)));
             }
         }
         self.ledger

@@ -342,12 +342,7 @@ impl FaultPlan {
 
 /// The connector written `from -> to`.
 fn find_edge(topology: &Topology, target: &str) -> Result<usize, String> {
-    let edges = || {
-        topology
-            .connectors
-            .iter()
-            .map(|c| format!("{} -> {}", topology.output_name(c.from.0, c.from.1), topology.input_name(c.to.0, c.to.1)))
-    };
+    let edges = || (0..topology.connectors.len()).map(|c| topology.edge_name(c));
     let Some((from, to)) = target.split_once("->").map(|(f, t)| (f.trim(), t.trim())) else {
         return Err(format!("an edge is written \"node.port -> node.port\", not {target:?}"));
     };

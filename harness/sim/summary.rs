@@ -56,6 +56,13 @@ pub struct EdgeSummary {
     pub blocked: u64,
 }
 
+impl EdgeSummary {
+    /// The edge as faults and `[expect]` name it: `a.out -> b.in`.
+    pub fn label(&self) -> String {
+        format!("{} -> {}", self.from, self.to)
+    }
+}
+
 /// Per-node counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeSummary {
