@@ -273,6 +273,8 @@ pub(super) struct Targets {
 pub(super) fn fault_plan(choices: &[FaultChoice], targets: &Targets, horizon: Nanos) -> Vec<Fault> {
     let horizon = horizon.0.max(1_000_000);
     let pick = |list: &[String], at: Index| list[at.index(list.len())].clone();
+    // Crashes drawn so far, as (node, from, restart): two on one node may not overlap.
+    let mut crashes: Vec<(String, u64, u64)> = Vec::new();
     choices
         .iter()
         .filter_map(|&(kind, target, start, length, p)| {
@@ -298,8 +300,14 @@ pub(super) fn fault_plan(choices: &[FaultChoice], targets: &Targets, horizon: Na
                 }
                 4 if on_edge => (FaultKind::Partition, pick(&targets.edges, target), 1.0, until),
                 5 if !targets.processors.is_empty() => {
+                    let node = pick(&targets.processors, target);
+                    let restart = from.0 + span + 1;
+                    if crashes.iter().any(|(on, at, back)| *on == node && from.0 < *back && *at < restart) {
+                        return None;
+                    }
+                    crashes.push((node.clone(), from.0, restart));
                     let crash = FaultKind::Crash { restart_after: Some(Nanos(span + 1)), keep_mailbox: p % 2 == 0 };
-                    (crash, pick(&targets.processors, target), 1.0, None)
+                    (crash, node, 1.0, None)
                 }
                 6 if !targets.exporters.is_empty() => {
                     let outage = FaultKind::Outage { reason: "outage".into(), permanent: false };

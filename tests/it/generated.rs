@@ -103,3 +103,17 @@ proptest! {
         }
     }
 }
+
+/// Regression: the generator drew two overlapping crashes of one node, which
+/// a scenario may not declare. Every one of many drawn scenarios is valid.
+#[test]
+fn every_drawn_scenario_is_a_valid_one() {
+    // Few processors and many faults: crashes often land on the same node.
+    let options = GenOptions { max_processors: 2, max_faults: 8, ..GenOptions::default() };
+    for seed in 0..400 {
+        let scenario = flowreplay::generate::draw(&options, seed).0.scenario();
+        if let Err(e) = scenario.simulation(&Registry::builtin(), scenario.run) {
+            panic!("seed {seed}: {e}");
+        }
+    }
+}
