@@ -150,7 +150,11 @@ impl Names {
 
 /// Each `Out`'s deliveries, from the matching of sends to receipts; a
 /// negative transit is delivered at once and reported in `skews`.
-fn deliveries(records: &[DumpRecord], senders: &[Option<u32>]) -> (Vec<Vec<Delivery>>, Vec<ClockSkew>) {
+fn deliveries(
+    records: &[DumpRecord],
+    places: &[CompactString],
+    senders: &[Option<u32>],
+) -> (Vec<Vec<Delivery>>, Vec<ClockSkew>) {
     let mut deliveries: Vec<Vec<Delivery>> = vec![Vec::new(); records.len()];
     let mut skews = SkewTally::default();
     for (index, sender) in senders.iter().enumerate() {
@@ -160,7 +164,7 @@ fn deliveries(records: &[DumpRecord], senders: &[Option<u32>]) -> (Vec<Vec<Deliv
             skews.add(&End::from(out), &End::from(receipt));
             0
         });
-        deliveries[sender as usize].push(Delivery { to: receipt.place(), transit: Nanos(transit) });
+        deliveries[sender as usize].push(Delivery { to: places[index].clone(), transit: Nanos(transit) });
     }
     (deliveries, skews.finish())
 }
@@ -172,7 +176,9 @@ impl Plan {
         let span = Nanos(records.iter().map(|r| r.ts_ns).max().unwrap_or(0) - first_ts);
         let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
         let senders = match_flows(&ends);
-        let (mut deliveries, skews) = deliveries(&records, &senders);
+        // Each record's place (group, or group/key), named once.
+        let places: Vec<CompactString> = records.iter().map(DumpRecord::place).collect();
+        let (mut deliveries, skews) = deliveries(&records, &places, &senders);
         let traces = Rc::new(records.iter().map(|r| r.trace_id).collect());
         let mut plan = Plan { first_ts, span, places: BTreeMap::new(), skews, traces };
         let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
@@ -188,10 +194,8 @@ impl Plan {
             // The text was validated as JSON when the line was read.
             bodies.entry(raw_hash).or_insert_with(|| Body::parse(record.body.get()).unwrap_or_default()).clone()
         };
-        let sender_places: Vec<Option<CompactString>> =
-            senders.iter().map(|s| s.map(|i| records[i as usize].place())).collect();
         for (index, record) in records.into_iter().enumerate() {
-            let place = record.place();
+            let place = places[index].clone();
             let reactions = reactions.entry(place.clone()).or_default();
             let plan_of = plan.places.entry(place.clone()).or_insert_with(|| PlacePlan {
                 group: record.group.clone(),
@@ -205,9 +209,9 @@ impl Plan {
                     let key = (record.trace_id, record.name.clone(), body.checksum());
                     reactions.entry(key.clone()).or_default().push(Vec::new());
                     handling.insert((place.clone(), record.trace_id), (key, record.ts_ns));
-                    match &sender_places[index] {
+                    match senders[index] {
                         Some(sender) => {
-                            plan_of.sources.insert(sender.clone());
+                            plan_of.sources.insert(places[sender as usize].clone());
                         }
                         None => {
                             begun_here.insert((place.clone(), record.trace_id));
