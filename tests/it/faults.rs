@@ -137,13 +137,20 @@ fn a_drop_with_a_probability_loses_a_seeded_share_of_the_messages() {
     assert_eq!(with_event(&again, "lose"), with_event(&trace, "lose"), "the same seed loses the same messages");
 }
 
+/// Declaring `fault`, due after the run ends, changes no byte of its trace:
+/// faults draw nothing from the run's rng.
+fn assert_leaves_the_run_byte_identical(fault: &str) {
+    let (_, plain) = run(&chain(50, "1ms", ""), 4);
+    let (summary, with_fault) = run(&chain(50, "1ms", fault), 4);
+    assert!(plain.events().eq(with_fault.events()), "{fault}");
+    assert_eq!(summary.faults[0].applied, 0);
+}
+
 #[test]
 fn a_fault_that_never_strikes_leaves_the_run_byte_identical() {
-    let late = "[[fault]]\nkind = \"drop\"\nedge = \"src.out -> work.in\"\nfrom = \"10s\"\np = 0.5\n";
-    let (_, plain) = run(&chain(50, "1ms", ""), 4);
-    let (summary, with_fault) = run(&chain(50, "1ms", late), 4);
-    assert!(plain.events().eq(with_fault.events()), "the fault stream is separate from the run's");
-    assert_eq!(summary.faults[0].applied, 0);
+    assert_leaves_the_run_byte_identical(
+        "[[fault]]\nkind = \"drop\"\nedge = \"src.out -> work.in\"\nfrom = \"10s\"\np = 0.5\n",
+    );
 }
 
 #[test]
@@ -351,9 +358,7 @@ fn a_crash_that_overlaps_another_on_the_same_node_is_refused() {
 
 #[test]
 fn a_crash_declared_after_the_run_ends_leaves_it_byte_identical() {
-    let late = "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"10s\"\nrestart_after = \"1ms\"\n";
-    let (_, plain) = run(&chain(50, "1ms", ""), 4);
-    let (summary, with_crash) = run(&chain(50, "1ms", late), 4);
-    assert!(plain.events().eq(with_crash.events()), "the crash draws nothing from the run's rng");
-    assert_eq!(summary.faults[0].applied, 0);
+    assert_leaves_the_run_byte_identical(
+        "[[fault]]\nkind = \"crash\"\nnode = \"work\"\nat = \"10s\"\nrestart_after = \"1ms\"\n",
+    );
 }

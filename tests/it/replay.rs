@@ -197,6 +197,16 @@ fn a_send_received_by_two_groups_counts_once() {
     assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::In).count(), 2);
 }
 
+/// Replays `text` with `hub` bound to [`LeftOnly`]: the verdict must name
+/// one missing delivery, to `right`.
+fn assert_hub_misses_only_right(text: &str) {
+    let mut replay = Replay::from_records(records(text));
+    replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
+    let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
+    assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");
+    assert_eq!(hub.first_missing.unwrap().to, ["right"]);
+}
+
 /// Regression: a bound actor that sends to one of the two receivers a
 /// send reached when recorded was judged equal.
 #[test]
@@ -209,11 +219,7 @@ fn a_send_that_no_longer_reaches_one_of_its_receivers_is_missing_that_delivery()
         line(140, "right", 1, "In", "News"),
     ]
     .concat();
-    let mut replay = Replay::from_records(records(&text));
-    replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
-    let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
-    assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");
-    assert_eq!(hub.first_missing.unwrap().to, ["right"]);
+    assert_hub_misses_only_right(&text);
 }
 
 /// Regression: a send recorded as received by `right`, `left`, then
@@ -229,11 +235,7 @@ fn a_missed_receiver_is_named_once_however_often_it_received_the_send() {
         line(150, "right", 2, "In", "News"),
     ]
     .concat();
-    let mut replay = Replay::from_records(records(&text));
-    replay.bind("hub", |inputs, outputs| NodeBuild::processor(LeftOnly, inputs, outputs)).unwrap();
-    let hub = replay.run(1).unwrap().verdict.groups["hub"].clone();
-    assert_eq!((hub.status, hub.missing), (Status::MissingOutputs, 1), "{hub:#?}");
-    assert_eq!(hub.first_missing.unwrap().to, ["right"]);
+    assert_hub_misses_only_right(&text);
 }
 
 /// Regression: groups were listed by place name and deduplicated only
