@@ -7,6 +7,16 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// Writes `bytes` to `path` atomically, making its folder if needed.
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut out = AtomicFile::create(path)?;
+    out.write_all(bytes)?;
+    out.commit()
+}
+
 /// A buffered file that appears at its path only on [`AtomicFile::commit`].
 pub struct AtomicFile {
     out: BufWriter<tempfile::NamedTempFile>,

@@ -223,17 +223,13 @@ fn write_shrunk(
         shrunk.violation,
         path.display()
     );
-    std::fs::create_dir_all(&args.out_dir)
-        .map_err(|e| Failure::BadInput(format!("{}: cannot create: {e}", args.out_dir.display())))?;
     write_atomically(&path, &shrunk.scenario.to_text(&header))?;
     let summary = format!("{}, {} runs", shrunk.sizes(), shrunk.runs);
     Ok((path, summary))
 }
 
-/// Writes `text` to `path` through a temporary file renamed into place.
+/// Writes `text` to `path` atomically (making its folder if needed).
 pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", path.display()));
-    let mut file = crate::atomic_file::AtomicFile::create(path).map_err(fail)?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(fail)?;
-    file.commit().map_err(fail)
+    crate::atomic_file::write(path, text.as_bytes())
+        .map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", path.display())))
 }

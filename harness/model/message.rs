@@ -157,6 +157,13 @@ impl Message {
         }
     }
 
+    /// A copy that the engine numbers as a new message when it is sent:
+    /// same trace, name and body (and subscribers, if any), its own id. A
+    /// retry's next attempt, a failed-over resend, a duplicate.
+    pub fn fresh_copy(&self) -> Message {
+        Message { id: MessageId::UNASSIGNED, ..self.clone() }
+    }
+
     /// How many nodes are waiting for this message's ACK/NACK.
     pub fn subscriber_count(&self) -> usize {
         self.return_path.len()

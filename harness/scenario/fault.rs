@@ -5,10 +5,14 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use std::path::Path;
+
+use crate::line_error::LineError;
 use crate::model::Nanos;
 use crate::net::Latency;
-use crate::sim::{Fault, FaultKind};
+use crate::sim::{Fault, FaultError, FaultKind};
 
+use super::at_offset;
 use super::file::RawFault;
 
 /// The keys of each kind, besides `kind` itself.
@@ -44,8 +48,31 @@ impl FaultSpans {
     }
 }
 
+/// Every `[[fault]]` entry of `text` (a scenario or a plan file at `path`),
+/// checked, with where each was written.
+pub(super) fn parse_all(
+    entries: Vec<Spanned<RawFault>>,
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<Fault>, Vec<FaultSpans>), LineError> {
+    entries
+        .into_iter()
+        .map(|entry| parse(entry).map_err(|(span, message)| at_offset(path, text, span.start, message)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|parsed| parsed.into_iter().unzip())
+}
+
+/// A fault that does not fit the network, at the key it is about when
+/// `spans` (one per fault, from `text`) say where that is.
+pub(super) fn error_at(path: &Path, text: &str, spans: &[FaultSpans], error: &FaultError) -> LineError {
+    match spans.get(error.index) {
+        Some(spans) => at_offset(path, text, spans.of(error.key).start, error.to_string()),
+        None => LineError::file(path, error.to_string()),
+    }
+}
+
 /// One entry, checked: the fault, or the span and message of what is wrong.
-pub(super) fn parse(entry: Spanned<RawFault>) -> Result<(Fault, FaultSpans), (Range<usize>, String)> {
+fn parse(entry: Spanned<RawFault>) -> Result<(Fault, FaultSpans), (Range<usize>, String)> {
     let entry_span = entry.span();
     let raw = entry.into_inner();
     let kind = raw.kind.get_ref().as_str();

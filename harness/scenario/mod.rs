@@ -112,10 +112,7 @@ impl Scenario {
     /// Parses scenario text; `path` is used for its default name and in errors.
     pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
         let path = path.as_ref();
-        let raw: RawScenario = toml::from_str(text).map_err(|e| match e.span() {
-            Some(span) => at_offset(path, text, span.start, e.message().trim_end()),
-            None => LineError::file(path, e.message().trim_end()),
-        })?;
+        let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
         let name = raw.name.unwrap_or_else(|| {
             path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
         });
@@ -175,11 +172,7 @@ impl Scenario {
                 latency: connector.latency.unwrap_or_default(),
             });
         }
-        for entry in raw.faults {
-            let (fault, spans) = fault::parse(entry).map_err(|(span, message)| scenario.error_at(span, message))?;
-            scenario.faults.push(fault);
-            scenario.fault_spans.push(spans);
-        }
+        (scenario.faults, scenario.fault_spans) = fault::parse_all(raw.faults, path, text)?;
         // After the nodes and connectors: these name them.
         scenario.golden = scenario.golden_rules(raw.golden)?;
         scenario.expect = scenario.expectations(raw.expect)?;
@@ -192,28 +185,14 @@ impl Scenario {
     pub fn with_fault_plan(&self, plan: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
         let text =
             std::fs::read_to_string(plan).map_err(|e| LineError::file(plan, format!("cannot read fault plan: {e}")))?;
-        let raw: RawPlan = toml::from_str(&text).map_err(|e| match e.span() {
-            Some(span) => at_offset(plan, &text, span.start, e.message().trim_end()),
-            None => LineError::file(plan, e.message().trim_end()),
-        })?;
-        let mut scenario = self.clone();
-        scenario.faults.clear();
-        scenario.fault_spans.clear();
-        for entry in raw.faults {
-            let (fault, spans) =
-                fault::parse(entry).map_err(|(span, message)| at_offset(plan, &text, span.start, message))?;
-            scenario.faults.push(fault);
-            scenario.fault_spans.push(spans);
-        }
-        Simulation::new(self.network(registry)?, self.run).with_faults(scenario.faults.clone()).map_err(|e| {
-            match scenario.fault_spans.get(e.index) {
-                Some(spans) => at_offset(plan, &text, spans.of(e.key).start, e.to_string()),
-                None => LineError::file(plan, e.to_string()),
-            }
-        })?;
-        // Those spans are in the plan, not in this scenario's text.
-        scenario.fault_spans.clear();
-        Ok(scenario)
+        let raw: RawPlan = toml::from_str(&text).map_err(|e| toml_error(plan, &text, &e))?;
+        let (faults, spans) = fault::parse_all(raw.faults, plan, &text)?;
+        Simulation::new(self.network(registry)?, self.run)
+            .with_faults(faults.clone())
+            .map_err(|e| fault::error_at(plan, &text, &spans, &e))?;
+        // The spans are in the plan, not in this scenario's text: later
+        // errors about these faults name the scenario file alone.
+        Ok(Scenario { faults, fault_spans: Vec::new(), ..self.clone() })
     }
 
     /// The file the scenario came from.
@@ -255,12 +234,10 @@ impl Scenario {
     /// ```
     pub fn simulation(&self, registry: &Registry, config: RunConfig) -> Result<Simulation, ScenarioError> {
         // Faults set in code (a plan drawn by `explore`) have no position in the file.
-        Simulation::new(self.network(registry)?, config).with_faults(self.faults.clone()).map_err(|e| {
-            match self.fault_spans.get(e.index).filter(|_| self.fault_spans.len() == self.faults.len()) {
-                Some(spans) => self.error_at(spans.of(e.key), e.to_string()),
-                None => LineError::file(&self.path, e.to_string()),
-            }
-        })
+        let spans = if self.fault_spans.len() == self.faults.len() { &self.fault_spans[..] } else { &[] };
+        Simulation::new(self.network(registry)?, config)
+            .with_faults(self.faults.clone())
+            .map_err(|e| fault::error_at(&self.path, &self.text, spans, &e))
     }
 
     /// The `[trace]` section, checked.
@@ -361,6 +338,14 @@ impl Scenario {
 
     fn error_at(&self, span: Range<usize>, message: String) -> ScenarioError {
         at_offset(&self.path, &self.text, span.start, message)
+    }
+}
+
+/// A TOML error in `text`, at its position when it has one.
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> LineError {
+    match error.span() {
+        Some(span) => at_offset(path, text, span.start, error.message().trim_end()),
+        None => LineError::file(path, error.message().trim_end()),
     }
 }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use crate::model::{InPort, Message, MessageId, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
+use crate::net::nodes::deadline_of;
 use crate::net::{
     Arrivals, AsyncContext, Behaviour, Caller, Context, Counters, Effect, NackReason, Network, Outcome, Receipt, Role,
     Signal, TimerId, Topology, DEADLINE_HEADER,
@@ -710,21 +711,24 @@ impl<H: Hooks> Core<H> {
     /// duplicate's arrival) without drawing a tie from the run's rng, so that
     /// declaring a fault leaves every other draw of the run as it was.
     fn schedule_fault(&mut self, at: VirtualTime, event: Event) {
-        if !matches!(event, Event::Crash(..)) {
-            self.pending += 1;
-        }
-        self.queue.push(at, 0, event);
+        self.enqueue(at, 0, event);
     }
 
     fn schedule(&mut self, at: VirtualTime, event: Event) {
-        // A crash yet to come does not keep a drained run going.
-        if !matches!(event, Event::Inject(_) | Event::Timer(..) | Event::Crash(..)) {
-            self.pending += 1;
-        }
         let tie = match self.config.tie_break {
             TieBreak::Random => self.rng.next_u64(),
             TieBreak::Fifo => 0,
         };
+        self.enqueue(at, tie, event);
+    }
+
+    /// Queues `event`, counting it as pending work unless it is a workload
+    /// arrival, a timer or a crash yet to come (none of which keeps a
+    /// drained run going).
+    fn enqueue(&mut self, at: VirtualTime, tie: u64, event: Event) {
+        if !matches!(event, Event::Inject(_) | Event::Timer(..) | Event::Crash(..)) {
+            self.pending += 1;
+        }
         self.queue.push(at, tie, event);
     }
 
@@ -832,8 +836,7 @@ impl<H: Hooks> Core<H> {
             }
             return None;
         }
-        let deadline = msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64);
-        if deadline.is_some_and(|deadline| self.clock(node).0 > deadline) {
+        if deadline_of(&msg).is_some_and(|deadline| self.clock(node).0 > deadline) {
             for effect in caller.nack(msg, DEADLINE_HEADER, true) {
                 self.apply_one(node, cause, effect);
             }
@@ -1079,9 +1082,7 @@ impl<H: Hooks> Core<H> {
         let arrival = self.now.after(latency).after(verdict.extra);
         if let Some(index) = verdict.duplicated_by {
             let (event, _) = fault_event(self, index, &msg);
-            let mut copy = msg.clone();
-            copy.id = MessageId::UNASSIGNED;
-            let copy = self.number(from, copy);
+            let copy = self.number(from, msg.fresh_copy());
             let copy_sent = self.put_on_edge(from, connector, &copy, event, waited);
             self.schedule_fault(arrival, Event::Arrive { node: dest, port, msg: copy, cause: copy_sent });
         }
@@ -1117,8 +1118,7 @@ impl<H: Hooks> Core<H> {
             return;
         }
         if outcome == Outcome::Exported && !msg.headers.is_empty() {
-            let deadline = msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64);
-            if let Some(deadline) = deadline.filter(|&d| self.clock(node).0 > d) {
+            if let Some(deadline) = deadline_of(&msg).filter(|&d| self.clock(node).0 > d) {
                 self.ledger.exported_late(LateExport { message: msg.id.0, deadline_ns: deadline, at_ns: self.now.0 });
             }
         }

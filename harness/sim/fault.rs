@@ -167,11 +167,14 @@ impl FaultPlan {
         sync_only: impl Fn(NodeId) -> bool,
         seed: u64,
     ) -> Result<FaultPlan, FaultError> {
+        if faults.is_empty() {
+            return Ok(FaultPlan::default());
+        }
         let nodes = topology.nodes.len();
         let mut plan = FaultPlan {
-            edges: vec![Vec::new(); if faults.is_empty() { 0 } else { topology.connectors.len() }],
-            outages: vec![Vec::new(); if faults.is_empty() { 0 } else { nodes }],
-            skews: vec![Vec::new(); if faults.is_empty() { 0 } else { nodes }],
+            edges: vec![Vec::new(); topology.connectors.len()],
+            outages: vec![Vec::new(); nodes],
+            skews: vec![Vec::new(); nodes],
             rng: Some(SimRng::seed_from(seed ^ FAULT_STREAM)),
             ..FaultPlan::default()
         };
@@ -239,9 +242,6 @@ impl FaultPlan {
             .map(|f| FaultSummary { kind: f.kind.label(), target: f.target.clone(), applied: 0, messages: 0 })
             .collect();
         plan.faults = faults;
-        if plan.faults.is_empty() {
-            plan.rng = None;
-        }
         Ok(plan)
     }
 

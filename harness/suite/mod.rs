@@ -40,7 +40,6 @@ mod run;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::atomic_file::AtomicFile;
 use crate::expect::Violation;
 use crate::golden::{diff, golden_name, golden_path, is_dump, parse_golden, snap_content, snap_text};
 use crate::golden::{Alignment, DiffOptions, TraceDiff, FORMAT_VERSION};
@@ -468,13 +467,8 @@ impl Suite {
     }
 
     fn write(&self, path: &Path, text: &str) -> Result<(), SuiteError> {
-        let io = |e: std::io::Error| SuiteError::Io { path: path.to_path_buf(), message: format!("cannot write: {e}") };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let mut out = AtomicFile::create(path).map_err(io)?;
-        std::io::Write::write_all(&mut out, text.as_bytes()).map_err(io)?;
-        out.commit().map_err(io)
+        crate::atomic_file::write(path, text.as_bytes())
+            .map_err(|e| SuiteError::Io { path: path.to_path_buf(), message: format!("cannot write: {e}") })
     }
 
     /// Goldens in the golden folder that no input has.

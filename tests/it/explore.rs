@@ -46,9 +46,8 @@ impl Actor for ForgetfulRetry {
                 // The bug: after the third try the owed NACK is never settled.
             }
             Signal::Timer(timer) => {
-                if let Some((mut again, owed, tries)) = self.waiting.remove(&timer) {
-                    again.id = MessageId::UNASSIGNED;
-                    self.send(ctx, again, owed, tries + 1);
+                if let Some((template, owed, tries)) = self.waiting.remove(&timer) {
+                    self.send(ctx, template.fresh_copy(), owed, tries + 1);
                 }
             }
             _ => {}

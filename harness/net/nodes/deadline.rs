@@ -18,6 +18,11 @@ use super::NodeBuild;
 /// nanoseconds, after which a node that is handed the message refuses it.
 pub const DEADLINE_HEADER: &str = "deadline";
 
+/// The deadline stamped on `msg`, if it has one (virtual ns).
+pub fn deadline_of(msg: &Message) -> Option<u64> {
+    msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
@@ -31,7 +36,7 @@ struct Deadline {
 impl Actor for Deadline {
     fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, mut msg: Message) {
         let mut deadline = ctx.now().after(self.within).as_nanos();
-        if let Some(earlier) = msg.headers.get(DEADLINE_HEADER).and_then(serde_json::Value::as_u64) {
+        if let Some(earlier) = deadline_of(&msg) {
             deadline = deadline.min(earlier);
         }
         Arc::make_mut(&mut msg.headers).insert(DEADLINE_HEADER.to_string(), deadline.into());

@@ -64,8 +64,7 @@ impl FailoverRouter {
     /// of it on the fallback.
     fn fail_over(&mut self, ctx: &mut Context<'_>, pending: Pending) {
         self.failed_over.get_or_insert(ctx.now());
-        let mut again = pending.template.clone();
-        again.id = MessageId::UNASSIGNED;
+        let again = pending.template.fresh_copy();
         self.send(ctx, again, Pending { on_primary: false, timeout: None, ..pending });
     }
 }

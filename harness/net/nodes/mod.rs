@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use super::actor::Behaviour;
 use super::workload::Arrivals;
 
-pub use deadline::DEADLINE_HEADER;
+pub use deadline::{deadline_of, DEADLINE_HEADER};
 pub use matcher::Condition;
 
 /// What part a node plays in the data flow.

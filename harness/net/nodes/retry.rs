@@ -94,8 +94,7 @@ impl Actor for Retry {
             Signal::Timer(timer) => {
                 if let Some(mut attempt) = self.waiting.remove(&timer) {
                     attempt.attempts += 1;
-                    let mut again = attempt.template.clone();
-                    again.id = MessageId::UNASSIGNED;
+                    let again = attempt.template.fresh_copy();
                     self.send(ctx, again, attempt);
                 }
             }
