@@ -140,15 +140,17 @@ impl Caller {
         }
     }
 
-    pub(crate) fn nack(&self, mut msg: Message, reason: &str, permanent: bool) -> [Effect; 2] {
+    /// The two effects of refusing `msg`, handed to `emit` in order.
+    pub(crate) fn nack(&self, mut msg: Message, reason: &str, permanent: bool, mut emit: impl FnMut(Effect)) {
         let why = NackReason { reason: Arc::from(reason), permanent };
-        let notify = self.notify(&mut msg, Some(why.clone()));
-        [notify, Effect::Finish(msg, Outcome::Nacked(why))]
+        emit(self.notify(&mut msg, Some(why.clone())));
+        emit(Effect::Finish(msg, Outcome::Nacked(why)));
     }
 
-    fn export(&self, mut msg: Message) -> [Effect; 2] {
-        let notify = self.notify(&mut msg, None);
-        [notify, Effect::Finish(msg, Outcome::Exported)]
+    /// The two effects of exporting `msg`, handed to `emit` in order.
+    fn export(&self, mut msg: Message, mut emit: impl FnMut(Effect)) {
+        emit(self.notify(&mut msg, None));
+        emit(Effect::Finish(msg, Outcome::Exported));
     }
 
     fn pass_upstream(&self, receipt: Receipt, nack: Option<NackReason>) -> Effect {
@@ -263,12 +265,14 @@ impl<'a> Context<'a> {
 
     /// Refuses `msg`: its life ends as nacked and its subscribers get a NACK.
     pub fn nack(&mut self, msg: Message, reason: &str, permanent: bool) {
-        self.effects.extend(self.caller.nack(msg, reason, permanent));
+        let effects = &mut *self.effects;
+        self.caller.nack(msg, reason, permanent, |effect| effects.push(effect));
     }
 
     /// Exports `msg` (its life ends as exported) and acknowledges it.
     pub fn export(&mut self, msg: Message) {
-        self.effects.extend(self.caller.export(msg));
+        let effects = &mut *self.effects;
+        self.caller.export(msg, |effect| effects.push(effect));
     }
 
     /// Drops `msg` on purpose with a reason (after acknowledging it: dropping
@@ -470,12 +474,12 @@ mod async_context {
 
         /// Refuses `msg` (see [`Context::nack`]).
         pub fn nack(&self, msg: Message, reason: &str, permanent: bool) {
-            self.caller.nack(msg, reason, permanent).into_iter().for_each(|e| self.push(Some(e)));
+            self.caller.nack(msg, reason, permanent, |effect| self.push(Some(effect)));
         }
 
         /// Exports `msg` and acknowledges it (see [`Context::export`]).
         pub fn export(&self, msg: Message) {
-            self.caller.export(msg).into_iter().for_each(|e| self.push(Some(e)));
+            self.caller.export(msg, |effect| self.push(Some(effect)));
         }
 
         /// Ends `msg`'s life here (see [`Context::consume`]).

@@ -50,7 +50,7 @@ enum Event {
     /// A timer fires.
     Timer(NodeId, TimerId),
     /// An async handler's effect (or, with `None`, its end).
-    Async(NodeId, Option<Effect>),
+    Async(NodeId, Option<Box<Effect>>),
     /// Fault `usize` crashes a node.
     Crash(NodeId, usize),
     /// A crashed node starts again.
@@ -485,7 +485,7 @@ impl<H: Hooks> Engine<H> {
             Event::Async(node, Some(effect)) => {
                 self.core.pending -= 1;
                 let cause = self.core.nodes[node.index()].async_cause;
-                self.core.apply_one(node, cause, effect);
+                self.core.apply_one(node, cause, *effect);
             }
             Event::Async(node, None) => {
                 self.core.pending -= 1;
@@ -817,7 +817,7 @@ impl<H: Hooks> Core<H> {
             // Tie 0 and scheduling order keep one handler's effects in the
             // order it produced them, its end last.
             self.pending += 1;
-            self.queue.push(at, 0, Event::Async(record.node, record.effect));
+            self.queue.push(at, 0, Event::Async(record.node, record.effect.map(Box::new)));
         }
     }
 
@@ -831,15 +831,11 @@ impl<H: Hooks> Core<H> {
             let (reason, permanent) = (reason.clone(), *permanent);
             self.faults.tally(fault, 1);
             self.trace(msg.id, msg.trace_id, cause, || EventKind::Fault { node, reason: &reason });
-            for effect in caller.nack(msg, &reason, permanent) {
-                self.apply_one(node, cause, effect);
-            }
+            caller.nack(msg, &reason, permanent, |effect| self.apply_one(node, cause, effect));
             return None;
         }
         if deadline_of(&msg).is_some_and(|deadline| self.clock(node).0 > deadline) {
-            for effect in caller.nack(msg, DEADLINE_HEADER, true) {
-                self.apply_one(node, cause, effect);
-            }
+            caller.nack(msg, DEADLINE_HEADER, true, |effect| self.apply_one(node, cause, effect));
             return None;
         }
         Some(msg)

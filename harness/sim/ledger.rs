@@ -7,17 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
-
 use crate::model::{MessageId, NodeId};
 use crate::net::Outcome;
 
+use super::live::LiveMessages;
 use super::summary::{LateExport, RunSummary};
 
 /// Counts of births and endings, and the messages still alive.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    live: FxHashMap<MessageId, NodeId>,
+    live: LiveMessages,
     pub(crate) injected: u64,
     pub(crate) created: u64,
     pub(crate) exported: u64,
@@ -50,14 +49,12 @@ impl Ledger {
 
     /// `id` reached a handler at `node`.
     pub(crate) fn handled_by(&mut self, id: MessageId, node: NodeId) {
-        if let Some(holder) = self.live.get_mut(&id) {
-            *holder = node;
-        }
+        self.live.set_holder(id, node);
     }
 
     /// `id` ended with `outcome`; false (and a violation) if it had ended already.
     pub(crate) fn finish(&mut self, id: MessageId, outcome: &Outcome, node_name: &str) -> bool {
-        if self.live.remove(&id).is_none() {
+        if !self.live.remove(id) {
             self.violations.push(format!("message {id} ended twice: again as {outcome:?} at {node_name}"));
             return false;
         }
@@ -86,13 +83,11 @@ impl Ledger {
 
     /// The live messages in id order, with the node that last handled each.
     pub(crate) fn live(&self) -> Vec<(MessageId, NodeId)> {
-        let mut live: Vec<_> = self.live.iter().map(|(&id, &node)| (id, node)).collect();
-        live.sort_unstable();
-        live
+        self.live.sorted()
     }
 
     /// How many messages are still alive.
     pub(crate) fn live_count(&self) -> u64 {
-        self.live.len() as u64
+        self.live.len()
     }
 }

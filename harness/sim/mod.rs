@@ -7,6 +7,7 @@ mod config;
 mod engine;
 mod fault;
 mod ledger;
+mod live;
 mod queue;
 mod summary;
 

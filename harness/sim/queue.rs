@@ -10,10 +10,11 @@ use std::collections::BinaryHeap;
 
 use crate::model::VirtualTime;
 
+/// The order of an event: time, then tie (one 128-bit comparison), then
+/// scheduling order; and where its payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
-    at: u64,
-    tie: u64,
+    at_tie: u128,
     seq: u64,
     slot: u32,
 }
@@ -44,12 +45,12 @@ impl<E> EventQueue<E> {
             }
         };
         self.seq += 1;
-        self.heap.push(Reverse(Key { at: at.0, tie, seq: self.seq, slot }));
+        self.heap.push(Reverse(Key { at_tie: (u128::from(at.0) << 64) | u128::from(tie), seq: self.seq, slot }));
     }
 
     /// When the earliest event is due.
     pub(crate) fn peek_time(&self) -> Option<VirtualTime> {
-        self.heap.peek().map(|Reverse(k)| VirtualTime(k.at))
+        self.heap.peek().map(|Reverse(k)| VirtualTime((k.at_tie >> 64) as u64))
     }
 
     /// Removes and returns the earliest event.
@@ -57,7 +58,7 @@ impl<E> EventQueue<E> {
         let Reverse(key) = self.heap.pop()?;
         self.free.push(key.slot);
         let event = self.slots[key.slot as usize].take()?;
-        Some((VirtualTime(key.at), event))
+        Some((VirtualTime((key.at_tie >> 64) as u64), event))
     }
 
     /// The pending events, in no particular order.
@@ -79,6 +80,37 @@ mod tests {
         q.push(VirtualTime(1), 2, "early-low-tie-second");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["early-low-tie", "early-low-tie-second", "early-high-tie", "late"]);
+    }
+
+    proptest::proptest! {
+        /// The queue pops what a plain reference pops: the smallest
+        /// (time, tie, scheduling order) among what is pending, for any
+        /// interleaving of pushes and pops, ties drawn from a small range so
+        /// that equal times and equal ties both occur.
+        #[test]
+        fn pops_in_the_order_of_a_plain_sorted_reference(
+            ops in proptest::collection::vec(proptest::option::of((0u64..20, 0u64..4)), 1..300)
+        ) {
+            let mut queue = EventQueue::new();
+            let mut reference: Vec<(u64, u64, usize)> = Vec::new();
+            for (scheduled, op) in ops.into_iter().enumerate() {
+                match op {
+                    Some((at, tie)) => {
+                        queue.push(VirtualTime(at), tie, scheduled);
+                        reference.push((at, tie, scheduled));
+                    }
+                    None => {
+                        let first = reference.iter().enumerate().min_by_key(|(_, key)| **key).map(|(i, _)| i);
+                        let expected = first.map(|i| reference.remove(i)).map(|(at, _, event)| (VirtualTime(at), event));
+                        proptest::prop_assert_eq!(queue.peek_time(), expected.map(|(at, _)| at));
+                        proptest::prop_assert_eq!(queue.pop(), expected);
+                    }
+                }
+            }
+            reference.sort_unstable();
+            let rest: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+            proptest::prop_assert_eq!(rest, reference.into_iter().map(|(at, _, e)| (VirtualTime(at), e)).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -93,7 +93,14 @@ impl Actor for Exporter {
         if self.config.persistent_queue {
             ctx.ack(&mut msg);
         }
-        self.queue.push_back(Queued { msg, fails });
+        let item = Queued { msg, fails };
+        if self.queue.is_empty() && self.working.is_empty() && self.config.processing == Latency::Fixed(Nanos::ZERO) {
+            // Nothing ahead of it and no time to take (no draw either):
+            // what `work` would do with it, without queueing it first.
+            self.finish(ctx, item);
+        } else {
+            self.queue.push_back(item);
+        }
         self.work(ctx);
     }
 
