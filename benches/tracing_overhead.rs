@@ -4,12 +4,12 @@
 //! See BENCHMARKS.md for the figures and how per-event costs follow.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::sync::Mutex;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use flowreplay::trace::{
-    BodyCapture, EventKind, FileRecorder, MemoryRecorder, NdjsonRecorder, Recorder, SampledRecorder, Sampling,
+    BodyCapture, EventKind, FileRecorder, MemoryRecorder, Names, NdjsonRecorder, Recorder, SampledRecorder, Sampling,
 };
 use flowreplay::{Registry, RunConfig, RunSummary, Scenario, Simulation, TraceEvent};
 
@@ -84,6 +84,94 @@ impl Recorder for BarePush {
     }
 }
 
+/// Reference: the same NDJSON lines the NDJSON recorder writes, formatted
+/// straight from each event into a buffered file (the same 64 KiB buffer),
+/// with no line struct, no per-line buffer and no rename at the end. It
+/// knows only the kinds the bench pipeline produces; the bench checks that
+/// its file is byte for byte the recorder's.
+struct HandFormatted {
+    names: Names,
+    out: BufWriter<File>,
+    numbers: itoa::Buffer,
+}
+
+impl HandFormatted {
+    fn create(path: &std::path::Path, simulation: &Simulation) -> HandFormatted {
+        let out = BufWriter::with_capacity(1 << 16, File::create(path).expect("reference file"));
+        HandFormatted { names: Names::new(simulation.topology()), out, numbers: itoa::Buffer::new() }
+    }
+}
+
+/// Writes `key` and a number.
+fn number(out: &mut impl Write, numbers: &mut itoa::Buffer, key: &[u8], value: u64) {
+    out.write_all(key).and_then(|()| out.write_all(numbers.format(value).as_bytes())).expect("write");
+}
+
+/// Writes `key` and a string that needs no escaping (the pipeline's names do not).
+fn text(out: &mut impl Write, key: &[u8], value: &str) {
+    for part in [key, b"\"", value.as_bytes(), b"\""] {
+        out.write_all(part).expect("write");
+    }
+}
+
+/// Writes the checksum as 16 hex digits.
+fn checksum(out: &mut impl Write, checksum: u64) {
+    let mut hex = *b",\"checksum\":\"0000000000000000\"";
+    for nibble in 0..16 {
+        hex[13 + nibble] = b"0123456789abcdef"[(checksum >> ((15 - nibble) * 4)) as usize & 0xf];
+    }
+    out.write_all(&hex).expect("write");
+}
+
+impl Recorder for HandFormatted {
+    fn record(&mut self, event: &TraceEvent<'_>) {
+        let HandFormatted { names, out, numbers } = self;
+        number(out, numbers, b"{\"seq\":", event.seq);
+        number(out, numbers, b",\"t_ns\":", event.at.as_nanos());
+        text(out, b",\"event\":", event.kind.label());
+        number(out, numbers, b",\"msg\":", event.message.0);
+        number(out, numbers, b",\"trace\":", event.trace_id.0);
+        match event.parent {
+            Some(parent) => number(out, numbers, b",\"parent\":", parent),
+            None => out.write_all(b",\"parent\":null").expect("write"),
+        }
+        match &event.kind {
+            EventKind::Inject { node, name, size_bytes, checksum: sum, waited_ns, .. } => {
+                text(out, b",\"node\":", names.node(*node));
+                text(out, b",\"name\":", name);
+                number(out, numbers, b",\"size\":", u64::from(*size_bytes));
+                checksum(out, *sum);
+                if *waited_ns > 0 {
+                    number(out, numbers, b",\"waited_ns\":", *waited_ns);
+                }
+            }
+            EventKind::Send { from, to, name, size_bytes, checksum: sum, queue_depth, waited_ns, .. } => {
+                text(out, b",\"from\":", names.output(*from));
+                text(out, b",\"to\":", names.input(*to));
+                text(out, b",\"name\":", name);
+                number(out, numbers, b",\"size\":", u64::from(*size_bytes));
+                checksum(out, *sum);
+                number(out, numbers, b",\"q\":", u64::from(*queue_depth));
+                if *waited_ns > 0 {
+                    number(out, numbers, b",\"waited_ns\":", *waited_ns);
+                }
+            }
+            EventKind::Deliver { node, port } => text(out, b",\"to\":", names.input((*node, *port))),
+            EventKind::Export { node } => text(out, b",\"node\":", names.node(*node)),
+            EventKind::Ack { node, origin } => {
+                text(out, b",\"node\":", names.node(*node));
+                text(out, b",\"from\":", names.node(*origin));
+            }
+            EventKind::Lifecycle { node, phase } => {
+                text(out, b",\"node\":", names.node(*node));
+                text(out, b",\"phase\":", phase.label());
+            }
+            other => panic!("the bench pipeline makes no {} events", other.label()),
+        }
+        out.write_all(b"}\n").expect("write");
+    }
+}
+
 fn tracing_overhead(c: &mut Criterion) {
     let scenario = scenario();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -128,12 +216,32 @@ fn tracing_overhead(c: &mut Criterion) {
         })
     });
     let path = dir.path().join("trace.ndjson");
+    let reference = dir.path().join("reference.ndjson");
+    // The reference writes exactly the recorder's bytes.
+    let sim = simulation(&scenario);
+    let mut recorder = NdjsonRecorder::create(&path, sim.topology(), BodyCapture::default()).expect("file");
+    checked(sim.run(Some(&mut recorder)).expect("runs"));
+    FileRecorder::finish(Box::new(recorder)).expect("trace written");
+    let sim = simulation(&scenario);
+    let mut hand = HandFormatted::create(&reference, &sim);
+    checked(sim.run(Some(&mut hand)).expect("runs"));
+    hand.out.into_inner().expect("reference written");
+    let same = std::fs::read(&path).ok() == std::fs::read(&reference).ok();
+    assert!(same, "the hand-formatted reference writes other bytes than the NDJSON recorder");
     group.bench_function(id("ndjson_file"), |b| {
         b.iter(|| {
             let sim = simulation(&scenario);
             let mut recorder = NdjsonRecorder::create(&path, sim.topology(), BodyCapture::default()).expect("file");
             checked(sim.run(Some(&mut recorder)).expect("runs"));
             FileRecorder::finish(Box::new(recorder)).expect("trace written")
+        })
+    });
+    group.bench_function(id("reference_hand_formatted_ndjson_file"), |b| {
+        b.iter(|| {
+            let sim = simulation(&scenario);
+            let mut recorder = HandFormatted::create(&reference, &sim);
+            checked(sim.run(Some(&mut recorder)).expect("runs"));
+            recorder.out.into_inner().expect("reference written")
         })
     });
     let log = dir.path().join("tracing.jsonl");

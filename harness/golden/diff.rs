@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use similar::{Algorithm, DiffOp, DiffTag};
 
@@ -229,11 +230,21 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
             // The checksum is of the whole body: where a rule hides part of
             // it (or bodies are left out), it is left out of the comparison.
             let relaxed = options.ignore_bodies || ruled;
-            let fields = match relaxed {
-                true => e.fields.split(' ').filter(|f| !f.starts_with("h=")).collect::<Vec<_>>().join(" "),
-                false => e.fields.clone(),
-            };
-            let key = format!("{} {} {} {} {fields} {body}", e.t_ns, e.event, e.place, e.name);
+            let mut key = String::with_capacity(e.text.len() + 8);
+            for part in [itoa::Buffer::new().format(e.t_ns), &e.event, &e.place, &e.name] {
+                key.push_str(part);
+                key.push(' ');
+            }
+            let mut fields = e.fields.split(' ').filter(|f| !relaxed || !f.starts_with("h="));
+            if let Some(first) = fields.next() {
+                key.push_str(first);
+                fields.for_each(|field| {
+                    key.push(' ');
+                    key.push_str(field);
+                });
+            }
+            key.push(' ');
+            key.push_str(&body);
             (key, index)
         })
         .collect();
@@ -332,8 +343,8 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
 /// Message and trace numbers seen paired on matched lines, both ways.
 #[derive(Default)]
 struct Identity {
-    messages: (BTreeMap<u64, u64>, BTreeMap<u64, u64>),
-    traces: (BTreeMap<u64, u64>, BTreeMap<u64, u64>),
+    messages: (FxHashMap<u64, u64>, FxHashMap<u64, u64>),
+    traces: (FxHashMap<u64, u64>, FxHashMap<u64, u64>),
     /// The first matched pair of lines whose ids break the pairing.
     conflict: Option<(usize, usize)>,
 }
@@ -342,7 +353,7 @@ impl Identity {
     /// Pairs the ids of two matched events; false when either was already
     /// paired with another.
     fn pair(&mut self, x: &GoldenEvent, y: &GoldenEvent) -> bool {
-        fn one_to_one(maps: &mut (BTreeMap<u64, u64>, BTreeMap<u64, u64>), a: u64, b: u64) -> bool {
+        fn one_to_one(maps: &mut (FxHashMap<u64, u64>, FxHashMap<u64, u64>), a: u64, b: u64) -> bool {
             *maps.0.entry(a).or_insert(b) == b && *maps.1.entry(b).or_insert(a) == a
         }
         one_to_one(&mut self.messages, x.msg, y.msg) && one_to_one(&mut self.traces, x.trace, y.trace)
@@ -353,7 +364,8 @@ impl Identity {
 /// is at `a`), the node of a port (`a.in`), or the place itself (a dump's
 /// `group/key`, which has no port). Ignore rules are scoped by it.
 pub(super) fn sender_node(place: &str) -> &str {
-    let end = place.find(" -> ").or_else(|| place.find(" <- ")).unwrap_or(place.len());
+    let arrow = |at: &usize| matches!(place.as_bytes().get(at + 1..at + 4), Some(b"-> " | b"<- "));
+    let end = memchr::memchr_iter(b' ', place.as_bytes()).find(arrow).unwrap_or(place.len());
     let endpoint = &place[..end];
     match endpoint.rsplit_once('.') {
         Some((node, port)) if !node.is_empty() && !port.contains('/') => node,
@@ -372,8 +384,15 @@ pub(super) fn line_ops(a: &[(String, usize)], b: &[(String, usize)]) -> Vec<Diff
     let prefix = a.iter().zip(b).take_while(|(x, y)| x.0 == y.0).count();
     let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x.0 == y.0).count();
     let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-    let left: Vec<&str> = a_mid.iter().map(|(t, _)| t.as_str()).collect();
-    let right: Vec<&str> = b_mid.iter().map(|(t, _)| t.as_str()).collect();
+    // Each distinct line becomes a number, so the diff compares and hashes
+    // numbers, not text: equal numbers are equal lines, so the ops are the same.
+    fn number<'s>(ids: &mut FxHashMap<&'s str, u32>, line: &'s str) -> u32 {
+        let next = ids.len() as u32;
+        *ids.entry(line).or_insert(next)
+    }
+    let mut ids = FxHashMap::default();
+    let left: Vec<u32> = a_mid.iter().map(|(line, _)| number(&mut ids, line)).collect();
+    let right: Vec<u32> = b_mid.iter().map(|(line, _)| number(&mut ids, line)).collect();
     let mut ops = Vec::new();
     if prefix > 0 {
         ops.push(DiffOp::Equal { old_index: 0, new_index: 0, len: prefix });
@@ -435,7 +454,7 @@ pub(super) fn unified<T: AsRef<str> + Clone + PartialEq>(a: &[(T, usize)], b: &[
 struct Summary<'a> {
     first: &'a GoldenEvent,
     events: Vec<&'a GoldenEvent>,
-    body: Option<serde_json::Value>,
+    body: Option<&'a serde_json::Value>,
 }
 
 impl Summary<'_> {
@@ -452,7 +471,7 @@ fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u6
             messages.entry(event.msg).or_insert_with(|| Summary { first: event, events: Vec::new(), body: None });
         summary.events.push(event);
         if summary.body.is_none() && !options.ignore_bodies {
-            summary.body = event.body.clone();
+            summary.body = event.body.as_ref();
         }
     }
     messages
@@ -464,7 +483,7 @@ fn message_ref(summary: &Summary<'_>) -> MessageRef {
         place: summary.first.place.clone(),
         msg: summary.first.msg,
         t_ns: summary.first.t_ns,
-        body: summary.body.clone(),
+        body: summary.body.cloned(),
     }
 }
 
@@ -513,19 +532,19 @@ fn by_message(
 
 fn changed_message(old: &Summary<'_>, new: &Summary<'_>) -> ChangedMessage {
     let null = serde_json::Value::Null;
-    let fields = changed_fields(old.body.as_ref().unwrap_or(&null), new.body.as_ref().unwrap_or(&null));
+    let fields = changed_fields(old.body.unwrap_or(&null), new.body.unwrap_or(&null));
     ChangedMessage { expected: message_ref(old), actual: message_ref(new), fields }
 }
 
 /// Sends per edge (or, for dumps, `Out`s per group) on each side.
 fn edge_changes(expected: &[GoldenEvent], actual: &[GoldenEvent]) -> Vec<EdgeChange> {
-    let count = |events: &[GoldenEvent]| {
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    fn count(events: &[GoldenEvent]) -> BTreeMap<&str, u64> {
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         for e in events.iter().filter(|e| e.event == "send" || e.event == "out") {
-            *counts.entry(e.place.clone()).or_default() += 1;
+            *counts.entry(e.place.as_str()).or_default() += 1;
         }
         counts
-    };
+    }
     count_changes(&count(expected), &count(actual))
 }
 
@@ -539,4 +558,19 @@ pub(super) fn count_changes<K: Ord + ToString>(a: &BTreeMap<K, u64>, b: &BTreeMa
             (x != y).then(|| EdgeChange { edge: place.to_string(), expected: x, actual: y })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sender_node;
+
+    #[test]
+    fn a_place_is_at_the_sender_of_an_edge_the_node_of_a_port_or_itself() {
+        assert_eq!(sender_node("a.out -> b.in"), "a");
+        assert_eq!(sender_node("sink <- router"), "sink");
+        assert_eq!(sender_node("store.in"), "store");
+        assert_eq!(sender_node("store"), "store");
+        assert_eq!(sender_node("desk/main"), "desk/main");
+        assert_eq!(sender_node("odd name.out -> b.in"), "odd name", "a space that starts no arrow is kept");
+    }
 }

@@ -98,19 +98,16 @@ const DISCARD: u8 = 13;
 const LOSE: u8 = 14;
 const BATCH: u8 = 15;
 
-/// One event's bytes, built on the stack and appended in one copy.
-struct Packet {
-    bytes: [u8; Packet::MAX],
-    len: usize,
-}
+/// Appends one event's bytes to the recorder's buffer, which has room
+/// reserved for the longest event, so no push reallocates mid-event.
+struct Packet<'a>(&'a mut Vec<u8>);
 
-impl Packet {
+impl Packet<'_> {
     /// The longest event: a send with every number at its widest.
     const MAX: usize = 160;
 
     fn push(&mut self, byte: u8) {
-        self.bytes[self.len] = byte;
-        self.len += 1;
+        self.0.push(byte);
     }
 
     fn put(&mut self, mut value: u64) {
@@ -127,8 +124,7 @@ impl Packet {
     }
 
     fn put_fixed(&mut self, value: u64) {
-        self.bytes[self.len..self.len + 8].copy_from_slice(&value.to_le_bytes());
-        self.len += 8;
+        self.0.extend_from_slice(&value.to_le_bytes());
     }
 }
 
@@ -176,7 +172,8 @@ impl MemoryRecorder {
 
 impl Recorder for MemoryRecorder {
     fn record(&mut self, event: &TraceEvent<'_>) {
-        let out = &mut Packet { bytes: [0; Packet::MAX], len: 0 };
+        self.bytes.reserve(Packet::MAX);
+        let out = &mut Packet(&mut self.bytes);
         let code = match &event.kind {
             EventKind::Inject { .. } => INJECT,
             EventKind::Send { .. } => SEND,
@@ -304,7 +301,6 @@ impl Recorder for MemoryRecorder {
                 });
             }
         }
-        self.bytes.extend_from_slice(&out.bytes[..out.len]);
         self.count += 1;
     }
 
