@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use smallvec::SmallVec;
-
-use super::ids::{Hop, MessageId, TraceId};
+use super::ids::{MessageId, TraceId};
+use super::return_path::ReturnPath;
 
 /// The elfo message kind (`mk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
@@ -93,9 +92,6 @@ impl Default for Body {
 /// Envelope headers (deadline, priority, …): a small map, ordered by key so
 /// that printing it is deterministic. Shared between copies.
 pub type Headers = Arc<BTreeMap<String, serde_json::Value>>;
-
-/// The subscribers waiting for a message's ACK/NACK, innermost (most recent) last.
-pub type ReturnPath = SmallVec<[Hop; 3]>;
 
 /// A message moving through the simulated network.
 ///

@@ -3,10 +3,12 @@
 
 mod ids;
 mod message;
+mod return_path;
 mod rng;
 mod time;
 
 pub use ids::{Hop, InPort, MessageId, NodeId, OutPort, TraceId};
-pub use message::{Body, Headers, Message, MessageKind, ReturnPath};
+pub use message::{Body, Headers, Message, MessageKind};
+pub use return_path::ReturnPath;
 pub use rng::SimRng;
 pub use time::{Nanos, ParseDurationError, VirtualTime};

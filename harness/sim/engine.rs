@@ -1192,3 +1192,21 @@ impl<H: Hooks> Core<H> {
         }
     }
 }
+#[cfg(test)]
+mod tests {
+    /// What moves on every hop (a message, the effect that sends it, the
+    /// event that delivers it, its mailbox entry) stays at most 128 bytes:
+    /// the compiler moves that much inline, and calls `memcpy` above it.
+    #[test]
+    fn what_moves_each_hop_fits_in_128_bytes() {
+        use std::mem::size_of;
+        assert!(size_of::<crate::model::Message>() <= 104, "{}", size_of::<crate::model::Message>());
+        for (what, size) in [
+            ("Effect", size_of::<crate::net::Effect>()),
+            ("Event", size_of::<super::Event>()),
+            ("Queued", size_of::<super::Queued>()),
+        ] {
+            assert!(size <= 128, "{what} is {size} bytes");
+        }
+    }
+}
