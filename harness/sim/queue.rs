@@ -36,7 +36,9 @@ impl<E> EventQueue<E> {
     pub(crate) fn push(&mut self, at: VirtualTime, tie: u64, event: E) {
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(event);
+                // A free slot holds `None`: nothing to drop (forgetting it
+                // spares the drop call a plain assignment would make).
+                std::mem::forget(std::mem::replace(&mut self.slots[slot as usize], Some(event)));
                 slot
             }
             None => {
