@@ -38,7 +38,7 @@ impl<E> EventQueue<E> {
             Some(slot) => {
                 // A free slot holds `None`: nothing to drop (forgetting it
                 // spares the drop call a plain assignment would make).
-                std::mem::forget(std::mem::replace(&mut self.slots[slot as usize], Some(event)));
+                std::mem::forget(self.slots[slot as usize].replace(event));
                 slot
             }
             None => {
