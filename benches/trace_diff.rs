@@ -4,11 +4,18 @@
 //! beside the same run's read of both dumps (see BENCHMARKS.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
 use flowreplay::dump::{synthetic, write_records, DumpReader, DumpRecord, RawBody, ReadMode};
 use flowreplay::golden::{diff, diff_files, parse_golden, render, Alignment, DiffOptions, GoldenEvent, GoldenHeader};
 use flowreplay::scenario::GoldenRules;
 use flowreplay::trace::{BodyCapture, MemoryRecorder, Names, TraceLine};
 use flowreplay::{Registry, RunConfig, Scenario, Simulation};
+
+/// The allocator the `flowreplay` binary runs on, so the figures are what
+/// `flowreplay diff` pays: a parsed golden is many small allocations, and
+/// glibc's malloc spends much of a diff freeing them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Messages of the five-node pipeline that make about 100,000 events.
 const MESSAGES: u64 = 9_091;

@@ -287,7 +287,7 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
     // equal only once ignored fields were hidden count as relaxed.
     // The ids of matched lines must pair one to one (messages and traces):
     // the same lines with a different message on a path is a difference.
-    let mut pairs: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
     let mut identity = Identity::default();
     let mut relaxed = Relaxations::new();
     for op in ops.iter().filter(|op| op.tag() == DiffTag::Equal) {
@@ -464,16 +464,41 @@ impl Summary<'_> {
     }
 }
 
-fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> BTreeMap<u64, Summary<'a>> {
-    let mut messages: BTreeMap<u64, Summary<'a>> = BTreeMap::new();
+/// Each message's summary, in id order, found by id through a hash map.
+struct Messages<'a> {
+    list: Vec<(u64, Summary<'a>)>,
+    index: FxHashMap<u64, usize>,
+}
+
+impl<'a> Messages<'a> {
+    fn get(&self, id: u64) -> Option<&Summary<'a>> {
+        self.index.get(&id).map(|&i| &self.list[i].1)
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &Summary<'a>)> {
+        self.list.iter().map(|(id, summary)| (*id, summary))
+    }
+}
+
+fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> Messages<'a> {
+    let mut messages = Messages { list: Vec::new(), index: FxHashMap::default() };
     for event in events.iter().filter(|e| e.msg != 0) {
-        let summary =
-            messages.entry(event.msg).or_insert_with(|| Summary { first: event, events: Vec::new(), body: None });
+        let at = *messages.index.entry(event.msg).or_insert_with(|| {
+            messages.list.push((event.msg, Summary { first: event, events: Vec::new(), body: None }));
+            messages.list.len() - 1
+        });
+        let summary = &mut messages.list[at].1;
         summary.events.push(event);
         if summary.body.is_none() && !options.ignore_bodies {
             summary.body = event.body.as_ref();
         }
     }
+    messages.list.sort_unstable_by_key(|(id, _)| *id);
+    messages.index = messages.list.iter().enumerate().map(|(at, (id, _))| (*id, at)).collect();
     messages
 }
 
@@ -495,25 +520,25 @@ type MessageLists = (Vec<MessageRef>, Vec<MessageRef>, Vec<ChangedMessage>);
 fn by_message(
     expected: &[GoldenEvent],
     actual: &[GoldenEvent],
-    pairs: &BTreeMap<u64, u64>,
+    pairs: &FxHashMap<u64, u64>,
     options: &DiffOptions,
 ) -> MessageLists {
     let (a, b) = (messages(expected, options), messages(actual, options));
     let mut claimed: std::collections::BTreeSet<u64> = pairs.values().copied().collect();
     let mut matched: Vec<(u64, u64)> = Vec::new();
     let mut missing = Vec::new();
-    for id in a.keys() {
-        match pairs.get(id) {
-            Some(&other) => matched.push((*id, other)),
-            None if b.contains_key(id) && claimed.insert(*id) => matched.push((*id, *id)),
-            None => missing.push(message_ref(&a[id])),
+    for (id, summary) in a.iter() {
+        match pairs.get(&id) {
+            Some(&other) => matched.push((id, other)),
+            None if b.contains(id) && claimed.insert(id) => matched.push((id, id)),
+            None => missing.push(message_ref(summary)),
         }
     }
     let extra = b.iter().filter(|(id, _)| !claimed.contains(id)).map(|(_, m)| message_ref(m)).take(LISTED).collect();
     let changed = matched
         .iter()
         .filter_map(|(x, y)| {
-            let (old, new) = (a.get(x)?, b.get(y)?);
+            let (old, new) = (a.get(*x)?, b.get(*y)?);
             let same_bodies = match (&old.body, &new.body) {
                 (Some(e), Some(a)) => !matches!(
                     options.rules.compare(sender_node(&old.first.place), &old.first.name, e, a),

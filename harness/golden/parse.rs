@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use crate::line_error::LineError;
-use crate::model::VirtualTime;
 
 /// One event line of a golden.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +139,10 @@ fn parse_event(text: &str) -> Result<GoldenEvent, (usize, String)> {
         Some(k) => k.parse().map_err(|_| (column(k), format!("expected a trace number after trace=, found {k:?}")))?,
         None => msg,
     };
-    let fields = fields.split(' ').filter(|f| !f.starts_with("trace=")).collect::<Vec<_>>().join(" ");
+    let fields = match fields.contains("trace=") {
+        true => fields.split(' ').filter(|f| !f.starts_with("trace=")).collect::<Vec<_>>().join(" "),
+        false => fields.to_string(),
+    };
     Ok(GoldenEvent {
         line: 0,
         t_ns,
@@ -211,11 +213,41 @@ fn message_word(text: &str) -> Option<((String, u64), &str)> {
     Some(((name, number), &after[digits..]))
 }
 
+/// A time as [`VirtualTime`](crate::model::VirtualTime) writes it: whole seconds (digits only, no
+/// leading zero) and exactly nine decimals.
 fn parse_time(text: &str) -> Option<u64> {
     let (seconds, nanos) = text.split_once('.')?;
-    if nanos.len() != 9 || !nanos.chars().all(|c| c.is_ascii_digit()) {
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let canonical = digits(seconds) && (seconds == "0" || !seconds.starts_with('0')) && nanos.len() == 9;
+    if !canonical || !digits(nanos) {
         return None;
     }
-    let value = seconds.parse::<u64>().ok()?.checked_mul(1_000_000_000)?.checked_add(nanos.parse().ok()?)?;
-    (VirtualTime(value).to_string() == text).then_some(value)
+    seconds.parse::<u64>().ok()?.checked_mul(1_000_000_000)?.checked_add(nanos.parse().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::parse_time;
+    use crate::model::VirtualTime;
+
+    proptest! {
+        /// A time parses exactly when it is the way `VirtualTime` writes
+        /// one, to the value written: no leading zeros, signs or short
+        /// decimals slip through.
+        #[test]
+        fn times_parse_exactly_when_written_as_virtual_time_writes_them(
+            text in "[0+]?[0-9]{0,3}\\.?[0-9]{7,10}",
+            value in 0u64..5_000_000_000_000,
+        ) {
+            let canonical = VirtualTime(value).to_string();
+            prop_assert_eq!(parse_time(&canonical), Some(value));
+            let written = text.split_once('.').and_then(|(s, n)| {
+                let v = s.parse::<u64>().ok()?.checked_mul(1_000_000_000)?.checked_add(n.parse().ok()?)?;
+                (VirtualTime(v).to_string() == text).then_some(v)
+            });
+            prop_assert_eq!(parse_time(&text), written);
+        }
+    }
 }
