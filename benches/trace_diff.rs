@@ -20,13 +20,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Messages of the five-node pipeline that make about 100,000 events.
 const MESSAGES: u64 = 9_091;
 
+/// The bench pipeline with its workload set to `messages`.
+fn pipeline(messages: u64) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
+    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    scenario.network.nodes[0].config["workload"]["count"] = messages.into();
+    scenario
+}
+
 /// The golden text of the pipeline run, and a copy with every 100th event
 /// line changed.
 fn traces() -> (String, String) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    scenario.network.nodes[0].config["workload"]["count"] = MESSAGES.into();
-    let network = scenario.network(&Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let network = pipeline(MESSAGES).network(&Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
     let names = Names::new(&network.topology);
     let mut trace = MemoryRecorder::with_bodies();
     Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() }).run(Some(&mut trace)).expect("runs");
@@ -77,6 +82,18 @@ fn trace_diff(c: &mut Criterion) {
     });
     group.bench_function("100k_events_equal", |bench| {
         bench.iter(|| diff(&a, &a, Alignment::SameRun, &DiffOptions::default()).equal)
+    });
+    // How busy the machine is: `tracing_overhead`'s `none_compiled_in` (the
+    // pipeline, 20,000 messages, untraced), measured in this run too.
+    let pipeline = pipeline(20_000);
+    group.bench_function("reference_none_compiled_in_20k", |bench| {
+        bench.iter(|| {
+            let network = pipeline.network(&Registry::builtin()).expect("the bench pipeline builds");
+            Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() })
+                .run_untraced()
+                .expect("runs")
+                .delivered
+        })
     });
     group.finish();
 }

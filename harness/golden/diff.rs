@@ -217,34 +217,36 @@ fn comparable(events: &[GoldenEvent], options: &DiffOptions) -> Vec<(String, usi
         .map(|(index, e)| {
             let node = sender_node(&e.place);
             let ruled = options.rules.applies(node, &e.name);
-            let body = match &e.body {
-                Some(_) if options.ignore_bodies => String::new(),
-                Some(body) if ruled => {
-                    let mut body = body.clone();
-                    options.rules.hide(node, &e.name, &mut body);
-                    body.to_string()
-                }
-                Some(body) => body.to_string(),
-                None => String::new(),
-            };
             // The checksum is of the whole body: where a rule hides part of
             // it (or bodies are left out), it is left out of the comparison.
             let relaxed = options.ignore_bodies || ruled;
-            let mut key = String::with_capacity(e.text.len() + 8);
+            let mut key: Vec<u8> = Vec::with_capacity(e.text.len() + 8);
             for part in [itoa::Buffer::new().format(e.t_ns), &e.event, &e.place, &e.name] {
-                key.push_str(part);
-                key.push(' ');
+                key.extend_from_slice(part.as_bytes());
+                key.push(b' ');
             }
             let mut fields = e.fields.split(' ').filter(|f| !relaxed || !f.starts_with("h="));
             if let Some(first) = fields.next() {
-                key.push_str(first);
+                key.extend_from_slice(first.as_bytes());
                 fields.for_each(|field| {
-                    key.push(' ');
-                    key.push_str(field);
+                    key.push(b' ');
+                    key.extend_from_slice(field.as_bytes());
                 });
             }
-            key.push(' ');
-            key.push_str(&body);
+            key.push(b' ');
+            // Serialising a JSON value into a Vec cannot fail.
+            match &e.body {
+                Some(_) if options.ignore_bodies => {}
+                Some(body) if ruled => {
+                    let mut body = body.clone();
+                    options.rules.hide(node, &e.name, &mut body);
+                    serde_json::to_writer(&mut key, &body).unwrap_or_default();
+                }
+                Some(body) => serde_json::to_writer(&mut key, body).unwrap_or_default(),
+                None => {}
+            }
+            // Text and JSON only: always UTF-8.
+            let key = String::from_utf8(key).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             (key, index)
         })
         .collect();
@@ -287,7 +289,7 @@ fn same_run(expected: &[GoldenEvent], actual: &[GoldenEvent], options: &DiffOpti
     // equal only once ignored fields were hidden count as relaxed.
     // The ids of matched lines must pair one to one (messages and traces):
     // the same lines with a different message on a path is a difference.
-    let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut pairs: FxHashMap<u64, u64> = FxHashMap::with_capacity_and_hasher(expected.len() / 4, Default::default());
     let mut identity = Identity::default();
     let mut relaxed = Relaxations::new();
     for op in ops.iter().filter(|op| op.tag() == DiffTag::Equal) {
@@ -390,7 +392,8 @@ pub(super) fn line_ops(a: &[(String, usize)], b: &[(String, usize)]) -> Vec<Diff
         let next = ids.len() as u32;
         *ids.entry(line).or_insert(next)
     }
-    let mut ids = FxHashMap::default();
+    // Nearly every line of the second side is one of the first side's.
+    let mut ids = FxHashMap::with_capacity_and_hasher(a_mid.len() + b_mid.len() / 8, Default::default());
     let left: Vec<u32> = a_mid.iter().map(|(line, _)| number(&mut ids, line)).collect();
     let right: Vec<u32> = b_mid.iter().map(|(line, _)| number(&mut ids, line)).collect();
     let mut ops = Vec::new();
