@@ -60,13 +60,18 @@ enum Slot {
 }
 
 impl Names {
+    /// The id of `name`: the same shared string as last time in this slot
+    /// (nearly always) is answered without hashing.
     #[inline]
     fn intern(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
-        if let Some((last, id)) = &self.last[slot as usize] {
-            if Arc::ptr_eq(last, name) {
-                return *id;
-            }
+        match &self.last[slot as usize] {
+            Some((last, id)) if Arc::ptr_eq(last, name) => *id,
+            _ => self.intern_new(slot, name),
         }
+    }
+
+    #[cold]
+    fn intern_new(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
         let id = match self.index.get(name) {
             Some(&id) => id,
             None => {
