@@ -31,6 +31,18 @@ pub struct MemoryRecorder {
     null_body: Body,
     count: u64,
     last: Cursor,
+    /// Where each event is built before it is appended.
+    scratch: Scratch,
+}
+
+/// A buffer as long as the longest event.
+#[derive(Debug)]
+struct Scratch(Box<[u8; Packet::MAX]>);
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch(Box::new([0; Packet::MAX]))
+    }
 }
 
 /// What each event is encoded relative to.
@@ -103,16 +115,20 @@ const DISCARD: u8 = 13;
 const LOSE: u8 = 14;
 const BATCH: u8 = 15;
 
-/// Appends one event's bytes to the recorder's buffer, which has room
-/// reserved for the longest event, so no push reallocates mid-event.
-struct Packet<'a>(&'a mut Vec<u8>);
+/// One event's bytes, built in a scratch buffer the recorder keeps (so
+/// nothing is zeroed or grown per event) and then appended in one copy.
+struct Packet<'a> {
+    bytes: &'a mut [u8; Packet::MAX],
+    len: usize,
+}
 
 impl Packet<'_> {
     /// The longest event: a send with every number at its widest.
     const MAX: usize = 160;
 
     fn push(&mut self, byte: u8) {
-        self.0.push(byte);
+        self.bytes[self.len] = byte;
+        self.len += 1;
     }
 
     fn put(&mut self, mut value: u64) {
@@ -129,7 +145,8 @@ impl Packet<'_> {
     }
 
     fn put_fixed(&mut self, value: u64) {
-        self.0.extend_from_slice(&value.to_le_bytes());
+        self.bytes[self.len..self.len + 8].copy_from_slice(&value.to_le_bytes());
+        self.len += 8;
     }
 }
 
@@ -177,8 +194,7 @@ impl MemoryRecorder {
 
 impl Recorder for MemoryRecorder {
     fn record(&mut self, event: &TraceEvent<'_>) {
-        self.bytes.reserve(Packet::MAX);
-        let out = &mut Packet(&mut self.bytes);
+        let out = &mut Packet { bytes: &mut self.scratch.0, len: 0 };
         let code = match &event.kind {
             EventKind::Inject { .. } => INJECT,
             EventKind::Send { .. } => SEND,
@@ -306,6 +322,8 @@ impl Recorder for MemoryRecorder {
                 });
             }
         }
+        let len = out.len;
+        self.bytes.extend_from_slice(&self.scratch.0[..len]);
         self.count += 1;
     }
 
