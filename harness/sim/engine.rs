@@ -1192,6 +1192,7 @@ impl<H: Hooks> Core<H> {
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     /// What moves on every hop (a message, the effect that sends it, the
