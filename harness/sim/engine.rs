@@ -863,8 +863,18 @@ impl<H: Hooks> Core<H> {
         let outputs = &self.topology.nodes[node.index()].outputs;
         let now = self.clock(node);
         handler(&mut Context::new(now, caller, outputs, &mut self.rng, &mut effects, &mut self.counters));
-        for effect in effects.drain(..) {
-            self.apply_one(node, cause, effect);
+        match effects.len() {
+            // Most handlers make one effect: no drain to set up and tear down.
+            1 => {
+                if let Some(effect) = effects.pop() {
+                    self.apply_one(node, cause, effect);
+                }
+            }
+            _ => {
+                for effect in effects.drain(..) {
+                    self.apply_one(node, cause, effect);
+                }
+            }
         }
         self.effects = effects;
     }
