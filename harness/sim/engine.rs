@@ -629,14 +629,13 @@ impl<H: Hooks> Engine<H> {
             core.trace(msg.id, msg.trace_id, cause, || EventKind::Deliver { node, port })
         };
         let caller = Caller { node, port, trace_id: msg.trace_id };
-        let msg = if port != InPort::INJECT && (core.faults.any() || !msg.headers.is_empty()) {
+        let mut msg = msg;
+        if port != InPort::INJECT && (core.faults.any() || !msg.headers.is_empty()) {
             match core.refuse_on_arrival(&caller, msg, cause) {
-                Some(msg) => msg,
+                Some(admitted) => msg = admitted,
                 None => return,
             }
-        } else {
-            msg
-        };
+        }
         match &mut self.behaviours[node.index()] {
             Behaviour::Sync(actor) => core.call(caller, cause, |ctx| actor.on_message(ctx, port, msg)),
             Behaviour::Service(service) => service.on_message(port, msg, core.now),
@@ -893,8 +892,8 @@ impl<H: Hooks> Core<H> {
                 };
                 self.schedule(self.now, Event::Signal(hop.node, signal, cause));
             }
-            Effect::Finish(msg, outcome) => {
-                let msg = self.number(node, msg);
+            Effect::Finish(mut msg, outcome) => {
+                self.number(node, &mut msg);
                 self.finish(node, msg, outcome, cause);
             }
             Effect::SetTimer(timer, after) => {
@@ -924,10 +923,10 @@ impl<H: Hooks> Core<H> {
 
     /// A send on a port the node does not have: the message ends as nacked
     /// (permanently) and its subscribers hear so.
-    fn refuse_unroutable(&mut self, node: NodeId, port: &str, msg: Message, cause: Option<u64>) {
+    fn refuse_unroutable(&mut self, node: NodeId, port: &str, mut msg: Message, cause: Option<u64>) {
         let reason: Arc<str> = format!("{} has no output port {port:?}", self.topology.nodes[node.index()].name).into();
         let why = NackReason { reason, permanent: true };
-        let mut msg = self.number(node, msg);
+        self.number(node, &mut msg);
         let path = std::mem::take(&mut msg.return_path);
         let notify = Effect::Notify {
             message: msg.id,
@@ -941,14 +940,14 @@ impl<H: Hooks> Core<H> {
         self.finish(node, msg, Outcome::Nacked(why), cause);
     }
 
-    /// Gives a message created by an actor its id.
-    fn number(&mut self, node: NodeId, mut msg: Message) -> Message {
+    /// Gives a message created by an actor its id (in place: a message is
+    /// too large to pass through by value on every send).
+    fn number(&mut self, node: NodeId, msg: &mut Message) {
         if msg.id == MessageId::UNASSIGNED {
             self.counters.message += 1;
             msg.id = MessageId(self.counters.message);
             self.ledger.created(msg.id, node);
         }
-        msg
     }
 
     /// Creates the receiver's next workload message and queues it there.
@@ -980,11 +979,11 @@ impl<H: Hooks> Core<H> {
     /// Sends `msg` from `node` on `port`: straight into the connector if the
     /// destination has room and nobody is waiting there, else parked.
     /// `transit`, when given, replaces the connector's latency.
-    fn send(&mut self, node: NodeId, port: OutPort, msg: Message, cause: Option<u64>, transit: Option<Nanos>) {
+    fn send(&mut self, node: NodeId, port: OutPort, mut msg: Message, cause: Option<u64>, transit: Option<Nanos>) {
         let Some(&connector) = self.topology.wiring[node.index()].get(port.0 as usize) else {
             return self.refuse_unroutable(node, &format!("#{}", port.0), msg, cause);
         };
-        let msg = self.number(node, msg);
+        self.number(node, &mut msg);
         let (dest, dest_port) = self.topology.connectors[connector].to;
         let target = &mut self.nodes[dest.index()];
         if target.reserved < target.capacity && target.waiting.is_empty() {
@@ -1088,7 +1087,8 @@ impl<H: Hooks> Core<H> {
         let arrival = self.now.after(latency).after(verdict.extra);
         if let Some(index) = verdict.duplicated_by {
             let (event, _) = fault_event(self, index, &msg);
-            let copy = self.number(from, msg.fresh_copy());
+            let mut copy = msg.fresh_copy();
+            self.number(from, &mut copy);
             let copy_sent = self.put_on_edge(from, connector, &copy, event, waited);
             self.schedule_fault(arrival, Event::Arrive { node: dest, port, msg: copy, cause: copy_sent });
         }
