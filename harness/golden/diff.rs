@@ -467,42 +467,41 @@ impl Summary<'_> {
     }
 }
 
-/// Each message's summary, in id order, found by id through a hash map.
-struct Messages<'a> {
-    list: Vec<(u64, Summary<'a>)>,
-    index: FxHashMap<u64, usize>,
-}
+/// Each message's summary, in id order.
+struct Messages<'a>(Vec<(u64, Summary<'a>)>);
 
 impl<'a> Messages<'a> {
     fn get(&self, id: u64) -> Option<&Summary<'a>> {
-        self.index.get(&id).map(|&i| &self.list[i].1)
+        self.0.binary_search_by_key(&id, |(id, _)| *id).ok().map(|at| &self.0[at].1)
     }
 
     fn contains(&self, id: u64) -> bool {
-        self.index.contains_key(&id)
+        self.get(id).is_some()
     }
 
     fn iter(&self) -> impl Iterator<Item = (u64, &Summary<'a>)> {
-        self.list.iter().map(|(id, summary)| (*id, summary))
+        self.0.iter().map(|(id, summary)| (*id, summary))
     }
 }
 
+/// The messages' summaries: gathered through a hash map (a lookup per
+/// event), sorted by id once.
 fn messages<'a>(events: &'a [GoldenEvent], options: &DiffOptions) -> Messages<'a> {
-    let mut messages = Messages { list: Vec::new(), index: FxHashMap::default() };
+    let mut list: Vec<(u64, Summary<'a>)> = Vec::new();
+    let mut index: FxHashMap<u64, usize> = FxHashMap::default();
     for event in events.iter().filter(|e| e.msg != 0) {
-        let at = *messages.index.entry(event.msg).or_insert_with(|| {
-            messages.list.push((event.msg, Summary { first: event, events: Vec::new(), body: None }));
-            messages.list.len() - 1
+        let at = *index.entry(event.msg).or_insert_with(|| {
+            list.push((event.msg, Summary { first: event, events: Vec::new(), body: None }));
+            list.len() - 1
         });
-        let summary = &mut messages.list[at].1;
+        let summary = &mut list[at].1;
         summary.events.push(event);
         if summary.body.is_none() && !options.ignore_bodies {
             summary.body = event.body.as_ref();
         }
     }
-    messages.list.sort_unstable_by_key(|(id, _)| *id);
-    messages.index = messages.list.iter().enumerate().map(|(at, (id, _))| (*id, at)).collect();
-    messages
+    list.sort_unstable_by_key(|(id, _)| *id);
+    Messages(list)
 }
 
 fn message_ref(summary: &Summary<'_>) -> MessageRef {

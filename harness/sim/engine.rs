@@ -615,7 +615,7 @@ impl<H: Hooks> Engine<H> {
     }
 
     /// Hands one message, taken off `node`'s mailbox, to its handler.
-    fn handle(&mut self, node: NodeId, Queued { port, msg, cause }: Queued) {
+    fn handle(&mut self, node: NodeId, Queued { port, mut msg, cause }: Queued) {
         let core = &mut self.core;
         let state = &mut core.nodes[node.index()];
         state.reserved -= 1;
@@ -629,7 +629,6 @@ impl<H: Hooks> Engine<H> {
             core.trace(msg.id, msg.trace_id, cause, || EventKind::Deliver { node, port })
         };
         let caller = Caller { node, port, trace_id: msg.trace_id };
-        let mut msg = msg;
         if port != InPort::INJECT && (core.faults.any() || !msg.headers.is_empty()) {
             match core.refuse_on_arrival(&caller, msg, cause) {
                 Some(admitted) => msg = admitted,

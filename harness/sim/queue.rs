@@ -10,11 +10,10 @@ use std::collections::BinaryHeap;
 
 use crate::model::VirtualTime;
 
-/// The order of an event: time, then tie (one 128-bit comparison), then
-/// scheduling order; and where its payload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
-    at_tie: u128,
+    at: u64,
+    tie: u64,
     seq: u64,
     slot: u32,
 }
@@ -47,12 +46,12 @@ impl<E> EventQueue<E> {
             }
         };
         self.seq += 1;
-        self.heap.push(Reverse(Key { at_tie: (u128::from(at.0) << 64) | u128::from(tie), seq: self.seq, slot }));
+        self.heap.push(Reverse(Key { at: at.0, tie, seq: self.seq, slot }));
     }
 
     /// When the earliest event is due.
     pub(crate) fn peek_time(&self) -> Option<VirtualTime> {
-        self.heap.peek().map(|Reverse(k)| VirtualTime((k.at_tie >> 64) as u64))
+        self.heap.peek().map(|Reverse(k)| VirtualTime(k.at))
     }
 
     /// Removes and returns the earliest event.
@@ -60,7 +59,7 @@ impl<E> EventQueue<E> {
         let Reverse(key) = self.heap.pop()?;
         self.free.push(key.slot);
         let event = self.slots[key.slot as usize].take()?;
-        Some((VirtualTime((key.at_tie >> 64) as u64), event))
+        Some((VirtualTime(key.at), event))
     }
 
     /// The pending events, in no particular order.
