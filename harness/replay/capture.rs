@@ -36,8 +36,9 @@ enum Part {
 pub(super) struct Capture {
     plan: Rc<Plan>,
     rules: Rc<BodyRules>,
-    /// Node names by node id, and what each node is.
-    nodes: Vec<(CompactString, Part)>,
+    /// Node names by node id, what each node is, and its index among the
+    /// recording's places.
+    nodes: Vec<(CompactString, Part, Option<u32>)>,
     judges: BTreeMap<CompactString, PlaceJudge>,
     recapture: bool,
     recaptured: Vec<DumpRecord>,
@@ -65,14 +66,12 @@ impl Capture {
                 } else {
                     Part::Inlet
                 };
-                (name, part)
+                let place = plan.recording.place_id(&name);
+                (name, part, place)
             })
             .collect();
-        let judges = plan
-            .places
-            .iter()
-            .map(|(place, p)| (place.clone(), PlaceJudge::new(place, &p.expected, plan.traces.clone())))
-            .collect();
+        let judges =
+            plan.places.iter().map(|(place, p)| (place.clone(), PlaceJudge::new(place, &plan, &p.expected))).collect();
         Capture {
             plan,
             rules,
@@ -108,7 +107,7 @@ impl Capture {
             .judges
             .into_iter()
             .map(|(place, judge)| {
-                let verdict = judge.finish(&plan.places[&place].expected);
+                let verdict = judge.finish(plan, &plan.places[&place].expected);
                 (place.to_string(), verdict)
             })
             .collect();
@@ -126,17 +125,17 @@ impl Recorder for Capture {
         let ts_ns = self.plan.first_ts.saturating_add(event.at.as_nanos());
         match event.kind {
             EventKind::Send { from, to, name, body, protocol, message_kind, correlation, .. } => {
-                let (sender, part) = self.nodes[from.0.index()].clone();
+                let (sender, part, _) = self.nodes[from.0.index()].clone();
                 // What an emitter passes its place is that place's own send, not an input.
                 if part == Part::Emitter {
                     return;
                 }
                 let slot = (part == Part::Place).then(|| {
-                    let receiver = self.nodes[to.0.index()].0.clone();
+                    let (to, _, receiver) = self.nodes[to.0.index()].clone();
                     let (trace_id, name, body) = (event.trace_id.0, name.clone(), body.clone());
-                    let actual = Actual { ts: ts_ns, trace_id, name, body, to: receiver };
+                    let actual = Actual { ts: ts_ns, trace_id, name, body, to, receiver };
                     match self.judges.get_mut(&sender) {
-                        Some(judge) => judge.send(&self.plan.places[&sender].expected, &self.rules, actual),
+                        Some(judge) => judge.send(&self.plan, &self.plan.places[&sender].expected, &self.rules, actual),
                         None => Slot::Extra,
                     }
                 });
@@ -178,7 +177,7 @@ impl Recorder for Capture {
                 self.in_transit.insert(event.message, out);
             }
             EventKind::Deliver { node, .. } => {
-                let (receiver, part) = self.nodes[node.index()].clone();
+                let (receiver, part, _) = self.nodes[node.index()].clone();
                 let Some(out) = self.in_transit.remove(&event.message) else { return };
                 if part == Part::Place {
                     let record = self.at_place(&receiver, DumpRecord { ts_ns, direction: Direction::In, ..out });

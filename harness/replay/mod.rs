@@ -24,6 +24,7 @@
 
 mod capture;
 mod plan;
+mod recording;
 mod stub;
 mod verdict;
 
@@ -33,10 +34,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use compact_str::CompactString;
-use rustc_hash::FxHashMap;
 
 use crate::compare::{BodyRules, IgnoreRule};
-use crate::dump::{sort_records, DumpError, DumpReader, DumpRecord, ReadMode};
+use crate::dump::{Direction, DumpError, DumpReader, DumpRecord, ReadMode};
 use crate::model::{InPort, Nanos, OutPort};
 use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, Topology, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
@@ -45,7 +45,8 @@ use crate::trace::{Recorder, Tee};
 pub use crate::compare::{changed_fields, ChangedField};
 pub use crate::dump::ClockSkew;
 use capture::Capture;
-use plan::{message_key, Plan, OUTSIDE};
+use plan::{Arrived, Plan, OUTSIDE};
+use recording::Recording;
 use stub::{Inlet, Recorded, Stub};
 pub use verdict::{Difference, GroupVerdict, SentMessage, Status, Verdict};
 
@@ -256,8 +257,8 @@ impl Replay {
     /// Reads dumps (strict, or skipping bad lines when `lenient`) and plans
     /// the replay; `system.*` groups are left out.
     pub fn open(paths: &[PathBuf], lenient: bool) -> Result<Replay, ReplayError> {
-        let records = DumpReader::open(paths, ReadMode::lenient_if(lenient)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Replay::from_records(records))
+        let records = DumpReader::open(paths, ReadMode::lenient_if(lenient));
+        Ok(Replay::from_recording(Recording::from_records(records)?))
     }
 
     /// Adds rules for what the verdict may ignore in bodies (see
@@ -289,9 +290,14 @@ impl Replay {
 
     /// Plans the replay of records in any order; `system.*` groups are left out.
     pub fn from_records(records: Vec<DumpRecord>) -> Replay {
-        let records = sort_records(records.into_iter().filter(|r| !r.is_system()).collect());
+        let recording = Recording::from_records(records.into_iter().map(Ok::<_, std::convert::Infallible>));
+        let Ok(recording) = recording;
+        Replay::from_recording(recording)
+    }
+
+    fn from_recording(recording: Recording) -> Replay {
         Replay {
-            plan: Rc::new(Plan::new(records)),
+            plan: Rc::new(Plan::new(recording)),
             bindings: BTreeMap::new(),
             rules: Rc::new(BodyRules::default()),
             recapture: false,
@@ -336,7 +342,8 @@ impl Replay {
     pub fn ports(&self, place: &str) -> Option<(Vec<String>, Vec<String>)> {
         let plan = self.plan.places.get(place)?;
         let mut inputs: Vec<String> = plan.sources.iter().map(|g| port_for(g)).collect();
-        if plan.injections.iter().any(|i| i.emit.is_none()) {
+        let recording = &self.plan.recording;
+        if plan.injections.iter().any(|&i| recording.line(i).direction == Direction::In) {
             inputs.push(EXTERNAL_PORT.into());
         }
         let outputs = plan.destinations.iter().map(|g| port_for(g)).collect();
@@ -415,9 +422,11 @@ impl Replay {
         let mut by_send = RecordedRoutes::new();
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for sent in &plan.expected {
-            let ports: Vec<String> = sent.receivers.iter().map(|r| port_for(r)).collect();
-            by_name.entry(sent.name.to_string()).or_insert_with(|| ports.clone());
-            by_send.entry((sent.trace_id, sent.name.to_string())).or_default().push(ports);
+            let ports: Vec<String> = self.plan.receivers(sent).map(|r| port_for(r)).collect();
+            let line = self.plan.sent(sent);
+            let name = self.plan.recording.name(line).to_string();
+            by_name.entry(name.clone()).or_insert_with(|| ports.clone());
+            by_send.entry((line.trace_id, name)).or_default().push(ports);
         }
         PlacePorts {
             place: place.to_string(),
@@ -583,15 +592,19 @@ impl Replay {
                     })
             });
             let outputs = outputs_of[group].clone();
-            let inlets = [("external", EXTERNAL_PORT, false), ("emit", EMIT_PORT, true)].map(|(kind, port, emit)| {
-                let queue: VecDeque<_> = plan
-                    .injections
-                    .iter()
-                    .filter(|i| i.emit.is_some() == emit && !(emit && bound.is_some()))
-                    .map(|i| (i.at, i.message.clone()))
-                    .collect();
-                (kind, port, queue)
-            });
+            let recording = &self.plan.recording;
+            let inlets = [("external", EXTERNAL_PORT, Direction::In), ("emit", EMIT_PORT, Direction::Out)].map(
+                |(kind, port, direction)| {
+                    let emit = direction == Direction::Out;
+                    let queue: VecDeque<u32> = plan
+                        .injections
+                        .iter()
+                        .copied()
+                        .filter(|&i| recording.line(i).direction == direction && !(emit && bound.is_some()))
+                        .collect();
+                    (kind, port, queue)
+                },
+            );
             for (kind, port, queue) in inlets {
                 if queue.is_empty() {
                     continue;
@@ -601,10 +614,12 @@ impl Replay {
                 }
                 let (id, inlet_kind) = (format!("{kind}:{group}"), format!("replay-{kind}:{group}"));
                 let queue = RefCell::new(Some(queue));
+                let plan = self.plan.clone();
                 registry.register(&inlet_kind, move |_| {
                     let mut build = NodeBuild::processor::<&str, &str>(Inlet, &[], &["out"]);
                     build.role = Role::Receiver;
-                    build.arrivals = Some(Box::new(Recorded(queue.borrow_mut().take().unwrap_or_default())));
+                    let lines = queue.borrow_mut().take().unwrap_or_default();
+                    build.arrivals = Some(Box::new(Recorded { plan: plan.clone(), lines }));
                     Ok(build)
                 });
                 node(&mut spec, id.clone(), inlet_kind);
@@ -642,23 +657,24 @@ impl Replay {
 }
 
 /// The stub for one place, with its port numbers resolved.
-fn stub_node(plan: &Plan, place: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
-    let group_plan = plan.places.get(place);
-    let ports = group_plan
-        .into_iter()
-        .flat_map(|g| g.destinations.iter())
-        .filter_map(|d| outputs.iter().position(|o| *o == port_for(d)).map(|i| (d.clone(), OutPort(i as u16))))
-        .collect();
-    let mut emits: FxHashMap<_, VecDeque<_>> = FxHashMap::default();
-    for injection in group_plan.into_iter().flat_map(|g| g.injections.iter()) {
-        if let Some(to) = &injection.emit {
-            emits.entry(message_key(&injection.message)).or_default().push_back(to.clone());
+fn stub_node(plan: &Rc<Plan>, place: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
+    let place_plan = &plan.places[place];
+    let recording = &plan.recording;
+    let mut ports = Vec::new();
+    for destination in &place_plan.destinations {
+        let Some(to) = recording.place_id(destination) else { continue };
+        if let Some(i) = outputs.iter().position(|o| *o == port_for(destination)) {
+            if ports.len() <= to as usize {
+                ports.resize(to as usize + 1, None);
+            }
+            ports[to as usize] = Some(OutPort(i as u16));
         }
     }
     let stub = Stub {
-        reactions: group_plan.map(|g| g.reactions.clone()).unwrap_or_default(),
-        cursors: FxHashMap::default(),
-        emits,
+        plan: plan.clone(),
+        place: place.clone(),
+        received: Arrived::new(&place_plan.receptions),
+        emitted: Arrived::new(&place_plan.uncaused_sends),
         ports,
         emit_port: inputs.iter().position(|i| i == EMIT_PORT).map(|i| InPort(i as u16)),
         pending: BTreeMap::new(),

@@ -2,76 +2,48 @@
 //! group, or one key of a keyed group) talk to which, what arrives from
 //! outside and when, what each place sent in answer to each message it
 //! received, and how long each recorded delivery took.
+//!
+//! Everything refers to the [`Recording`]'s lines by index, so the plan of
+//! a million-line dump holds a few small numbers per line, and each message
+//! is made from its line only when the run sends it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use compact_str::CompactString;
-use rustc_hash::FxHashMap;
-use smallvec::SmallVec;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::dump::{match_flows, ClockSkew, Direction, DumpRecord, End, FlowEnd, SkewTally};
-use crate::model::{Body, Headers, Message, MessageId, Nanos, TraceId, VirtualTime};
+use crate::dump::{match_flows, ClockSkew, Direction, FlowEnd, SkewTally};
+use crate::model::{Nanos, VirtualTime};
+
+use super::recording::{Line, MessageKey, Recording};
 
 /// Where the sends nobody in the dump received go.
 pub(super) const OUTSIDE: &str = "(outside)";
 
 /// One recorded delivery of a send: to which place, and how long after the
 /// send it was dumped as received.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Delivery {
-    pub(super) to: CompactString,
+    /// A place of the recording (or `(outside)`).
+    pub(super) to: u32,
     pub(super) transit: Nanos,
 }
 
 /// A send a place made in answer to a message: after `delay` (from the
-/// recorded receipt), `message` goes to each delivery's place.
-#[derive(Debug, Clone)]
+/// recorded receipt), the `Out` at `line` goes to each of its deliveries.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Reaction {
     pub(super) delay: Nanos,
-    pub(super) message: Message,
-    pub(super) to: Rc<[Delivery]>,
-}
-
-/// How a stub recognises a message: trace id, name and body checksum.
-pub(super) type MessageKey = (u64, CompactString, u64);
-
-/// The [`MessageKey`] of a message.
-pub(super) fn message_key(msg: &Message) -> MessageKey {
-    (msg.trace_id.0, CompactString::from(&*msg.name), msg.body.checksum())
-}
-
-/// For each message a place received (by [`MessageKey`], in the order
-/// received), what it sent in answer. Shared by every run of the plan; each
-/// stub keeps its own cursor into it.
-/// Most messages are received once and answered with one send, so both
-/// levels are sized exactly rather than grown in fours: at a million records
-/// the spare room would cost more than the reactions.
-pub(super) type Reactions = FxHashMap<MessageKey, SmallVec<[Vec<Reaction>; 1]>>;
-
-/// A message injected into a place from outside the dump, at a virtual
-/// time. `emit` marks a send the place made with no recorded cause (a timer
-/// that was not dumped, say): the place passes it straight on to these
-/// deliveries.
-#[derive(Debug, Clone)]
-pub(super) struct Injection {
-    pub(super) at: VirtualTime,
-    pub(super) message: Message,
-    pub(super) emit: Option<Rc<[Delivery]>>,
+    pub(super) line: u32,
 }
 
 /// A recorded `Out`: what the replay should reproduce.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Expected {
-    /// When it was dumped.
-    pub(super) ts_ns: u64,
-    pub(super) trace_id: u64,
-    pub(super) name: Arc<str>,
-    pub(super) body: Body,
-    /// The places that received it ([`OUTSIDE`] when none did): one send,
-    /// one delivery to each.
-    pub(super) receivers: Vec<CompactString>,
+    /// The `Out`'s line: when it was dumped, its trace id, name and body.
+    pub(super) line: u32,
     /// Sent in a trace that began at this place: with no recorded cause, or
     /// in answer to an input from outside the dump (a timer tick the code
     /// made for itself looks like one). Bound code makes such sends under
@@ -79,10 +51,52 @@ pub(super) struct Expected {
     pub(super) uncaused: bool,
 }
 
-impl Expected {
-    /// How many deliveries to `receiver` it was recorded with.
-    pub(super) fn slots(&self, receiver: &CompactString) -> u32 {
-        self.receivers.iter().filter(|r| *r == receiver).count() as u32
+/// Lines of one place sorted by the message they carry ([`MessageKey`]),
+/// each message's lines in dump order: the `n`th time a message arrives
+/// stands for its `n`th line.
+#[derive(Debug, Default)]
+pub(super) struct ByMessage(Vec<u32>);
+
+impl ByMessage {
+    fn new(mut lines: Vec<u32>, recording: &Recording) -> ByMessage {
+        lines.sort_by(|&a, &b| {
+            let key = |i: u32| recording.key(recording.line(i));
+            key(a).cmp(&key(b)).then(a.cmp(&b))
+        });
+        ByMessage(lines)
+    }
+
+    /// How many lines it holds.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Where the lines carrying `key` are.
+    fn run(&self, recording: &Recording, key: MessageKey<'_>) -> Range<usize> {
+        let key_at = |i: &u32| recording.key(recording.line(*i));
+        let start = self.0.partition_point(|i| key_at(i) < key);
+        start..start + self.0[start..].partition_point(|i| key_at(i) == key)
+    }
+}
+
+/// How many times each message of a [`ByMessage`] has arrived in this run.
+#[derive(Debug)]
+pub(super) struct Arrived(Vec<u32>);
+
+impl Arrived {
+    /// None yet, for `lines`.
+    pub(super) fn new(lines: &ByMessage) -> Arrived {
+        Arrived(vec![0; lines.len()])
+    }
+
+    /// The line the arrival of a message with `key` stands for: its next
+    /// one, or none once every recorded one has arrived.
+    pub(super) fn next(&mut self, lines: &ByMessage, recording: &Recording, key: MessageKey<'_>) -> Option<u32> {
+        let run = lines.run(recording, key);
+        let arrived = self.0.get_mut(run.start)?;
+        let line = lines.0[run].get(*arrived as usize).copied();
+        *arrived += 1;
+        line
     }
 }
 
@@ -92,8 +106,14 @@ pub(super) struct PlacePlan {
     /// The group, and the key as recorded (`"_"`, none, or the actor's key).
     pub(super) group: CompactString,
     pub(super) key: Option<CompactString>,
-    pub(super) reactions: Rc<Reactions>,
-    pub(super) injections: Vec<Injection>,
+    /// Every message it received (`In`), by message.
+    pub(super) receptions: ByMessage,
+    /// What comes from outside the dump, in dump order: `In`s nobody in
+    /// the dump sent, and `Out`s with no recorded cause (a timer that was
+    /// not dumped, say), which it passes straight on.
+    pub(super) injections: Vec<u32>,
+    /// Those `Out`s with no recorded cause, by message.
+    pub(super) uncaused_sends: ByMessage,
     /// Places it sends to (and [`OUTSIDE`]).
     pub(super) destinations: BTreeSet<CompactString>,
     /// Places that send to it.
@@ -105,6 +125,7 @@ pub(super) struct PlacePlan {
 /// The whole replay plan.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
+    pub(super) recording: Recording,
     /// The earliest `ts`: virtual time 0.
     pub(super) first_ts: u64,
     /// From the earliest `ts` to the latest.
@@ -114,155 +135,237 @@ pub(super) struct Plan {
     pub(super) skews: Vec<ClockSkew>,
     /// Every trace id in the dump: a send under any other one is in a trace
     /// the bound code started itself.
-    pub(super) traces: Rc<rustc_hash::FxHashSet<u64>>,
+    pub(super) traces: Rc<FxHashSet<u64>>,
+    /// Each `Out`'s deliveries: line `i`'s are `deliveries[delivery_start[i]..delivery_start[i + 1]]`.
+    deliveries: Vec<Delivery>,
+    delivery_start: Vec<u32>,
+    /// What each `In` was answered with, laid out the same way.
+    reactions: Vec<Reaction>,
+    reaction_start: Vec<u32>,
 }
 
-/// Shared copies of the names and protocols in a dump, so that a million
-/// messages hold a handful of strings between them.
-#[derive(Default)]
-struct Names {
-    strings: FxHashMap<CompactString, Arc<str>>,
-    no_headers: Headers,
-}
-
-impl Names {
-    fn get(&mut self, name: &CompactString) -> Arc<str> {
-        self.strings.entry(name.clone()).or_insert_with(|| Arc::from(name.as_str())).clone()
+/// Lays out `(line, item)` pairs, in order within each line, as one list
+/// and where each line's part of it starts (`lines + 1` entries).
+fn by_line<T: Copy>(lines: usize, pairs: &[(u32, T)]) -> (Vec<T>, Vec<u32>) {
+    let mut start = vec![0u32; lines + 1];
+    for &(line, _) in pairs {
+        start[line as usize + 1] += 1;
     }
-
-    /// The message a record describes (unnumbered, keeping its trace id),
-    /// with its body taken from `body`.
-    fn message_of(&mut self, record: &DumpRecord, body: Body) -> Message {
-        Message {
-            id: MessageId::UNASSIGNED,
-            trace_id: TraceId(record.trace_id),
-            name: self.get(&record.name),
-            protocol: self.get(&record.protocol),
-            kind: record.kind,
-            correlation: record.correlation,
-            headers: self.no_headers.clone(),
-            body,
-            size_bytes: record.body_bytes() as u32,
-            return_path: Default::default(),
-        }
+    for i in 0..lines {
+        start[i + 1] += start[i];
     }
-}
-
-/// Each `Out`'s deliveries, from the matching of sends to receipts; a
-/// negative transit is delivered at once and reported in `skews`.
-fn deliveries(
-    records: &[DumpRecord],
-    places: &[CompactString],
-    senders: &[Option<u32>],
-) -> (Vec<Vec<Delivery>>, Vec<ClockSkew>) {
-    let mut deliveries: Vec<Vec<Delivery>> = vec![Vec::new(); records.len()];
-    let mut skews = SkewTally::default();
-    for (index, sender) in senders.iter().enumerate() {
-        let Some(sender) = *sender else { continue };
-        let (out, receipt) = (&records[sender as usize], &records[index]);
-        let transit = receipt.ts_ns.checked_sub(out.ts_ns).unwrap_or_else(|| {
-            skews.add(&End::from(out), &End::from(receipt));
-            0
-        });
-        deliveries[sender as usize].push(Delivery { to: places[index].clone(), transit: Nanos(transit) });
+    let mut next = start.clone();
+    let mut items = Vec::with_capacity(pairs.len());
+    // Every slot is written once below; the first item stands in meanwhile.
+    if let Some(&(_, first)) = pairs.first() {
+        items.resize(pairs.len(), first);
     }
-    (deliveries, skews.finish())
+    for &(line, item) in pairs {
+        items[next[line as usize] as usize] = item;
+        next[line as usize] += 1;
+    }
+    (items, start)
 }
 
 impl Plan {
-    /// Builds the plan from records in dump order (see `sort_records`).
-    pub(super) fn new(records: Vec<DumpRecord>) -> Plan {
-        let first_ts = records.iter().map(|r| r.ts_ns).min().unwrap_or(0);
-        let span = Nanos(records.iter().map(|r| r.ts_ns).max().unwrap_or(0) - first_ts);
-        let ends: Vec<FlowEnd> = records.iter().map(FlowEnd::from).collect();
-        let senders = match_flows(&ends);
-        // Each record's place (group, or group/key), named once.
-        let places: Vec<CompactString> = records.iter().map(DumpRecord::place).collect();
-        let (mut deliveries, skews) = deliveries(&records, &places, &senders);
-        let traces = Rc::new(records.iter().map(|r| r.trace_id).collect());
-        let mut plan = Plan { first_ts, span, places: BTreeMap::new(), skews, traces };
-        let mut reactions: BTreeMap<CompactString, Reactions> = BTreeMap::new();
-        let at = |record: &DumpRecord| VirtualTime(record.ts_ns - first_ts);
-        // The In each place is handling per trace id, as it walks its records.
-        let mut handling: FxHashMap<(CompactString, u64), (MessageKey, u64)> = FxHashMap::default();
-        // Traces that began at a place with an input from outside the dump.
-        let mut begun_here: rustc_hash::FxHashSet<(CompactString, u64)> = Default::default();
-        // An Out and the Ins it reached carry the same body text: parse it once.
-        let mut bodies: FxHashMap<u64, Body> = FxHashMap::default();
-        let mut names = Names::default();
-        let mut body_of = |record: &DumpRecord, raw_hash: u64| {
-            // The text was validated as JSON when the line was read.
-            bodies.entry(raw_hash).or_insert_with(|| Body::parse(record.body.get()).unwrap_or_default()).clone()
+    /// Builds the plan from a recording.
+    pub(super) fn new(mut recording: Recording) -> Plan {
+        let lines = &recording.lines;
+        let first_ts = lines.iter().map(|l| l.ts_ns).min().unwrap_or(0);
+        let span = Nanos(lines.iter().map(|l| l.ts_ns).max().unwrap_or(0) - first_ts);
+        let outside = recording.add_place(OUTSIDE);
+        let senders = {
+            let ends: Vec<FlowEnd> = recording.lines.iter().map(|l| recording.flow_end(l)).collect();
+            match_flows(&ends)
         };
-        for (index, record) in records.into_iter().enumerate() {
-            let place = places[index].clone();
-            let reactions = reactions.entry(place.clone()).or_default();
-            let plan_of = plan.places.entry(place.clone()).or_insert_with(|| PlacePlan {
-                group: record.group.clone(),
-                key: record.key.clone(),
-                node_number: record.node,
-                ..PlacePlan::default()
+        let (deliveries, delivery_start, skews) = deliveries(&recording, &senders, outside);
+        let traces = Rc::new(recording.lines.iter().map(|l| l.trace_id).collect());
+        let mut plan = Plan {
+            recording: Recording::default(),
+            first_ts,
+            span,
+            places: BTreeMap::new(),
+            skews,
+            traces,
+            deliveries,
+            delivery_start,
+            reactions: Vec::new(),
+            reaction_start: Vec::new(),
+        };
+        // The In each place is handling per trace id, as it walks its lines.
+        let mut handling: FxHashMap<(u32, u64), u32> = FxHashMap::default();
+        // Traces that began at a place with an input from outside the dump.
+        let mut begun_here: FxHashSet<(u32, u64)> = FxHashSet::default();
+        let mut answers: Vec<(u32, Reaction)> = Vec::new();
+        let mut receptions: BTreeMap<CompactString, Vec<u32>> = BTreeMap::new();
+        let mut places: BTreeMap<CompactString, PlacePlan> = BTreeMap::new();
+        for (index, line) in recording.lines.iter().enumerate() {
+            let index = index as u32;
+            let place = recording.place_of(line);
+            let name = recording.place_name(place);
+            let place_plan = places.entry(name.clone()).or_insert_with(|| {
+                let actor = &recording.actors[line.actor as usize];
+                PlacePlan {
+                    group: actor.group.clone(),
+                    key: actor.key.clone(),
+                    node_number: line.node,
+                    ..PlacePlan::default()
+                }
             });
-            match record.direction {
+            match line.direction {
                 Direction::In => {
-                    let body = body_of(&record, ends[index].key.2);
-                    let key = (record.trace_id, record.name.clone(), body.checksum());
-                    reactions.entry(key.clone()).or_default().push(Vec::new());
-                    handling.insert((place.clone(), record.trace_id), (key, record.ts_ns));
-                    match senders[index] {
+                    receptions.entry(name.clone()).or_default().push(index);
+                    handling.insert((place, line.trace_id), index);
+                    match senders[index as usize] {
                         Some(sender) => {
-                            plan_of.sources.insert(places[sender as usize].clone());
+                            let from = recording.place_of(recording.line(sender));
+                            place_plan.sources.insert(recording.place_name(from).clone());
                         }
                         None => {
-                            begun_here.insert((place.clone(), record.trace_id));
-                            let message = names.message_of(&record, body);
-                            plan_of.injections.push(Injection { at: at(&record), message, emit: None });
+                            begun_here.insert((place, line.trace_id));
+                            place_plan.injections.push(index);
                         }
                     }
                 }
                 Direction::Out => {
-                    let mut to = std::mem::take(&mut deliveries[index]);
-                    if to.is_empty() {
-                        to.push(Delivery { to: OUTSIDE.into(), transit: Nanos::ZERO });
+                    let to = plan.deliveries_of(index);
+                    place_plan.destinations.extend(to.iter().map(|d| recording.place_name(d.to).clone()));
+                    let cause = handling.get(&(place, line.trace_id));
+                    if let Some(&cause) = cause {
+                        let delay = Nanos(line.ts_ns.saturating_sub(recording.line(cause).ts_ns));
+                        answers.push((cause, Reaction { delay, line: index }));
+                    } else {
+                        place_plan.injections.push(index);
                     }
-                    plan_of.destinations.extend(to.iter().map(|d| d.to.clone()));
-                    let receivers = to.iter().map(|d| d.to.clone()).collect();
-                    let to: Rc<[Delivery]> = to.into();
-                    let message = names.message_of(&record, body_of(&record, ends[index].key.2));
-                    let self_started = begun_here.contains(&(place.clone(), record.trace_id));
-                    let cause = handling.get(&(place, record.trace_id));
-                    let answered = cause.and_then(|(key, ts)| {
-                        let list = reactions.get_mut(key)?.last_mut()?;
-                        if list.len() == list.capacity() && list.len() < 4 {
-                            list.reserve_exact(1);
-                        }
-                        list.push(Reaction {
-                            delay: Nanos(record.ts_ns.saturating_sub(*ts)),
-                            message: message.clone(),
-                            to: to.clone(),
-                        });
-                        Some(())
-                    });
-                    let expected = Expected {
-                        ts_ns: record.ts_ns,
-                        trace_id: record.trace_id,
-                        name: message.name.clone(),
-                        body: message.body.clone(),
-                        receivers,
-                        uncaused: answered.is_none() || self_started,
-                    };
-                    if answered.is_none() {
-                        plan_of.injections.push(Injection { at: at(&record), message, emit: Some(to) });
-                    }
-                    plan_of.expected.push(expected);
+                    let uncaused = cause.is_none() || begun_here.contains(&(place, line.trace_id));
+                    place_plan.expected.push(Expected { line: index, uncaused });
                 }
             }
         }
-        for (place, reactions) in reactions {
-            if let Some(plan) = plan.places.get_mut(&place) {
-                plan.reactions = Rc::new(reactions);
+        (plan.reactions, plan.reaction_start) = by_line(recording.lines.len(), &answers);
+        for (name, place_plan) in &mut places {
+            let received = receptions.remove(name).unwrap_or_default();
+            place_plan.receptions = ByMessage::new(received, &recording);
+            let uncaused = place_plan.injections.iter().copied();
+            let uncaused = uncaused.filter(|&i| recording.line(i).direction == Direction::Out).collect();
+            place_plan.uncaused_sends = ByMessage::new(uncaused, &recording);
+        }
+        plan.places = places;
+        plan.recording = recording;
+        plan
+    }
+
+    /// The deliveries of the `Out` at `line`: at least one ([`OUTSIDE`]
+    /// when nobody in the dump received it).
+    pub(super) fn deliveries_of(&self, line: u32) -> &[Delivery] {
+        let line = line as usize;
+        &self.deliveries[self.delivery_start[line] as usize..self.delivery_start[line + 1] as usize]
+    }
+
+    /// What the place sent in answer to the `In` at `line`, in order.
+    pub(super) fn reactions_to(&self, line: u32) -> &[Reaction] {
+        let line = line as usize;
+        &self.reactions[self.reaction_start[line] as usize..self.reaction_start[line + 1] as usize]
+    }
+
+    /// The `Out` of a recorded send.
+    pub(super) fn sent(&self, expected: &Expected) -> &Line {
+        self.recording.line(expected.line)
+    }
+
+    /// How many deliveries to `receiver` a recorded send was made with.
+    pub(super) fn slots(&self, expected: &Expected, receiver: u32) -> u32 {
+        self.deliveries_of(expected.line).iter().filter(|d| d.to == receiver).count() as u32
+    }
+
+    /// The place names a recorded send reached, a name per delivery.
+    pub(super) fn receivers(&self, expected: &Expected) -> impl Iterator<Item = &CompactString> {
+        self.deliveries_of(expected.line).iter().map(|d| self.recording.place_name(d.to))
+    }
+
+    /// Virtual time of a line.
+    pub(super) fn at(&self, line: u32) -> VirtualTime {
+        VirtualTime(self.recording.line(line).ts_ns - self.first_ts)
+    }
+}
+
+/// Each `Out`'s deliveries, from the matching of sends to receipts (laid out
+/// by line, see [`by_line`]); an `Out` nobody received is delivered to
+/// `outside`, and a negative transit is delivered at once and reported in
+/// the skews.
+fn deliveries(
+    recording: &Recording,
+    senders: &[Option<u32>],
+    outside: u32,
+) -> (Vec<Delivery>, Vec<u32>, Vec<ClockSkew>) {
+    let mut pairs: Vec<(u32, Delivery)> = Vec::new();
+    let mut skews = SkewTally::default();
+    for (index, sender) in senders.iter().enumerate() {
+        let Some(sender) = *sender else { continue };
+        let (out, receipt) = (recording.line(sender), &recording.lines[index]);
+        let transit = receipt.ts_ns.checked_sub(out.ts_ns).unwrap_or_else(|| {
+            skews.add(&recording.end(out), &recording.end(receipt));
+            0
+        });
+        pairs.push((sender, Delivery { to: recording.place_of(receipt), transit: Nanos(transit) }));
+    }
+    let mut received = vec![false; recording.lines.len()];
+    for &(sender, _) in &pairs {
+        received[sender as usize] = true;
+    }
+    for (index, line) in recording.lines.iter().enumerate() {
+        if line.direction == Direction::Out && !received[index] {
+            pairs.push((index as u32, Delivery { to: outside, transit: Nanos::ZERO }));
+        }
+    }
+    let (deliveries, start) = by_line(recording.lines.len(), &pairs);
+    (deliveries, start, skews.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dump::{read_str, ReadMode};
+
+    fn recording(lines: &[(&str, u64, &str)]) -> Recording {
+        let text: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (group, trace, name))| {
+                format!(
+                    r#"{{"ts":{i},"g":"{group}","k":"_","n":1,"s":{i},"t":{trace},"d":"In","mn":"{name}","mp":"p","mk":"Regular","m":null}}"#
+                ) + "\n"
+            })
+            .collect();
+        Recording::from_records(read_str("test.dump", &text, ReadMode::Strict).0).unwrap()
+    }
+
+    #[test]
+    fn the_nth_arrival_of_a_message_stands_for_its_nth_line() {
+        let recording = recording(&[("a", 1, "X"), ("a", 2, "X"), ("a", 1, "X"), ("a", 1, "Y"), ("a", 1, "X")]);
+        let by_message = ByMessage::new((0..5).collect(), &recording);
+        let mut arrived = Arrived::new(&by_message);
+        let null = recording.body(recording.line(0)).checksum();
+        let mut next = |trace, name| arrived.next(&by_message, &recording, (trace, name, null));
+        assert_eq!([next(1, "X"), next(1, "Y"), next(1, "X"), next(2, "X")], [Some(0), Some(3), Some(2), Some(1)]);
+        assert_eq!(next(1, "X"), Some(4));
+        assert_eq!(next(1, "X"), None, "once every recorded one has arrived");
+        assert_eq!(next(3, "X"), None, "a message never recorded");
+    }
+
+    proptest! {
+        /// Each line's part of the list is its items, in the order given.
+        #[test]
+        fn by_line_keeps_each_lines_items_in_order(pairs in proptest::collection::vec((0u32..6, any::<u16>()), 0..40)) {
+            let (items, start) = by_line(6, &pairs);
+            prop_assert_eq!(start.len(), 7);
+            for line in 0..6u32 {
+                let part = &items[start[line as usize] as usize..start[line as usize + 1] as usize];
+                let wanted: Vec<u16> = pairs.iter().filter(|(l, _)| *l == line).map(|(_, item)| *item).collect();
+                prop_assert_eq!(part, &wanted[..]);
             }
         }
-        plan
     }
 }

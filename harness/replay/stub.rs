@@ -5,25 +5,31 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use compact_str::CompactString;
-use rustc_hash::FxHashMap;
 
 use crate::model::{Body, InPort, Message, MessageId, Nanos, OutPort, SimRng, VirtualTime};
 use crate::net::{Actor, Arrivals, Context, Signal, TimerId};
 
-use super::plan::{message_key, Delivery, MessageKey, Reaction, Reactions};
+use super::plan::{Arrived, Delivery, Plan};
+use super::recording::message_key;
 
-/// Recorded inputs, injected at their recorded (virtual) times.
-pub(super) struct Recorded(pub(super) VecDeque<(VirtualTime, Message)>);
+/// Recorded inputs (lines of the plan), injected at their recorded
+/// (virtual) times.
+pub(super) struct Recorded {
+    pub(super) plan: Rc<Plan>,
+    pub(super) lines: VecDeque<u32>,
+}
 
 impl Arrivals for Recorded {
     fn next_arrival(&self) -> Option<VirtualTime> {
-        self.0.front().map(|(at, _)| *at)
+        self.lines.front().map(|&line| self.plan.at(line))
     }
 
     fn emit(&mut self, id: MessageId, _now: VirtualTime, _rng: &mut SimRng) -> Message {
         // The engine asks only after `next_arrival` said there is one.
-        let (_, mut msg) =
-            self.0.pop_front().unwrap_or_else(|| (VirtualTime::ZERO, Message::new("", Body::default(), 0)));
+        let mut msg = match self.lines.pop_front() {
+            Some(line) => self.plan.recording.message(self.plan.recording.line(line)),
+            None => Message::new("", Body::default(), 0),
+        };
         msg.id = id;
         msg
     }
@@ -43,15 +49,18 @@ impl Actor for Inlet {
 /// recorded delay, each copy arriving after its recorded transit, then lets
 /// the message go.
 pub(super) struct Stub {
-    pub(super) reactions: Rc<Reactions>,
+    pub(super) plan: Rc<Plan>,
+    pub(super) place: CompactString,
     /// How many of each message's recorded receptions this run has seen.
-    pub(super) cursors: FxHashMap<MessageKey, usize>,
-    /// For sends with no recorded cause, arriving on the `emit` port: where each goes.
-    pub(super) emits: FxHashMap<MessageKey, VecDeque<Rc<[Delivery]>>>,
-    pub(super) ports: BTreeMap<CompactString, OutPort>,
+    pub(super) received: Arrived,
+    /// How many of the sends with no recorded cause (arriving on the `emit`
+    /// port) this run has made.
+    pub(super) emitted: Arrived,
+    /// The output port to each place this node has one for, by place index.
+    pub(super) ports: Vec<Option<OutPort>>,
     pub(super) emit_port: Option<InPort>,
-    /// Delayed sends, each with the input it answers.
-    pub(super) pending: BTreeMap<TimerId, (Reaction, u64)>,
+    /// Delayed sends (their lines), each with the input it answers.
+    pub(super) pending: BTreeMap<TimerId, (u32, u64)>,
     /// Inputs held (so the run does not end under them) until their last
     /// delayed send is out, with how many are still to go.
     pub(super) held: BTreeMap<u64, (Message, usize)>,
@@ -64,8 +73,8 @@ impl Stub {
     /// message that goes nowhere (its receiver is bound to code without that
     /// input) ends here.
     fn send(&self, ctx: &mut Context<'_>, msg: Message, to: &[Delivery]) {
-        let ports: Vec<(OutPort, Nanos)> =
-            to.iter().filter_map(|d| self.ports.get(&d.to).map(|&port| (port, d.transit))).collect();
+        let port = |d: &Delivery| self.ports.get(d.to as usize).copied().flatten().map(|port| (port, d.transit));
+        let ports: Vec<(OutPort, Nanos)> = to.iter().filter_map(port).collect();
         let Some((&(last, transit), rest)) = ports.split_last() else {
             if msg.id != MessageId::UNASSIGNED {
                 ctx.consume(msg);
@@ -77,20 +86,24 @@ impl Stub {
         }
         ctx.send_with_transit(last, msg, transit);
     }
+
+    /// Sends the recorded `Out` at `line`.
+    fn send_line(&self, ctx: &mut Context<'_>, line: u32) {
+        let msg = self.plan.recording.message(self.plan.recording.line(line));
+        self.send(ctx, msg, self.plan.deliveries_of(line));
+    }
 }
 
 impl Actor for Stub {
     fn on_message(&mut self, ctx: &mut Context<'_>, port: InPort, msg: Message) {
-        let key = message_key(&msg);
+        let plan = Rc::clone(&self.plan);
+        let place = &plan.places[&self.place];
         if Some(port) == self.emit_port {
-            let to = self.emits.get_mut(&key).and_then(VecDeque::pop_front).unwrap_or_default();
-            return self.send(ctx, msg, &to);
+            let line = self.emitted.next(&place.uncaused_sends, &plan.recording, message_key(&msg));
+            return self.send(ctx, msg, line.map_or(&[], |line| plan.deliveries_of(line)));
         }
-        let seen = self.cursors.entry(key.clone()).or_default();
-        let index = *seen;
-        *seen += 1;
-        let all = Rc::clone(&self.reactions);
-        let reactions = all.get(&key).and_then(|lists| lists.get(index)).map_or(&[][..], Vec::as_slice);
+        let line = self.received.next(&place.receptions, &plan.recording, message_key(&msg));
+        let reactions = line.map_or(&[][..], |line| plan.reactions_to(line));
         let delayed = reactions.iter().filter(|r| r.delay.0 > 0).count();
         if delayed > 0 {
             self.next_hold += 1;
@@ -100,10 +113,10 @@ impl Actor for Stub {
         }
         for reaction in reactions {
             if reaction.delay.0 == 0 {
-                self.send(ctx, reaction.message.clone(), &reaction.to);
+                self.send_line(ctx, reaction.line);
             } else {
                 let timer = ctx.set_timer(reaction.delay);
-                self.pending.insert(timer, (reaction.clone(), self.next_hold));
+                self.pending.insert(timer, (reaction.line, self.next_hold));
             }
         }
     }
@@ -111,8 +124,8 @@ impl Actor for Stub {
     fn on_signal(&mut self, ctx: &mut Context<'_>, signal: Signal) {
         match signal {
             Signal::Timer(timer) => {
-                let Some((reaction, hold)) = self.pending.remove(&timer) else { return };
-                self.send(ctx, reaction.message, &reaction.to);
+                let Some((line, hold)) = self.pending.remove(&timer) else { return };
+                self.send_line(ctx, line);
                 let done = self.held.get_mut(&hold).is_some_and(|(_, left)| {
                     *left -= 1;
                     *left == 0

@@ -5,7 +5,9 @@
 //! message is aligned with its recording by (trace id, name, receiver), in
 //! order. Bodies are judged by [`BodyRules`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -18,7 +20,7 @@ use crate::model::Body;
 
 use crate::dump::ClockSkew;
 
-use super::plan::Expected;
+use super::plan::{Expected, Plan};
 
 /// A message a group sent, as recorded or as replayed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +117,8 @@ pub(super) struct Actual {
     pub(super) name: Arc<str>,
     pub(super) body: Body,
     pub(super) to: CompactString,
+    /// The receiver's index among the recording's places, when it has one.
+    pub(super) receiver: Option<u32>,
 }
 
 /// Where a replayed send landed among the recorded ones.
@@ -127,6 +131,39 @@ pub(super) enum Slot {
     Extra,
 }
 
+/// A delivery slot: a recorded send (its index in the place's expected
+/// sends) and a receiver (a place index).
+type SlotRef = (u32, u32);
+
+/// Delivery slots sorted by a key, each key's slots in recorded order, and
+/// how many of each key's slots have been offered so far (kept at the
+/// start of its run).
+struct Queues {
+    slots: Vec<SlotRef>,
+    offered: Vec<u32>,
+}
+
+impl Queues {
+    fn new<K: Ord>(mut slots: Vec<SlotRef>, key: impl Fn(&SlotRef) -> K) -> Queues {
+        // Stable: a key's slots stay in recorded order.
+        slots.sort_by_key(key);
+        let offered = vec![0; slots.len()];
+        Queues { slots, offered }
+    }
+
+    /// The slots whose key compares as `Equal` under `order` (the key against the one sought).
+    fn run(&self, order: impl Fn(&SlotRef) -> Ordering) -> Range<usize> {
+        let start = self.slots.partition_point(|s| order(s) == Ordering::Less);
+        start..start + self.slots[start..].partition_point(|s| order(s) == Ordering::Equal)
+    }
+}
+
+/// The trace id, name and receiver of a slot.
+fn slot_key<'p>(plan: &'p Plan, expected: &[Expected], &(index, receiver): &SlotRef) -> (u64, &'p str, u32) {
+    let line = plan.sent(&expected[index as usize]);
+    (line.trace_id, plan.recording.name(line), receiver)
+}
+
 /// One place's sends, judged as they happen against what it sent when
 /// recorded. Every recorded `Out` is one send with one delivery slot per
 /// receiver; a replayed send fills the next free slot with its trace id,
@@ -134,14 +171,15 @@ pub(super) enum Slot {
 /// one send, and a send made twice where it was recorded once is extra.
 pub(super) struct PlaceJudge {
     place: CompactString,
-    waiting: FxHashMap<(u64, Arc<str>, CompactString), VecDeque<u32>>,
+    /// Slots by trace id, name and receiver.
+    waiting: Queues,
     /// Slots of sends made with no recorded cause, by name and receiver:
     /// where a send under a trace id nobody recorded (one the bound code
     /// started itself) pairs, in order.
-    uncaused: FxHashMap<(Arc<str>, CompactString), VecDeque<u32>>,
+    uncaused: Queues,
     /// Deliveries filled, by (send, receiver): a slot both queues hold is
     /// filled once, and a receiver a send reached twice has two slots.
-    taken: FxHashMap<(u32, CompactString), u32>,
+    taken: FxHashMap<SlotRef, u32>,
     /// Every trace id in the dump: a send under one of them is judged by
     /// trace id only.
     recorded_traces: std::rc::Rc<rustc_hash::FxHashSet<u64>>,
@@ -157,27 +195,22 @@ pub(super) struct PlaceJudge {
 }
 
 impl PlaceJudge {
-    pub(super) fn new(
-        place: &CompactString,
-        expected: &[Expected],
-        traces: std::rc::Rc<rustc_hash::FxHashSet<u64>>,
-    ) -> PlaceJudge {
-        let mut waiting: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
-        let mut uncaused: FxHashMap<_, VecDeque<u32>> = FxHashMap::default();
+    pub(super) fn new(place: &CompactString, plan: &Plan, expected: &[Expected]) -> PlaceJudge {
+        let mut slots: Vec<SlotRef> = Vec::new();
         for (index, e) in expected.iter().enumerate() {
-            for receiver in &e.receivers {
-                waiting.entry((e.trace_id, e.name.clone(), receiver.clone())).or_default().push_back(index as u32);
-                if e.uncaused {
-                    uncaused.entry((e.name.clone(), receiver.clone())).or_default().push_back(index as u32);
-                }
-            }
+            slots.extend(plan.deliveries_of(e.line).iter().map(|d| (index as u32, d.to)));
         }
+        let uncaused = slots.iter().copied().filter(|&(index, _)| expected[index as usize].uncaused).collect();
+        let key = |slot: &SlotRef| slot_key(plan, expected, slot);
         PlaceJudge {
             place: place.clone(),
-            waiting,
-            uncaused,
+            waiting: Queues::new(slots, key),
+            uncaused: Queues::new(uncaused, |slot| {
+                let (_, name, receiver) = key(slot);
+                (name, receiver)
+            }),
             taken: FxHashMap::default(),
-            recorded_traces: traces,
+            recorded_traces: plan.traces.clone(),
             by_order: 0,
             filled: vec![false; expected.len()],
             changed: vec![false; expected.len()],
@@ -190,17 +223,19 @@ impl PlaceJudge {
         }
     }
 
-    /// The next free slot in `queue` for `receiver`.
+    /// The next free slot among `run` of `queues`.
     fn claim(
-        queue: Option<&mut VecDeque<u32>>,
-        taken: &mut FxHashMap<(u32, CompactString), u32>,
+        queues: &mut Queues,
+        run: Range<usize>,
+        taken: &mut FxHashMap<SlotRef, u32>,
+        plan: &Plan,
         expected: &[Expected],
-        receiver: &CompactString,
     ) -> Option<u32> {
-        let queue = queue?;
-        while let Some(index) = queue.pop_front() {
-            let slots = expected[index as usize].slots(receiver);
-            let filled = taken.entry((index, receiver.clone())).or_default();
+        let offered = queues.offered.get_mut(run.start)?;
+        while let Some(&(index, receiver)) = queues.slots[run.clone()].get(*offered as usize) {
+            *offered += 1;
+            let slots = plan.slots(&expected[index as usize], receiver);
+            let filled = taken.entry((index, receiver)).or_default();
             if *filled < slots {
                 *filled += 1;
                 return Some(index);
@@ -211,13 +246,14 @@ impl PlaceJudge {
 
     /// The receivers of recorded send `index` some of whose deliveries did
     /// not happen.
-    fn undelivered(&self, index: usize, expected: &[Expected]) -> Vec<String> {
+    fn undelivered(&self, plan: &Plan, expected: &[Expected], index: usize) -> Vec<String> {
         let sent = &expected[index];
+        let receivers: Vec<u32> = plan.deliveries_of(sent.line).iter().map(|d| d.to).collect();
         // Each receiver once, in the order it first received the send.
-        let receivers = sent.receivers.iter().enumerate().filter(|&(i, r)| !sent.receivers[..i].contains(r));
+        let receivers = receivers.iter().enumerate().filter(|&(i, r)| !receivers[..i].contains(r));
         receivers
-            .filter(|&(_, r)| self.taken.get(&(index as u32, r.clone())).copied().unwrap_or(0) < sent.slots(r))
-            .map(|(_, r)| r.to_string())
+            .filter(|&(_, &r)| self.taken.get(&(index as u32, r)).copied().unwrap_or(0) < plan.slots(sent, r))
+            .map(|(_, &r)| plan.recording.place_name(r).to_string())
             .collect()
     }
 
@@ -226,15 +262,25 @@ impl PlaceJudge {
     /// id the dump does not have (one the bound code started itself) fills the
     /// next slot of a send recorded in a trace that began at this place, by
     /// name and receiver, in order.
-    pub(super) fn send(&mut self, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {
-        let key = (actual.trace_id, actual.name.clone(), actual.to.clone());
-        let exact = Self::claim(self.waiting.get_mut(&key), &mut self.taken, expected, &actual.to);
+    pub(super) fn send(&mut self, plan: &Plan, expected: &[Expected], rules: &BodyRules, actual: Actual) -> Slot {
         let minted = !self.recorded_traces.contains(&actual.trace_id);
-        let index = exact.or_else(|| {
-            let queue = self.uncaused.get_mut(&(actual.name.clone(), actual.to.clone())).filter(|_| minted);
-            let index = Self::claim(queue, &mut self.taken, expected, &actual.to);
-            self.by_order += u64::from(index.is_some());
-            index
+        let index = actual.receiver.and_then(|receiver| {
+            let sought = (actual.trace_id, &*actual.name, receiver);
+            let run = self.waiting.run(|slot| slot_key(plan, expected, slot).cmp(&sought));
+            let exact = Self::claim(&mut self.waiting, run, &mut self.taken, plan, expected);
+            exact.or_else(|| {
+                if !minted {
+                    return None;
+                }
+                let sought = (sought.1, sought.2);
+                let run = self.uncaused.run(|slot| {
+                    let (_, name, receiver) = slot_key(plan, expected, slot);
+                    (name, receiver).cmp(&sought)
+                });
+                let index = Self::claim(&mut self.uncaused, run, &mut self.taken, plan, expected);
+                self.by_order += u64::from(index.is_some());
+                index
+            })
         });
         let Some(index) = index else {
             self.extra += 1;
@@ -246,16 +292,19 @@ impl PlaceJudge {
         let first = !self.filled[i];
         self.filled[i] = true;
         self.actual += u64::from(first);
-        let recorded = &expected[i];
-        if recorded.body != actual.body {
-            match rules.compare(&self.place, &actual.name, recorded.body.value(), actual.body.value()) {
+        let recorded = plan.sent(&expected[i]);
+        let recorded_body = plan.recording.body(recorded);
+        if *recorded_body != actual.body {
+            match rules.compare(&self.place, &actual.name, recorded_body.value(), actual.body.value()) {
                 Judgement::Different(fields) => {
                     if !self.changed[i] {
                         self.changed[i] = true;
                         self.changes += 1;
                     }
-                    let earlier =
-                        self.first_change.as_ref().is_none_or(|(j, ..)| expected[*j as usize].ts_ns > recorded.ts_ns);
+                    let earlier = self
+                        .first_change
+                        .as_ref()
+                        .is_none_or(|(j, ..)| plan.sent(&expected[*j as usize]).ts_ns > recorded.ts_ns);
                     if earlier {
                         self.first_change = Some((index, actual, fields));
                     }
@@ -267,21 +316,21 @@ impl PlaceJudge {
     }
 
     /// The verdict, once the run is over.
-    pub(super) fn finish(self, expected: &[Expected]) -> GroupVerdict {
+    pub(super) fn finish(self, plan: &Plan, expected: &[Expected]) -> GroupVerdict {
         // A send is missing when any of its deliveries did not happen: the
         // whole send, or the copy to one of its receivers.
         let undelivered: Vec<(usize, Vec<String>)> = (0..expected.len())
-            .map(|i| (i, self.undelivered(i, expected)))
+            .map(|i| (i, self.undelivered(plan, expected, i)))
             .filter(|(_, receivers)| !receivers.is_empty())
             .collect();
         let recorded = |index: usize| {
-            let e = &expected[index];
+            let line = plan.sent(&expected[index]);
             SentMessage {
-                trace_id: e.trace_id,
-                name: e.name.to_string(),
-                ts: e.ts_ns,
-                to: e.receivers.iter().map(|r| r.to_string()).collect(),
-                body: e.body.value().clone(),
+                trace_id: line.trace_id,
+                name: plan.recording.name(line).to_string(),
+                ts: line.ts_ns,
+                to: plan.receivers(&expected[index]).map(|r| r.to_string()).collect(),
+                body: plan.recording.body(line).value().clone(),
             }
         };
         let replayed = |a: &Actual| SentMessage {
