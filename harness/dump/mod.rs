@@ -16,7 +16,7 @@ pub mod synthetic;
 mod write;
 
 pub use network::{flow_key, match_flows, Flow, FlowEnd, FlowKey, InferredNetwork, NetworkBuilder};
-pub use order::sort_records;
+pub use order::{dump_order, sort_records};
 pub use read::{read_all, read_str, BadLines, DumpError, DumpReader, ReadMode};
 pub use record::{place_name, Direction, DumpRecord, RawBody, TRUNCATED_SUFFIX};
 pub use skew::{ClockSkew, End, SkewTally, SkewWatch, SKEW_HORIZON_NS};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::dump::{Direction, DumpRecord, End, FlowEnd};
+use crate::dump::{dump_order, Direction, DumpRecord, End, FlowEnd};
 use crate::model::{Body, Headers, Message, MessageId, MessageKind, TraceId};
 
 /// One dump record, its strings and body as indices into the [`Recording`]'s tables.
@@ -44,12 +44,11 @@ pub(super) struct Actor {
     pub(super) place: u32,
 }
 
-/// A body, with what the dump's text of it was: the hash flow matching
-/// compares and the size a replayed message stands for.
+/// A body, with the length of the dump's text of it: the size a replayed
+/// message stands for.
 #[derive(Debug, Clone)]
 struct StoredBody {
     body: Body,
-    raw_hash: u64,
     raw_len: u32,
 }
 
@@ -141,13 +140,12 @@ impl Recording {
         }
     }
 
-    /// What flow matching needs of a line: the same [`FlowEnd`] its record gives.
+    /// What flow matching needs of a line. Names, bodies and places are
+    /// compared by index: an index stands for exactly one name, body text
+    /// (by its hash, as a record's [`FlowEnd`] compares it) or place.
     pub(super) fn flow_end(&self, line: &Line) -> FlowEnd {
-        let hash = |bytes: &[u8]| xxhash_rust::xxh3::xxh3_64(bytes);
-        let name = hash(self.name(line).as_bytes());
-        let place = hash(self.place_name(self.place_of(line)).as_bytes());
-        let key = (line.trace_id, name, self.bodies[line.body as usize].raw_hash);
-        FlowEnd { key, direction: line.direction, ts_ns: line.ts_ns, place }
+        let key = (line.trace_id, u64::from(line.name), u64::from(line.body));
+        FlowEnd { key, direction: line.direction, ts_ns: line.ts_ns, place: u64::from(self.place_of(line)) }
     }
 
     /// A line as clock-skew reports need it.
@@ -220,7 +218,7 @@ impl Builder {
         *self.body_ids.entry(raw_hash).or_insert_with(|| {
             // The text was validated as JSON when the line was read.
             let body = Body::parse(raw).unwrap_or_default();
-            bodies.push(StoredBody { body, raw_hash, raw_len: raw.len() as u32 });
+            bodies.push(StoredBody { body, raw_len: raw.len() as u32 });
             bodies.len() as u32 - 1
         })
     }
@@ -230,8 +228,8 @@ impl Builder {
     fn finish(self) -> Recording {
         let mut recording = self.recording;
         let actors = &recording.actors;
-        let group = |line: &Line| &actors[line.actor as usize].group;
-        recording.lines.sort_by(|a, b| (a.ts_ns, a.node, group(a), a.seq).cmp(&(b.ts_ns, b.node, group(b), b.seq)));
+        let order = |l: &Line| dump_order(l.ts_ns, l.node, &actors[l.actor as usize].group, l.seq);
+        recording.lines.sort_by(|a, b| order(a).cmp(&order(b)));
         recording
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::dump::{match_flows, Direction, DumpReader, FlowEnd, ReadMode};
+use crate::dump::{dump_order, match_flows, Direction, DumpReader, FlowEnd, ReadMode};
 use crate::line_error::LineError;
 
 use super::super::parse::GoldenEvent;
@@ -200,10 +200,8 @@ impl Recording {
             });
         }
         let table = bodies.table;
-        // Dump order, as `sort_records` has it: ts, node, group, seq.
-        lines.sort_by(|a, b| {
-            (a.ts_ns, a.node, table.text(a.group), a.seq).cmp(&(b.ts_ns, b.node, table.text(b.group), b.seq))
-        });
+        let order = |l: &Line| dump_order(l.ts_ns, l.node, table.text(l.group), l.seq);
+        lines.sort_by(|a, b| order(a).cmp(&order(b)));
         let ends: Vec<FlowEnd> = lines
             .iter()
             .map(|l| FlowEnd {
