@@ -13,6 +13,10 @@ use flowreplay::trace::{
 };
 use flowreplay::{Registry, RunConfig, RunSummary, Scenario, Simulation, TraceEvent};
 
+#[path = "support/bare_push.rs"]
+mod bare_push;
+use bare_push::BarePush;
+
 const MESSAGES: u64 = 20_000;
 
 fn scenario() -> Scenario {
@@ -59,28 +63,6 @@ impl Recorder for TracingCrate {
                 kind = event.kind.label()
             );
         }
-    }
-}
-
-/// Reference: the least a recorder can do with an event, a 48-byte record
-/// (sequence, time, parent, message, trace id, and the body's checksum read
-/// from the message for data-flow events) pushed into a warm `Vec`.
-struct BarePush(Vec<[u64; 6]>);
-
-impl Recorder for BarePush {
-    fn record(&mut self, event: &TraceEvent<'_>) {
-        let checksum = match &event.kind {
-            EventKind::Inject { body, .. } | EventKind::Send { body, .. } => body.checksum(),
-            _ => 0,
-        };
-        self.0.push([
-            event.seq,
-            event.at.as_nanos(),
-            event.parent.unwrap_or(u64::MAX),
-            event.message.0,
-            event.trace_id.0,
-            checksum,
-        ]);
     }
 }
 

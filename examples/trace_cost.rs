@@ -6,13 +6,20 @@
 //! valgrind --tool=callgrind target/release/examples/trace_cost none 20000
 //! valgrind --tool=callgrind target/release/examples/trace_cost off 20000
 //! valgrind --tool=callgrind target/release/examples/trace_cost memory 20000
+//! valgrind --tool=callgrind target/release/examples/trace_cost bare 20000
 //! ```
+//!
+//! `bare` is the bench's reference: a 48-byte record pushed into a `Vec`.
 
 use flowreplay::{MemoryRecorder, Registry, RunConfig, Scenario, Simulation};
 
+#[path = "../benches/support/bare_push.rs"]
+mod bare_push;
+use bare_push::BarePush;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: trace_cost none|off|memory <messages>";
+    let usage = "usage: trace_cost none|off|memory|bare <messages>";
     let mode = args.next().ok_or(usage)?;
     let messages: u64 = args.next().ok_or(usage)?.parse()?;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
@@ -20,13 +27,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     scenario.network.nodes[0].config["workload"]["count"] = messages.into();
     let simulation =
         Simulation::new(scenario.network(&Registry::builtin())?, RunConfig { seed: 1, ..RunConfig::default() });
-    let mut recorder = MemoryRecorder::new();
+    let (mut memory, mut bare) = (MemoryRecorder::new(), BarePush(Vec::new()));
     let summary = match mode.as_str() {
         "none" => simulation.run_untraced()?,
         "off" => simulation.run(None)?,
-        "memory" => simulation.run(Some(&mut recorder))?,
+        "memory" => simulation.run(Some(&mut memory))?,
+        "bare" => simulation.run(Some(&mut bare))?,
         _ => return Err(usage.into()),
     };
-    println!("{mode}: {} deliveries, {} events recorded", summary.delivered, recorder.len());
+    let recorded = memory.len() + bare.0.len();
+    println!("{mode}: {} deliveries, {recorded} events recorded", summary.delivered);
     Ok(())
 }
