@@ -1,11 +1,12 @@
 //! `flowreplay replay`: run a dump's network again and say, per group,
 //! whether it still sends what it sent when recorded.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::atomic_file::AtomicFile;
 use crate::compare::{BodyRules, IgnoreRule};
-use crate::dump::write_records;
+use crate::dump::write_record;
 use crate::dump::{DumpRecord, RawBody};
 use crate::replay::{describe, Replay, Status};
 use crate::suite::Suite;
@@ -61,7 +62,6 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
             "sampling applies to the ndjson and chrome formats; a re-captured elfo dump is whole".into(),
         ));
     }
-    replay.recapture(elfo && args.out.is_some());
     for binding in &args.bindings {
         let (group, kind) = binding.split_once('=').ok_or_else(|| {
             Failure::BadInput(format!("--bind {binding:?}: expected GROUP=NODE_KIND, e.g. audit=exporter"))
@@ -81,8 +81,9 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
             outcome
         }
         Some(path) => {
-            let outcome = replay.run(args.seed).map_err(super::bad)?;
-            write_dump(path, &outcome.recaptured, &settings.capture).map_err(|e| cannot_write(path, e))?;
+            let mut dump = RecapturedDump::create(path, &settings.capture).map_err(|e| cannot_write(path, e))?;
+            let outcome = replay.run_recapturing(args.seed, &mut |record| dump.write(&record)).map_err(super::bad)?;
+            dump.commit().map_err(|e| cannot_write(path, e))?;
             outcome
         }
         None => replay.run(args.seed).map_err(super::bad)?,
@@ -106,10 +107,6 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
         println!("{}", if outcome.verdict.equal { "verdict: equal" } else { "verdict: DIFFERENT" });
     }
     let equal = outcome.verdict.equal;
-    // A replay holds every recorded message; freeing them one by one takes
-    // about a fifth of a large replay's time, and the process is ending.
-    std::mem::forget(outcome);
-    std::mem::forget(replay);
     if equal {
         Ok(())
     } else {
@@ -133,19 +130,46 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
     }
 }
 
-/// Writes re-captured records, with the fields `capture` names redacted.
-fn write_dump(path: &std::path::Path, records: &[DumpRecord], capture: &BodyCapture) -> std::io::Result<()> {
-    let mut out = AtomicFile::create(path)?;
-    if capture.redact.is_empty() {
-        write_records(&mut out, records)?;
-    } else {
-        let capture = BodyCapture { enabled: true, ..capture.clone() };
-        let redacted = records.iter().map(|record| {
-            let body = Body::parse(record.body.get()).unwrap_or_default();
-            let value = capture.render(&body).unwrap_or_default();
-            DumpRecord { body: RawBody::from_value(&value), ..record.clone() }
-        });
-        write_records(&mut out, &redacted.collect::<Vec<_>>())?;
+/// A re-captured elfo dump, written record by record as the replay makes
+/// them, with the fields `capture` names redacted; in place only once
+/// committed.
+struct RecapturedDump {
+    out: AtomicFile,
+    /// The fields to hide, with bodies on (redaction renders a body).
+    redact: Option<BodyCapture>,
+    line: Vec<u8>,
+    /// The first write that failed: what follows is not written.
+    failed: Option<std::io::Error>,
+}
+
+impl RecapturedDump {
+    fn create(path: &std::path::Path, capture: &BodyCapture) -> std::io::Result<RecapturedDump> {
+        let redact = (!capture.redact.is_empty()).then(|| BodyCapture { enabled: true, ..capture.clone() });
+        Ok(RecapturedDump { out: AtomicFile::create(path)?, redact, line: Vec::with_capacity(512), failed: None })
     }
-    out.commit()
+
+    fn write(&mut self, record: &DumpRecord) {
+        if self.failed.is_some() {
+            return;
+        }
+        self.line.clear();
+        match &self.redact {
+            None => write_record(&mut self.line, record),
+            Some(capture) => {
+                let body = Body::parse(record.body.get()).unwrap_or_default();
+                let value = capture.render(&body).unwrap_or_default();
+                write_record(&mut self.line, &DumpRecord { body: RawBody::from_value(&value), ..record.clone() });
+            }
+        }
+        if let Err(error) = self.out.write_all(&self.line) {
+            self.failed = Some(error);
+        }
+    }
+
+    fn commit(self) -> std::io::Result<()> {
+        match self.failed {
+            Some(error) => Err(error),
+            None => self.out.commit(),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Watches a replay's trace as it is recorded: judges each place's sends
 //! for the verdict as they happen and, when asked, re-captures the traffic
-//! as dump records. It holds nothing else, so a long replay does not keep
-//! its whole trace.
+//! as dump records, handing each one on as it happens. It holds nothing
+//! else, so a long replay does not keep its whole trace.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -32,26 +32,34 @@ enum Part {
     Inlet,
 }
 
+/// Where re-captured records go, in the order they happen.
+pub(super) type RecaptureSink<'a> = &'a mut dyn FnMut(DumpRecord);
+
 /// The replay's recorder.
-pub(super) struct Capture {
+pub(super) struct Capture<'a> {
     plan: Rc<Plan>,
     rules: Rc<BodyRules>,
     /// Node names by node id, what each node is, and its index among the
     /// recording's places.
     nodes: Vec<(CompactString, Part, Option<u32>)>,
     judges: BTreeMap<CompactString, PlaceJudge>,
-    recapture: bool,
-    recaptured: Vec<DumpRecord>,
-    /// The re-captured `Out` of each recorded send already made, by (place,
-    /// index): its other copies are deliveries of that one send.
-    sent: FxHashMap<(CompactString, u32), usize>,
+    recaptured: Option<RecaptureSink<'a>>,
+    /// The re-captured `Out` of each recorded send made to some of its
+    /// receivers, by (place, index), with how many copies are still to come:
+    /// those are deliveries of that one send.
+    sent: FxHashMap<(CompactString, u32), (DumpRecord, usize)>,
     /// Sends on their way, to become `In` records when delivered.
     in_transit: FxHashMap<MessageId, DumpRecord>,
     seqs: FxHashMap<CompactString, u64>,
 }
 
-impl Capture {
-    pub(super) fn new(plan: Rc<Plan>, rules: Rc<BodyRules>, topology: &Topology, recapture: bool) -> Capture {
+impl<'a> Capture<'a> {
+    pub(super) fn new(
+        plan: Rc<Plan>,
+        rules: Rc<BodyRules>,
+        topology: &Topology,
+        recaptured: Option<RecaptureSink<'a>>,
+    ) -> Capture<'a> {
         let nodes = topology
             .nodes
             .iter()
@@ -77,8 +85,7 @@ impl Capture {
             rules,
             nodes,
             judges,
-            recapture,
-            recaptured: Vec::new(),
+            recaptured,
             sent: FxHashMap::default(),
             in_transit: FxHashMap::default(),
             seqs: FxHashMap::default(),
@@ -100,8 +107,27 @@ impl Capture {
         }
     }
 
-    /// The verdict per place, and the re-captured records.
-    pub(super) fn finish(self) -> (Verdict, Vec<DumpRecord>) {
+    /// Hands a re-captured record on.
+    fn recapture(&mut self, record: DumpRecord) {
+        if let Some(sink) = &mut self.recaptured {
+            sink(record);
+        }
+    }
+
+    /// The `Out` already re-captured for recorded send `index` of `place`,
+    /// for one more of its copies.
+    fn copy_of(&mut self, place: &CompactString, index: u32) -> Option<DumpRecord> {
+        let key = (place.clone(), index);
+        let (out, left) = self.sent.get_mut(&key)?;
+        *left -= 1;
+        match *left {
+            0 => self.sent.remove(&key).map(|(out, _)| out),
+            _ => Some(out.clone()),
+        }
+    }
+
+    /// The verdict per place.
+    pub(super) fn finish(self) -> Verdict {
         let plan = &self.plan;
         let groups: BTreeMap<String, GroupVerdict> = self
             .judges
@@ -116,11 +142,11 @@ impl Capture {
         for (rule, count) in groups.values().flat_map(|g| &g.relaxed) {
             *relaxed.entry(rule.clone()).or_default() += count;
         }
-        (Verdict { equal, groups, relaxed, skews: plan.skews.clone() }, self.recaptured)
+        Verdict { equal, groups, relaxed, skews: plan.skews.clone() }
     }
 }
 
-impl Recorder for Capture {
+impl Recorder for Capture<'_> {
     fn record(&mut self, event: &TraceEvent<'_>) {
         let ts_ns = self.plan.first_ts.saturating_add(event.at.as_nanos());
         match event.kind {
@@ -139,7 +165,7 @@ impl Recorder for Capture {
                         None => Slot::Extra,
                     }
                 });
-                if !self.recapture {
+                if self.recaptured.is_none() {
                     return;
                 }
                 let out_record = |group: CompactString| DumpRecord {
@@ -159,18 +185,22 @@ impl Recorder for Capture {
                     correlation,
                 };
                 let copy_of = match slot {
-                    Some(Slot::Recorded { index, first: false }) => self.sent.get(&(sender.clone(), index)).copied(),
+                    Some(Slot::Recorded { index, first: false }) => self.copy_of(&sender, index),
                     _ => None,
                 };
                 let out = match (copy_of, slot) {
-                    (Some(at), _) => self.recaptured[at].clone(),
+                    (Some(out), _) => out,
                     (None, None) => out_record(sender),
                     (None, Some(slot)) => {
                         let out = self.at_place(&sender, out_record(sender.clone()));
                         if let Slot::Recorded { index, .. } = slot {
-                            self.sent.insert((sender, index), self.recaptured.len());
+                            let expected = &self.plan.places[&sender].expected[index as usize];
+                            let copies = self.plan.deliveries_of(expected.line).len() - 1;
+                            if copies > 0 {
+                                self.sent.insert((sender, index), (out.clone(), copies));
+                            }
                         }
-                        self.recaptured.push(out.clone());
+                        self.recapture(out.clone());
                         out
                     }
                 };
@@ -181,7 +211,7 @@ impl Recorder for Capture {
                 let Some(out) = self.in_transit.remove(&event.message) else { return };
                 if part == Part::Place {
                     let record = self.at_place(&receiver, DumpRecord { ts_ns, direction: Direction::In, ..out });
-                    self.recaptured.push(record);
+                    self.recapture(record);
                 }
             }
             _ => {}

@@ -305,8 +305,10 @@ impl Replay {
         }
     }
 
-    /// Whether runs re-capture what moved as dump records (off by default:
-    /// it holds a copy of the whole traffic).
+    /// Whether runs re-capture what moved as dump records into
+    /// [`ReplayOutcome::recaptured`] (off by default: it holds a copy of the
+    /// whole traffic; [`Replay::run_recapturing`] hands each record on
+    /// instead).
     pub fn recapture(&mut self, on: bool) -> &mut Self {
         self.recapture = on;
         self
@@ -498,7 +500,27 @@ impl Replay {
     /// Runs the replay with `seed` and judges every group.
     pub fn run(&self, seed: u64) -> Result<ReplayOutcome, ReplayError> {
         let network = self.network()?;
-        self.execute(network, seed, None)
+        self.execute_collecting(network, seed, None)
+    }
+
+    /// Runs the replay like [`Replay::run`], handing each re-captured dump
+    /// record to `each` as it happens (in the order of
+    /// [`ReplayOutcome::recaptured`], which stays empty), so that a long
+    /// replay written to a file holds none of them.
+    ///
+    /// ```
+    /// use flowreplay::replay::Replay;
+    ///
+    /// let mut replay = Replay::open(&["scenarios/dumps/trading.dump".into()], false)?;
+    /// let mut streamed = Vec::new();
+    /// let outcome = replay.run_recapturing(7, &mut |record| streamed.push(record))?;
+    /// assert!(outcome.verdict.equal && outcome.recaptured.is_empty());
+    /// assert_eq!(streamed, replay.recapture(true).run(7)?.recaptured);
+    /// # Ok::<(), flowreplay::replay::ReplayError>(())
+    /// ```
+    pub fn run_recapturing(&self, seed: u64, each: &mut dyn FnMut(DumpRecord)) -> Result<ReplayOutcome, ReplayError> {
+        let network = self.network()?;
+        self.execute(network, seed, None, Some(each))
     }
 
     /// Runs the replay like [`Replay::run`], also handing every trace event
@@ -511,7 +533,7 @@ impl Replay {
     ) -> Result<(ReplayOutcome, R), ReplayError> {
         let network = self.network()?;
         let mut observer = observe(&network.topology).map_err(ReplayError::Output)?;
-        let outcome = self.execute(network, seed, Some(&mut observer))?;
+        let outcome = self.execute_collecting(network, seed, Some(&mut observer))?;
         Ok((outcome, observer))
     }
 
@@ -520,13 +542,29 @@ impl Replay {
         Ok(spec.build(&registry)?)
     }
 
-    fn execute(
+    /// Runs, re-capturing into the outcome when [`Replay::recapture`] is on.
+    fn execute_collecting(
         &self,
         network: Network,
         seed: u64,
         observer: Option<&mut dyn Recorder>,
     ) -> Result<ReplayOutcome, ReplayError> {
-        let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, self.recapture);
+        if !self.recapture {
+            return self.execute(network, seed, observer, None);
+        }
+        let mut recaptured = Vec::new();
+        let outcome = self.execute(network, seed, observer, Some(&mut |record| recaptured.push(record)))?;
+        Ok(ReplayOutcome { recaptured, ..outcome })
+    }
+
+    fn execute(
+        &self,
+        network: Network,
+        seed: u64,
+        observer: Option<&mut dyn Recorder>,
+        recaptured: Option<&mut dyn FnMut(DumpRecord)>,
+    ) -> Result<ReplayOutcome, ReplayError> {
+        let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, recaptured);
         // Bound code may run for ever (a service's timers): the replay then
         // ends a little after the recording did.
         let max_time = (!self.bindings.is_empty()).then(|| Nanos(self.plan.span.0 + self.grace.0));
@@ -535,8 +573,8 @@ impl Replay {
             Some(observer) => simulation.run(Some(&mut Tee(observer, &mut capture)))?,
             None => simulation.run(Some(&mut capture))?,
         };
-        let (verdict, recaptured) = capture.finish();
-        Ok(ReplayOutcome { summary, verdict, recaptured })
+        let verdict = capture.finish();
+        Ok(ReplayOutcome { summary, verdict, recaptured: Vec::new() })
     }
 
     /// The replay network: a node per place, an `external:` inlet per place
