@@ -82,7 +82,7 @@ pub(crate) fn replay(args: ReplayArgs, suite: &Suite) -> Result<(), Failure> {
         }
         Some(path) => {
             let mut dump = RecapturedDump::create(path, &settings.capture).map_err(|e| cannot_write(path, e))?;
-            let outcome = replay.run_recapturing(args.seed, &mut |record| dump.write(&record)).map_err(super::bad)?;
+            let outcome = replay.run_recapturing(args.seed, &mut |record| dump.write(record)).map_err(super::bad)?;
             dump.commit().map_err(|e| cannot_write(path, e))?;
             outcome
         }
@@ -148,17 +148,17 @@ impl RecapturedDump {
         Ok(RecapturedDump { out: AtomicFile::create(path)?, redact, line: Vec::with_capacity(512), failed: None })
     }
 
-    fn write(&mut self, record: &DumpRecord) {
+    fn write(&mut self, record: DumpRecord) {
         if self.failed.is_some() {
             return;
         }
         self.line.clear();
         match &self.redact {
-            None => write_record(&mut self.line, record),
+            None => write_record(&mut self.line, &record),
             Some(capture) => {
                 let body = Body::parse(record.body.get()).unwrap_or_default();
                 let value = capture.render(&body).unwrap_or_default();
-                write_record(&mut self.line, &DumpRecord { body: RawBody::from_value(&value), ..record.clone() });
+                write_record(&mut self.line, &DumpRecord { body: RawBody::from_value(&value), ..record });
             }
         }
         if let Err(error) = self.out.write_all(&self.line) {

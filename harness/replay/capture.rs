@@ -43,7 +43,7 @@ pub(super) struct Capture<'a> {
     /// recording's places.
     nodes: Vec<(CompactString, Part, Option<u32>)>,
     judges: BTreeMap<CompactString, PlaceJudge>,
-    recaptured: Option<RecaptureSink<'a>>,
+    sink: Option<RecaptureSink<'a>>,
     /// The re-captured `Out` of each recorded send made to some of its
     /// receivers, by (place, index), with how many copies are still to come:
     /// those are deliveries of that one send.
@@ -58,7 +58,7 @@ impl<'a> Capture<'a> {
         plan: Rc<Plan>,
         rules: Rc<BodyRules>,
         topology: &Topology,
-        recaptured: Option<RecaptureSink<'a>>,
+        sink: Option<RecaptureSink<'a>>,
     ) -> Capture<'a> {
         let nodes = topology
             .nodes
@@ -85,7 +85,7 @@ impl<'a> Capture<'a> {
             rules,
             nodes,
             judges,
-            recaptured,
+            sink,
             sent: FxHashMap::default(),
             in_transit: FxHashMap::default(),
             seqs: FxHashMap::default(),
@@ -109,7 +109,7 @@ impl<'a> Capture<'a> {
 
     /// Hands a re-captured record on.
     fn recapture(&mut self, record: DumpRecord) {
-        if let Some(sink) = &mut self.recaptured {
+        if let Some(sink) = &mut self.sink {
             sink(record);
         }
     }
@@ -157,15 +157,15 @@ impl Recorder for Capture<'_> {
                     return;
                 }
                 let slot = (part == Part::Place).then(|| {
-                    let (to, _, receiver) = self.nodes[to.0.index()].clone();
+                    let (receiver_name, _, receiver) = self.nodes[to.0.index()].clone();
                     let (trace_id, name, body) = (event.trace_id.0, name.clone(), body.clone());
-                    let actual = Actual { ts: ts_ns, trace_id, name, body, to, receiver };
+                    let actual = Actual { ts: ts_ns, trace_id, name, body, to: receiver_name, receiver };
                     match self.judges.get_mut(&sender) {
                         Some(judge) => judge.send(&self.plan, &self.plan.places[&sender].expected, &self.rules, actual),
                         None => Slot::Extra,
                     }
                 });
-                if self.recaptured.is_none() {
+                if self.sink.is_none() {
                     return;
                 }
                 let out_record = |group: CompactString| DumpRecord {

@@ -25,18 +25,19 @@
 mod capture;
 mod plan;
 mod recording;
+mod runs;
 mod stub;
 mod verdict;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use compact_str::CompactString;
 
 use crate::compare::{BodyRules, IgnoreRule};
-use crate::dump::{Direction, DumpError, DumpReader, DumpRecord, ReadMode};
+use crate::dump::{DumpError, DumpReader, DumpRecord, ReadMode};
 use crate::model::{InPort, Nanos, OutPort};
 use crate::net::{ConnectorSpec, Network, NetworkSpec, NodeBuild, NodeSpec, Registry, Role, Topology, TopologyError};
 use crate::sim::{RunConfig, RunSummary, SimError, Simulation};
@@ -44,9 +45,10 @@ use crate::trace::{Recorder, Tee};
 
 pub use crate::compare::{changed_fields, ChangedField};
 pub use crate::dump::ClockSkew;
-use capture::Capture;
-use plan::{Arrived, Plan, OUTSIDE};
+use capture::{Capture, RecaptureSink};
+use plan::{Plan, OUTSIDE};
 use recording::Recording;
+use runs::Cursors;
 use stub::{Inlet, Recorded, Stub};
 pub use verdict::{Difference, GroupVerdict, SentMessage, Status, Verdict};
 
@@ -344,8 +346,7 @@ impl Replay {
     pub fn ports(&self, place: &str) -> Option<(Vec<String>, Vec<String>)> {
         let plan = self.plan.places.get(place)?;
         let mut inputs: Vec<String> = plan.sources.iter().map(|g| port_for(g)).collect();
-        let recording = &self.plan.recording;
-        if plan.injections.iter().any(|&i| recording.line(i).direction == Direction::In) {
+        if !plan.external.is_empty() {
             inputs.push(EXTERNAL_PORT.into());
         }
         let outputs = plan.destinations.iter().map(|g| port_for(g)).collect();
@@ -562,9 +563,9 @@ impl Replay {
         network: Network,
         seed: u64,
         observer: Option<&mut dyn Recorder>,
-        recaptured: Option<&mut dyn FnMut(DumpRecord)>,
+        sink: Option<RecaptureSink<'_>>,
     ) -> Result<ReplayOutcome, ReplayError> {
-        let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, recaptured);
+        let mut capture = Capture::new(self.plan.clone(), self.rules.clone(), &network.topology, sink);
         // Bound code may run for ever (a service's timers): the replay then
         // ends a little after the recording did.
         let max_time = (!self.bindings.is_empty()).then(|| Nanos(self.plan.span.0 + self.grace.0));
@@ -630,34 +631,24 @@ impl Replay {
                     })
             });
             let outputs = outputs_of[group].clone();
-            let recording = &self.plan.recording;
-            let inlets = [("external", EXTERNAL_PORT, Direction::In), ("emit", EMIT_PORT, Direction::Out)].map(
-                |(kind, port, direction)| {
-                    let emit = direction == Direction::Out;
-                    let queue: VecDeque<u32> = plan
-                        .injections
-                        .iter()
-                        .copied()
-                        .filter(|&i| recording.line(i).direction == direction && !(emit && bound.is_some()))
-                        .collect();
-                    (kind, port, queue)
-                },
-            );
-            for (kind, port, queue) in inlets {
-                if queue.is_empty() {
+            // A bound place's code makes its uncaused sends itself.
+            let uncaused: &[u32] = if bound.is_some() { &[] } else { &plan.uncaused };
+            let inlets = [("external", EXTERNAL_PORT, &plan.external[..]), ("emit", EMIT_PORT, uncaused)];
+            for (kind, port, lines) in inlets {
+                if lines.is_empty() {
                     continue;
                 }
                 if port == EMIT_PORT {
                     inputs.push(EMIT_PORT.into());
                 }
                 let (id, inlet_kind) = (format!("{kind}:{group}"), format!("replay-{kind}:{group}"));
-                let queue = RefCell::new(Some(queue));
-                let plan = self.plan.clone();
+                let queue = RefCell::new(Some(lines.iter().copied().collect()));
+                let shared = self.plan.clone();
                 registry.register(&inlet_kind, move |_| {
                     let mut build = NodeBuild::processor::<&str, &str>(Inlet, &[], &["out"]);
                     build.role = Role::Receiver;
                     let lines = queue.borrow_mut().take().unwrap_or_default();
-                    build.arrivals = Some(Box::new(Recorded { plan: plan.clone(), lines }));
+                    build.arrivals = Some(Box::new(Recorded { plan: shared.clone(), lines }));
                     Ok(build)
                 });
                 node(&mut spec, id.clone(), inlet_kind);
@@ -696,7 +687,7 @@ impl Replay {
 
 /// The stub for one place, with its port numbers resolved.
 fn stub_node(plan: &Rc<Plan>, place: &CompactString, inputs: &[String], outputs: &[String]) -> NodeBuild {
-    let place_plan = &plan.places[place];
+    let place_plan = plan.places[place].clone();
     let recording = &plan.recording;
     let mut ports = Vec::new();
     for destination in &place_plan.destinations {
@@ -710,9 +701,9 @@ fn stub_node(plan: &Rc<Plan>, place: &CompactString, inputs: &[String], outputs:
     }
     let stub = Stub {
         plan: plan.clone(),
-        place: place.clone(),
-        received: Arrived::new(&place_plan.receptions),
-        emitted: Arrived::new(&place_plan.uncaused_sends),
+        received: Cursors::new(&place_plan.receptions),
+        emitted: Cursors::new(&place_plan.uncaused_sends),
+        place: place_plan,
         ports,
         emit_port: inputs.iter().position(|i| i == EMIT_PORT).map(|i| InPort(i as u16)),
         pending: BTreeMap::new(),

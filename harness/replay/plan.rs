@@ -8,7 +8,6 @@
 //! is made from its line only when the run sends it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::rc::Rc;
 
 use compact_str::CompactString;
@@ -18,6 +17,7 @@ use crate::dump::{match_flows, ClockSkew, Direction, FlowEnd, SkewTally};
 use crate::model::{Nanos, VirtualTime};
 
 use super::recording::{Line, MessageKey, Recording};
+use super::runs::{Cursors, Runs};
 
 /// Where the sends nobody in the dump received go.
 pub(super) const OUTSIDE: &str = "(outside)";
@@ -54,50 +54,24 @@ pub(super) struct Expected {
 /// Lines of one place sorted by the message they carry ([`MessageKey`]),
 /// each message's lines in dump order: the `n`th time a message arrives
 /// stands for its `n`th line.
-#[derive(Debug, Default)]
-pub(super) struct ByMessage(Vec<u32>);
+pub(super) type ByMessage = Runs<u32>;
 
-impl ByMessage {
-    fn new(mut lines: Vec<u32>, recording: &Recording) -> ByMessage {
-        lines.sort_by(|&a, &b| {
-            let key = |i: u32| recording.key(recording.line(i));
-            key(a).cmp(&key(b)).then(a.cmp(&b))
-        });
-        ByMessage(lines)
-    }
-
-    /// How many lines it holds.
-    pub(super) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Where the lines carrying `key` are.
-    fn run(&self, recording: &Recording, key: MessageKey<'_>) -> Range<usize> {
-        let key_at = |i: &u32| recording.key(recording.line(*i));
-        let start = self.0.partition_point(|i| key_at(i) < key);
-        start..start + self.0[start..].partition_point(|i| key_at(i) == key)
-    }
+/// Sorts `lines` by the message each carries.
+fn by_message(lines: Vec<u32>, recording: &Recording) -> ByMessage {
+    Runs::new(lines, |&i| recording.key(recording.line(i)))
 }
 
-/// How many times each message of a [`ByMessage`] has arrived in this run.
-#[derive(Debug)]
-pub(super) struct Arrived(Vec<u32>);
-
-impl Arrived {
-    /// None yet, for `lines`.
-    pub(super) fn new(lines: &ByMessage) -> Arrived {
-        Arrived(vec![0; lines.len()])
-    }
-
-    /// The line the arrival of a message with `key` stands for: its next
-    /// one, or none once every recorded one has arrived.
-    pub(super) fn next(&mut self, lines: &ByMessage, recording: &Recording, key: MessageKey<'_>) -> Option<u32> {
-        let run = lines.run(recording, key);
-        let arrived = self.0.get_mut(run.start)?;
-        let line = lines.0[run].get(*arrived as usize).copied();
-        *arrived += 1;
-        line
-    }
+/// The line of `lines` the arrival of a message with `key` stands for: the
+/// next one `arrived` has not handed out, or none once every recorded one
+/// has arrived (or when none was recorded).
+pub(super) fn next_line(
+    lines: &ByMessage,
+    arrived: &mut Cursors,
+    recording: &Recording,
+    key: MessageKey<'_>,
+) -> Option<u32> {
+    let run = lines.run(|&i| recording.key(recording.line(i)).cmp(&key));
+    arrived.next(run).map(|i| lines[i])
 }
 
 /// Everything one place needs.
@@ -106,65 +80,80 @@ pub(super) struct PlacePlan {
     /// The group, and the key as recorded (`"_"`, none, or the actor's key).
     pub(super) group: CompactString,
     pub(super) key: Option<CompactString>,
+    pub(super) node_number: u16,
     /// Every message it received (`In`), by message.
     pub(super) receptions: ByMessage,
-    /// What comes from outside the dump, in dump order: `In`s nobody in
-    /// the dump sent, and `Out`s with no recorded cause (a timer that was
-    /// not dumped, say), which it passes straight on.
-    pub(super) injections: Vec<u32>,
-    /// Those `Out`s with no recorded cause, by message.
+    /// The `In`s nobody in the dump sent (outside traffic, timer ticks), in
+    /// dump order: injected at their recorded times.
+    pub(super) external: Vec<u32>,
+    /// The `Out`s with no recorded cause (a timer that was not dumped, say),
+    /// in dump order: injected, and passed straight on.
+    pub(super) uncaused: Vec<u32>,
+    /// The same `Out`s, by message.
     pub(super) uncaused_sends: ByMessage,
     /// Places it sends to (and [`OUTSIDE`]).
     pub(super) destinations: BTreeSet<CompactString>,
     /// Places that send to it.
     pub(super) sources: BTreeSet<CompactString>,
     pub(super) expected: Vec<Expected>,
-    pub(super) node_number: u16,
+}
+
+/// Items laid out by line: line `i`'s are `items[start[i]..start[i + 1]]`.
+#[derive(Debug)]
+struct ByLine<T> {
+    items: Vec<T>,
+    start: Vec<u32>,
+}
+
+impl<T: Copy> ByLine<T> {
+    /// Lays out `(line, item)` pairs for `lines` lines, each line's items
+    /// in the order given.
+    fn new(lines: usize, pairs: &[(u32, T)]) -> ByLine<T> {
+        let mut start = vec![0u32; lines + 1];
+        for &(line, _) in pairs {
+            start[line as usize + 1] += 1;
+        }
+        for i in 0..lines {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut items = Vec::with_capacity(pairs.len());
+        // Every slot is written once below; the first item stands in meanwhile.
+        if let Some(&(_, first)) = pairs.first() {
+            items.resize(pairs.len(), first);
+        }
+        for &(line, item) in pairs {
+            items[next[line as usize] as usize] = item;
+            next[line as usize] += 1;
+        }
+        ByLine { items, start }
+    }
+
+    /// The items of `line`.
+    fn of(&self, line: u32) -> &[T] {
+        let line = line as usize;
+        &self.items[self.start[line] as usize..self.start[line + 1] as usize]
+    }
 }
 
 /// The whole replay plan.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Plan {
     pub(super) recording: Recording,
     /// The earliest `ts`: virtual time 0.
     pub(super) first_ts: u64,
     /// From the earliest `ts` to the latest.
     pub(super) span: Nanos,
-    pub(super) places: BTreeMap<CompactString, PlacePlan>,
+    pub(super) places: BTreeMap<CompactString, Rc<PlacePlan>>,
     /// Recorded transits that were negative, per (sender, receiver).
     pub(super) skews: Vec<ClockSkew>,
     /// Every trace id in the dump: a send under any other one is in a trace
     /// the bound code started itself.
     pub(super) traces: Rc<FxHashSet<u64>>,
-    /// Each `Out`'s deliveries: line `i`'s are `deliveries[delivery_start[i]..delivery_start[i + 1]]`.
-    deliveries: Vec<Delivery>,
-    delivery_start: Vec<u32>,
-    /// What each `In` was answered with, laid out the same way.
-    reactions: Vec<Reaction>,
-    reaction_start: Vec<u32>,
-}
-
-/// Lays out `(line, item)` pairs, in order within each line, as one list
-/// and where each line's part of it starts (`lines + 1` entries).
-fn by_line<T: Copy>(lines: usize, pairs: &[(u32, T)]) -> (Vec<T>, Vec<u32>) {
-    let mut start = vec![0u32; lines + 1];
-    for &(line, _) in pairs {
-        start[line as usize + 1] += 1;
-    }
-    for i in 0..lines {
-        start[i + 1] += start[i];
-    }
-    let mut next = start.clone();
-    let mut items = Vec::with_capacity(pairs.len());
-    // Every slot is written once below; the first item stands in meanwhile.
-    if let Some(&(_, first)) = pairs.first() {
-        items.resize(pairs.len(), first);
-    }
-    for &(line, item) in pairs {
-        items[next[line as usize] as usize] = item;
-        next[line as usize] += 1;
-    }
-    (items, start)
+    /// Each `Out`'s deliveries.
+    deliveries: ByLine<Delivery>,
+    /// What each `In` was answered with.
+    reactions: ByLine<Reaction>,
 }
 
 impl Plan {
@@ -178,32 +167,20 @@ impl Plan {
             let ends: Vec<FlowEnd> = recording.lines.iter().map(|l| recording.flow_end(l)).collect();
             match_flows(&ends)
         };
-        let (deliveries, delivery_start, skews) = deliveries(&recording, &senders, outside);
+        let (deliveries, skews) = deliveries(&recording, &senders, outside);
         let traces = Rc::new(recording.lines.iter().map(|l| l.trace_id).collect());
-        let mut plan = Plan {
-            recording: Recording::default(),
-            first_ts,
-            span,
-            places: BTreeMap::new(),
-            skews,
-            traces,
-            deliveries,
-            delivery_start,
-            reactions: Vec::new(),
-            reaction_start: Vec::new(),
-        };
         // The In each place is handling per trace id, as it walks its lines.
         let mut handling: FxHashMap<(u32, u64), u32> = FxHashMap::default();
         // Traces that began at a place with an input from outside the dump.
         let mut begun_here: FxHashSet<(u32, u64)> = FxHashSet::default();
         let mut answers: Vec<(u32, Reaction)> = Vec::new();
-        let mut receptions: BTreeMap<CompactString, Vec<u32>> = BTreeMap::new();
-        let mut places: BTreeMap<CompactString, PlacePlan> = BTreeMap::new();
+        // By place index, each place's plan and the `In`s it received.
+        let mut places: Vec<Option<PlacePlan>> = (0..=outside).map(|_| None).collect();
+        let mut receptions: Vec<Vec<u32>> = vec![Vec::new(); places.len()];
         for (index, line) in recording.lines.iter().enumerate() {
             let index = index as u32;
             let place = recording.place_of(line);
-            let name = recording.place_name(place);
-            let place_plan = places.entry(name.clone()).or_insert_with(|| {
+            let place_plan = places[place as usize].get_or_insert_with(|| {
                 let actor = &recording.actors[line.actor as usize];
                 PlacePlan {
                     group: actor.group.clone(),
@@ -214,7 +191,7 @@ impl Plan {
             });
             match line.direction {
                 Direction::In => {
-                    receptions.entry(name.clone()).or_default().push(index);
+                    receptions[place as usize].push(index);
                     handling.insert((place, line.trace_id), index);
                     match senders[index as usize] {
                         Some(sender) => {
@@ -223,49 +200,52 @@ impl Plan {
                         }
                         None => {
                             begun_here.insert((place, line.trace_id));
-                            place_plan.injections.push(index);
+                            place_plan.external.push(index);
                         }
                     }
                 }
                 Direction::Out => {
-                    let to = plan.deliveries_of(index);
+                    let to = deliveries.of(index);
                     place_plan.destinations.extend(to.iter().map(|d| recording.place_name(d.to).clone()));
                     let cause = handling.get(&(place, line.trace_id));
                     if let Some(&cause) = cause {
                         let delay = Nanos(line.ts_ns.saturating_sub(recording.line(cause).ts_ns));
                         answers.push((cause, Reaction { delay, line: index }));
                     } else {
-                        place_plan.injections.push(index);
+                        place_plan.uncaused.push(index);
                     }
                     let uncaused = cause.is_none() || begun_here.contains(&(place, line.trace_id));
                     place_plan.expected.push(Expected { line: index, uncaused });
                 }
             }
         }
-        (plan.reactions, plan.reaction_start) = by_line(recording.lines.len(), &answers);
-        for (name, place_plan) in &mut places {
-            let received = receptions.remove(name).unwrap_or_default();
-            place_plan.receptions = ByMessage::new(received, &recording);
-            let uncaused = place_plan.injections.iter().copied();
-            let uncaused = uncaused.filter(|&i| recording.line(i).direction == Direction::Out).collect();
-            place_plan.uncaused_sends = ByMessage::new(uncaused, &recording);
+        let places = places.into_iter().zip(receptions).enumerate().filter_map(|(place, (plan, received))| {
+            let mut plan = plan?;
+            plan.receptions = by_message(received, &recording);
+            plan.uncaused_sends = by_message(plan.uncaused.clone(), &recording);
+            Some((recording.place_name(place as u32).clone(), Rc::new(plan)))
+        });
+        Plan {
+            places: places.collect(),
+            reactions: ByLine::new(recording.lines.len(), &answers),
+            recording,
+            first_ts,
+            span,
+            skews,
+            traces,
+            deliveries,
         }
-        plan.places = places;
-        plan.recording = recording;
-        plan
     }
 
     /// The deliveries of the `Out` at `line`: at least one ([`OUTSIDE`]
     /// when nobody in the dump received it).
     pub(super) fn deliveries_of(&self, line: u32) -> &[Delivery] {
-        let line = line as usize;
-        &self.deliveries[self.delivery_start[line] as usize..self.delivery_start[line + 1] as usize]
+        self.deliveries.of(line)
     }
 
     /// What the place sent in answer to the `In` at `line`, in order.
     pub(super) fn reactions_to(&self, line: u32) -> &[Reaction] {
-        let line = line as usize;
-        &self.reactions[self.reaction_start[line] as usize..self.reaction_start[line + 1] as usize]
+        self.reactions.of(line)
     }
 
     /// The `Out` of a recorded send.
@@ -289,15 +269,11 @@ impl Plan {
     }
 }
 
-/// Each `Out`'s deliveries, from the matching of sends to receipts (laid out
-/// by line, see [`by_line`]); an `Out` nobody received is delivered to
+/// Each `Out`'s deliveries, from the matching of sends to receipts; an
+/// `Out` nobody received is delivered to
 /// `outside`, and a negative transit is delivered at once and reported in
 /// the skews.
-fn deliveries(
-    recording: &Recording,
-    senders: &[Option<u32>],
-    outside: u32,
-) -> (Vec<Delivery>, Vec<u32>, Vec<ClockSkew>) {
+fn deliveries(recording: &Recording, senders: &[Option<u32>], outside: u32) -> (ByLine<Delivery>, Vec<ClockSkew>) {
     let mut pairs: Vec<(u32, Delivery)> = Vec::new();
     let mut skews = SkewTally::default();
     for (index, sender) in senders.iter().enumerate() {
@@ -318,8 +294,7 @@ fn deliveries(
             pairs.push((index as u32, Delivery { to: outside, transit: Nanos::ZERO }));
         }
     }
-    let (deliveries, start) = by_line(recording.lines.len(), &pairs);
-    (deliveries, start, skews.finish())
+    (ByLine::new(recording.lines.len(), &pairs), skews.finish())
 }
 
 #[cfg(test)]
@@ -345,26 +320,25 @@ mod tests {
     #[test]
     fn the_nth_arrival_of_a_message_stands_for_its_nth_line() {
         let recording = recording(&[("a", 1, "X"), ("a", 2, "X"), ("a", 1, "X"), ("a", 1, "Y"), ("a", 1, "X")]);
-        let by_message = ByMessage::new((0..5).collect(), &recording);
-        let mut arrived = Arrived::new(&by_message);
+        let lines = by_message((0..5).collect(), &recording);
+        let mut arrived = Cursors::new(&lines);
         let null = recording.body(recording.line(0)).checksum();
-        let mut next = |trace, name| arrived.next(&by_message, &recording, (trace, name, null));
+        let mut next = |trace, name| next_line(&lines, &mut arrived, &recording, (trace, name, null));
+        assert_eq!(next(1, "W"), None, "a message never recorded, sorting before the others");
         assert_eq!([next(1, "X"), next(1, "Y"), next(1, "X"), next(2, "X")], [Some(0), Some(3), Some(2), Some(1)]);
         assert_eq!(next(1, "X"), Some(4));
         assert_eq!(next(1, "X"), None, "once every recorded one has arrived");
-        assert_eq!(next(3, "X"), None, "a message never recorded");
+        assert_eq!(next(3, "X"), None, "a message never recorded, sorting after the others");
     }
 
     proptest! {
         /// Each line's part of the list is its items, in the order given.
         #[test]
         fn by_line_keeps_each_lines_items_in_order(pairs in proptest::collection::vec((0u32..6, any::<u16>()), 0..40)) {
-            let (items, start) = by_line(6, &pairs);
-            prop_assert_eq!(start.len(), 7);
+            let by_line = ByLine::new(6, &pairs);
             for line in 0..6u32 {
-                let part = &items[start[line as usize] as usize..start[line as usize + 1] as usize];
                 let wanted: Vec<u16> = pairs.iter().filter(|(l, _)| *l == line).map(|(_, item)| *item).collect();
-                prop_assert_eq!(part, &wanted[..]);
+                prop_assert_eq!(by_line.of(line), &wanted[..]);
             }
         }
     }

@@ -24,8 +24,9 @@ pub(super) struct Line {
     pub(super) correlation: Option<u64>,
     /// The group and key as written: an index into `actors`.
     pub(super) actor: u32,
-    /// `mn` and `mp`: indices into `names`.
+    /// `mn`: an index into `names`.
     pub(super) name: u32,
+    /// `mp`: an index into `names`.
     pub(super) protocol: u32,
     /// `m`: an index into `bodies`.
     pub(super) body: u32,
@@ -34,6 +35,9 @@ pub(super) struct Line {
     pub(super) direction: Direction,
     pub(super) kind: MessageKind,
 }
+
+// A line is what a replay holds per record: keep it at 64 bytes.
+const _: () = assert!(std::mem::size_of::<Line>() == 64);
 
 /// A group and key as the dump wrote them, and the place they name.
 #[derive(Debug, Clone)]
@@ -55,7 +59,9 @@ struct StoredBody {
 /// A dump's lines in dump order, and the tables they index.
 #[derive(Debug, Default)]
 pub(super) struct Recording {
+    /// In dump order: a line's index is how the plan names it.
     pub(super) lines: Vec<Line>,
+    /// Every (group, key) the lines name.
     pub(super) actors: Vec<Actor>,
     /// Place names (`group` or `group/key`), each once.
     places: Vec<CompactString>,
@@ -67,7 +73,7 @@ pub(super) struct Recording {
 
 impl Recording {
     /// Reads records in any order (leaving out `system.*` groups) and puts
-    /// them in dump order (see `sort_records`).
+    /// them in dump order (see [`dump_order`]).
     pub(super) fn from_records<E>(records: impl IntoIterator<Item = Result<DumpRecord, E>>) -> Result<Recording, E> {
         let mut builder = Builder::default();
         for record in records {
@@ -118,7 +124,7 @@ impl Recording {
         &self.bodies[line.body as usize].body
     }
 
-    /// How a stub recognises the message of a line: trace id, name and body checksum.
+    /// The [`MessageKey`] of a line's message.
     pub(super) fn key(&self, line: &Line) -> MessageKey<'_> {
         (line.trace_id, self.name(line), self.body(line).checksum())
     }

@@ -4,18 +4,18 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use compact_str::CompactString;
-
 use crate::model::{Body, InPort, Message, MessageId, Nanos, OutPort, SimRng, VirtualTime};
 use crate::net::{Actor, Arrivals, Context, Signal, TimerId};
 
-use super::plan::{Arrived, Delivery, Plan};
+use super::plan::{next_line, Delivery, PlacePlan, Plan};
 use super::recording::message_key;
+use super::runs::Cursors;
 
-/// Recorded inputs (lines of the plan), injected at their recorded
-/// (virtual) times.
+/// Recorded inputs, injected at their recorded (virtual) times.
 pub(super) struct Recorded {
+    /// What the lines are lines of.
     pub(super) plan: Rc<Plan>,
+    /// The lines still to inject, in dump order.
     pub(super) lines: VecDeque<u32>,
 }
 
@@ -50,12 +50,13 @@ impl Actor for Inlet {
 /// the message go.
 pub(super) struct Stub {
     pub(super) plan: Rc<Plan>,
-    pub(super) place: CompactString,
+    /// The plan of the place it stands for.
+    pub(super) place: Rc<PlacePlan>,
     /// How many of each message's recorded receptions this run has seen.
-    pub(super) received: Arrived,
+    pub(super) received: Cursors,
     /// How many of the sends with no recorded cause (arriving on the `emit`
     /// port) this run has made.
-    pub(super) emitted: Arrived,
+    pub(super) emitted: Cursors,
     /// The output port to each place this node has one for, by place index.
     pub(super) ports: Vec<Option<OutPort>>,
     pub(super) emit_port: Option<InPort>,
@@ -96,13 +97,12 @@ impl Stub {
 
 impl Actor for Stub {
     fn on_message(&mut self, ctx: &mut Context<'_>, port: InPort, msg: Message) {
-        let plan = Rc::clone(&self.plan);
-        let place = &plan.places[&self.place];
+        let (plan, place) = (Rc::clone(&self.plan), Rc::clone(&self.place));
         if Some(port) == self.emit_port {
-            let line = self.emitted.next(&place.uncaused_sends, &plan.recording, message_key(&msg));
+            let line = next_line(&place.uncaused_sends, &mut self.emitted, &plan.recording, message_key(&msg));
             return self.send(ctx, msg, line.map_or(&[], |line| plan.deliveries_of(line)));
         }
-        let line = self.received.next(&place.receptions, &plan.recording, message_key(&msg));
+        let line = next_line(&place.receptions, &mut self.received, &plan.recording, message_key(&msg));
         let reactions = line.map_or(&[][..], |line| plan.reactions_to(line));
         let delayed = reactions.iter().filter(|r| r.delay.0 > 0).count();
         if delayed > 0 {

@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -21,6 +20,7 @@ use crate::model::Body;
 use crate::dump::ClockSkew;
 
 use super::plan::{Expected, Plan};
+use super::runs::{Cursors, Runs};
 
 /// A message a group sent, as recorded or as replayed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,25 +136,37 @@ pub(super) enum Slot {
 type SlotRef = (u32, u32);
 
 /// Delivery slots sorted by a key, each key's slots in recorded order, and
-/// how many of each key's slots have been offered so far (kept at the
-/// start of its run).
+/// how many of each key's slots have been offered so far.
 struct Queues {
-    slots: Vec<SlotRef>,
-    offered: Vec<u32>,
+    slots: Runs<SlotRef>,
+    offered: Cursors,
 }
 
 impl Queues {
-    fn new<K: Ord>(mut slots: Vec<SlotRef>, key: impl Fn(&SlotRef) -> K) -> Queues {
-        // Stable: a key's slots stay in recorded order.
-        slots.sort_by_key(key);
-        let offered = vec![0; slots.len()];
-        Queues { slots, offered }
+    fn new<K: Ord>(slots: Vec<SlotRef>, key: impl Fn(&SlotRef) -> K) -> Queues {
+        let slots = Runs::new(slots, key);
+        Queues { offered: Cursors::new(&slots), slots }
     }
 
-    /// The slots whose key compares as `Equal` under `order` (the key against the one sought).
-    fn run(&self, order: impl Fn(&SlotRef) -> Ordering) -> Range<usize> {
-        let start = self.slots.partition_point(|s| order(s) == Ordering::Less);
-        start..start + self.slots[start..].partition_point(|s| order(s) == Ordering::Equal)
+    /// The next free slot among those whose key `order` finds equal to the
+    /// one sought (`order` compares a slot's key with it).
+    fn claim(
+        &mut self,
+        order: impl Fn(&SlotRef) -> Ordering,
+        taken: &mut FxHashMap<SlotRef, u32>,
+        plan: &Plan,
+        expected: &[Expected],
+    ) -> Option<u32> {
+        let run = self.slots.run(order);
+        while let Some(at) = self.offered.next(run.clone()) {
+            let (index, receiver) = self.slots[at];
+            let filled = taken.entry((index, receiver)).or_default();
+            if *filled < plan.slots(&expected[index as usize], receiver) {
+                *filled += 1;
+                return Some(index);
+            }
+        }
+        None
     }
 }
 
@@ -223,27 +235,6 @@ impl PlaceJudge {
         }
     }
 
-    /// The next free slot among `run` of `queues`.
-    fn claim(
-        queues: &mut Queues,
-        run: Range<usize>,
-        taken: &mut FxHashMap<SlotRef, u32>,
-        plan: &Plan,
-        expected: &[Expected],
-    ) -> Option<u32> {
-        let offered = queues.offered.get_mut(run.start)?;
-        while let Some(&(index, receiver)) = queues.slots[run.clone()].get(*offered as usize) {
-            *offered += 1;
-            let slots = plan.slots(&expected[index as usize], receiver);
-            let filled = taken.entry((index, receiver)).or_default();
-            if *filled < slots {
-                *filled += 1;
-                return Some(index);
-            }
-        }
-        None
-    }
-
     /// The receivers of recorded send `index` some of whose deliveries did
     /// not happen.
     fn undelivered(&self, plan: &Plan, expected: &[Expected], index: usize) -> Vec<String> {
@@ -266,18 +257,18 @@ impl PlaceJudge {
         let minted = !self.recorded_traces.contains(&actual.trace_id);
         let index = actual.receiver.and_then(|receiver| {
             let sought = (actual.trace_id, &*actual.name, receiver);
-            let run = self.waiting.run(|slot| slot_key(plan, expected, slot).cmp(&sought));
-            let exact = Self::claim(&mut self.waiting, run, &mut self.taken, plan, expected);
+            let order = |slot: &SlotRef| slot_key(plan, expected, slot).cmp(&sought);
+            let exact = self.waiting.claim(order, &mut self.taken, plan, expected);
             exact.or_else(|| {
                 if !minted {
                     return None;
                 }
                 let sought = (sought.1, sought.2);
-                let run = self.uncaused.run(|slot| {
+                let order = |slot: &SlotRef| {
                     let (_, name, receiver) = slot_key(plan, expected, slot);
                     (name, receiver).cmp(&sought)
-                });
-                let index = Self::claim(&mut self.uncaused, run, &mut self.taken, plan, expected);
+                };
+                let index = self.uncaused.claim(order, &mut self.taken, plan, expected);
                 self.by_order += u64::from(index.is_some());
                 index
             })

@@ -197,6 +197,32 @@ fn a_send_received_by_two_groups_counts_once() {
     assert_eq!(outcome.recaptured.iter().filter(|r| r.direction == flowreplay::dump::Direction::In).count(), 2);
 }
 
+/// Every copy of one send to three places is re-captured as a delivery of
+/// that one `Out`, and replayed that way again, whether the records are
+/// collected or handed on one by one.
+#[test]
+fn a_send_received_by_three_places_is_recaptured_as_one_out() {
+    let text = [
+        line(100, "hub", 1, "Out", "News"),
+        line(110, "left", 1, "In", "News"),
+        line(120, "middle", 1, "In", "News"),
+        line(130, "right", 1, "In", "News"),
+    ]
+    .concat();
+    let outcome = replay_text(&text, true);
+    let shape: Vec<(String, flowreplay::dump::Direction)> =
+        outcome.recaptured.iter().map(|r| (r.group.to_string(), r.direction)).collect();
+    use flowreplay::dump::Direction::{In, Out};
+    let expected = [("hub", Out), ("left", In), ("middle", In), ("right", In)];
+    assert_eq!(shape, expected.map(|(g, d)| (g.to_string(), d)));
+    let mut streamed = Vec::new();
+    let replay = Replay::from_records(records(&text));
+    replay.run_recapturing(5, &mut |record| streamed.push(record)).unwrap();
+    assert_eq!(streamed, outcome.recaptured);
+    let mut again = Replay::from_records(outcome.recaptured.clone());
+    assert!(again.recapture(false).run(5).unwrap().verdict.equal, "the re-captured dump replays equal");
+}
+
 /// Replays `text` with `hub` bound to [`LeftOnly`]: the verdict must name
 /// one missing delivery, to `right`.
 fn assert_hub_misses_only_right(text: &str) {
@@ -248,6 +274,41 @@ fn each_group_is_listed_once_in_name_order() {
     let replay = Replay::from_records(records(&text));
     assert_eq!(replay.places().collect::<Vec<_>>(), ["a", "a.b", "a/k"]);
     assert_eq!(replay.groups().collect::<Vec<_>>(), ["a", "a.b"]);
+}
+
+/// Regression: a message a stub never received when recorded (bound code
+/// upstream sent something new) used up the count of the next message the
+/// stub knew, which then stood for its second recorded arrival and went
+/// unanswered.
+#[test]
+fn a_message_a_stub_never_received_leaves_the_answers_to_the_others_alone() {
+    let text = [
+        line(90, "src", 1, "In", "Tick"),
+        line(100, "src", 2, "Out", "Ping"),
+        line(110, "hub", 1, "In", "Ping"),
+        line(120, "hub", 2, "Out", "News"),
+        line(130, "left", 1, "In", "News"),
+    ]
+    .concat();
+    let mut replay = Replay::from_records(records(&text));
+    replay.bind("src", |inputs, outputs| NodeBuild::processor(AlsoGreets, inputs, outputs)).unwrap();
+    let verdict = replay.run(1).unwrap().verdict;
+    let (src, hub) = (&verdict.groups["src"], &verdict.groups["hub"]);
+    assert_eq!((src.status, src.extra), (Status::ExtraOutputs, 1), "{src:#?}");
+    assert_eq!(src.first_extra.as_ref().map(|m| m.name.as_str()), Some("Hello"));
+    assert_eq!(hub.status, Status::Equal, "{hub:#?}");
+}
+
+/// Sends a `Hello` nobody recorded (its name sorts before `Ping`), then
+/// the recorded `Ping`, to `hub`.
+struct AlsoGreets;
+
+impl Actor for AlsoGreets {
+    fn on_message(&mut self, ctx: &mut Context<'_>, _port: InPort, tick: Message) {
+        ctx.send("hub", ctx.derive("Hello", Body::new(serde_json::json!({"v": 1})), 8));
+        ctx.send("hub", ctx.derive("Ping", Body::new(serde_json::json!({"v": 1})), 8));
+        ctx.consume(tick);
+    }
 }
 
 /// Sends `News` to `left` only.
