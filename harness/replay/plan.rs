@@ -116,17 +116,10 @@ impl<T: Copy> ByLine<T> {
         for i in 0..lines {
             start[i + 1] += start[i];
         }
-        let mut next = start.clone();
-        let mut items = Vec::with_capacity(pairs.len());
-        // Every slot is written once below; the first item stands in meanwhile.
-        if let Some(&(_, first)) = pairs.first() {
-            items.resize(pairs.len(), first);
-        }
-        for &(line, item) in pairs {
-            items[next[line as usize] as usize] = item;
-            next[line as usize] += 1;
-        }
-        ByLine { items, start }
+        let mut sorted = pairs.to_vec();
+        // Stable: each line's items stay in the order given.
+        sorted.sort_by_key(|&(line, _)| line);
+        ByLine { items: sorted.into_iter().map(|(_, item)| item).collect(), start }
     }
 
     /// The items of `line`.
@@ -175,7 +168,7 @@ impl Plan {
         let mut begun_here: FxHashSet<(u32, u64)> = FxHashSet::default();
         let mut answers: Vec<(u32, Reaction)> = Vec::new();
         // By place index, each place's plan and the `In`s it received.
-        let mut places: Vec<Option<PlacePlan>> = (0..=outside).map(|_| None).collect();
+        let mut places: Vec<Option<PlacePlan>> = (0..recording.place_count()).map(|_| None).collect();
         let mut receptions: Vec<Vec<u32>> = vec![Vec::new(); places.len()];
         for (index, line) in recording.lines.iter().enumerate() {
             let index = index as u32;

@@ -100,6 +100,11 @@ impl Recording {
         &self.places[place as usize]
     }
 
+    /// How many places there are.
+    pub(super) fn place_count(&self) -> usize {
+        self.places.len()
+    }
+
     /// The place named `name`, if the recording has one.
     pub(super) fn place_id(&self, name: &str) -> Option<u32> {
         self.place_ids.get(name).copied()
