@@ -83,7 +83,7 @@ impl Stub {
             return;
         };
         for &(port, transit) in rest {
-            ctx.send_with_transit(port, Message { id: MessageId::UNASSIGNED, ..msg.clone() }, transit);
+            ctx.send_with_transit(port, msg.fresh_copy(), transit);
         }
         ctx.send_with_transit(last, msg, transit);
     }
