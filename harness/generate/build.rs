@@ -273,53 +273,50 @@ pub(super) struct Targets {
 pub(super) fn fault_plan(choices: &[FaultChoice], targets: &Targets, horizon: Nanos) -> Vec<Fault> {
     let horizon = horizon.0.max(1_000_000);
     let pick = |list: &[String], at: Index| list[at.index(list.len())].clone();
-    // Crashes drawn so far, as (node, from, restart): two on one node may not overlap.
-    let mut crashes: Vec<(String, u64, u64)> = Vec::new();
-    choices
-        .iter()
-        .filter_map(|&(kind, target, start, length, p)| {
-            let from = Nanos(horizon * u64::from(start) / 1000);
-            let span = horizon * u64::from(length) / 1000;
-            let until = Some(Nanos(from.0 + span.max(1)));
-            let probability = [1.0, 0.5, 0.2, 0.05][p as usize % 4];
-            let by = 1_000_000 + span / 10;
-            let on_edge = !targets.edges.is_empty();
-            // A node fault with no node to act on becomes an edge fault.
-            let mut which = kind % 8;
-            if matches!(which, 5 | 7) && targets.processors.is_empty() || which == 6 && targets.exporters.is_empty() {
-                which %= 5;
+    let mut faults: Vec<Fault> = Vec::new();
+    let drawn = choices.iter().filter_map(|&(kind, target, start, length, p)| {
+        let from = Nanos(horizon * u64::from(start) / 1000);
+        let span = horizon * u64::from(length) / 1000;
+        let until = Some(Nanos(from.0 + span.max(1)));
+        let probability = [1.0, 0.5, 0.2, 0.05][p as usize % 4];
+        let by = 1_000_000 + span / 10;
+        let on_edge = !targets.edges.is_empty();
+        // A node fault with no node to act on becomes an edge fault.
+        let mut which = kind % 8;
+        if matches!(which, 5 | 7) && targets.processors.is_empty() || which == 6 && targets.exporters.is_empty() {
+            which %= 5;
+        }
+        let (kind, target, probability, until) = match which {
+            0 if on_edge => (FaultKind::Drop, pick(&targets.edges, target), probability, until),
+            1 if on_edge => {
+                (FaultKind::Delay(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
             }
-            let (kind, target, probability, until) = match which {
-                0 if on_edge => (FaultKind::Drop, pick(&targets.edges, target), probability, until),
-                1 if on_edge => {
-                    (FaultKind::Delay(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
-                }
-                2 if on_edge => (FaultKind::Duplicate, pick(&targets.edges, target), probability, until),
-                3 if on_edge => {
-                    (FaultKind::Reorder(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
-                }
-                4 if on_edge => (FaultKind::Partition, pick(&targets.edges, target), 1.0, until),
-                5 if !targets.processors.is_empty() => {
-                    let node = pick(&targets.processors, target);
-                    let restart = from.0 + span + 1;
-                    if crashes.iter().any(|(on, at, back)| *on == node && from.0 < *back && *at < restart) {
-                        return None;
-                    }
-                    crashes.push((node.clone(), from.0, restart));
-                    let crash = FaultKind::Crash { restart_after: Some(Nanos(span + 1)), keep_mailbox: p % 2 == 0 };
-                    (crash, node, 1.0, None)
-                }
-                6 if !targets.exporters.is_empty() => {
-                    let outage = FaultKind::Outage { reason: "outage".into(), permanent: false };
-                    (outage, pick(&targets.exporters, target), probability, until)
-                }
-                7 if !targets.processors.is_empty() => {
-                    let skew = if p % 2 == 0 { by as i64 } else { -(by as i64) };
-                    (FaultKind::Skew(skew), pick(&targets.processors, target), 1.0, until)
-                }
-                _ => return None,
-            };
-            Some(Fault { kind, target, from, until, probability })
-        })
-        .collect()
+            2 if on_edge => (FaultKind::Duplicate, pick(&targets.edges, target), probability, until),
+            3 if on_edge => {
+                (FaultKind::Reorder(Latency::Fixed(Nanos(by))), pick(&targets.edges, target), probability, until)
+            }
+            4 if on_edge => (FaultKind::Partition, pick(&targets.edges, target), 1.0, until),
+            5 if !targets.processors.is_empty() => {
+                let crash = FaultKind::Crash { restart_after: Some(Nanos(span + 1)), keep_mailbox: p % 2 == 0 };
+                (crash, pick(&targets.processors, target), 1.0, None)
+            }
+            6 if !targets.exporters.is_empty() => {
+                let outage = FaultKind::Outage { reason: "outage".into(), permanent: false };
+                (outage, pick(&targets.exporters, target), probability, until)
+            }
+            7 if !targets.processors.is_empty() => {
+                let skew = if p % 2 == 0 { by as i64 } else { -(by as i64) };
+                (FaultKind::Skew(skew), pick(&targets.processors, target), 1.0, until)
+            }
+            _ => return None,
+        };
+        Some(Fault { kind, target, from, until, probability })
+    });
+    for fault in drawn {
+        // Two crashes of one node may not overlap: a later one that would is left out.
+        if !faults.iter().any(|f| f.target == fault.target && f.downtime_overlaps(&fault)) {
+            faults.push(fault);
+        }
+    }
+    faults
 }

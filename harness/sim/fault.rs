@@ -8,6 +8,7 @@
 //! or tie-breaks of the rest of the run, and a run with no fault draws
 //! nothing at all.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -69,6 +70,26 @@ impl Fault {
     /// Whether `now` is in the fault's window.
     pub fn active_at(&self, now: VirtualTime) -> bool {
         self.from.0 <= now.0 && self.until.is_none_or(|until| now.0 < until.0)
+    }
+
+    /// For a crash, when its node is down (virtual ns): from the crash to
+    /// the restart, or for good.
+    fn downtime(&self) -> Option<Range<u64>> {
+        match self.kind {
+            FaultKind::Crash { restart_after, .. } => {
+                Some(self.from.0..restart_after.map_or(u64::MAX, |after| self.from.0.saturating_add(after.0)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether both are crashes whose downtimes overlap: two such crashes
+    /// of one node may not both be declared.
+    pub(crate) fn downtime_overlaps(&self, other: &Fault) -> bool {
+        match (self.downtime(), other.downtime()) {
+            (Some(a), Some(b)) => a.start < b.end && b.start < a.end,
+            _ => false,
+        }
     }
 }
 
@@ -214,16 +235,9 @@ impl FaultPlan {
                         ),
                     ));
                 }
-                FaultKind::Crash { restart_after, .. } => {
-                    let end = |f: &Fault| match f.kind {
-                        FaultKind::Crash { restart_after: Some(after), .. } => f.from.0.saturating_add(after.0),
-                        _ => u64::MAX,
-                    };
-                    let this_end = restart_after.map_or(u64::MAX, |after| fault.from.0.saturating_add(after.0));
-                    let overlap = plan.crashes.iter().find(|(other, on)| {
-                        let other = &faults[*other];
-                        *on == node && fault.from.0 < end(other) && other.from.0 < this_end
-                    });
+                FaultKind::Crash { .. } => {
+                    let overlap =
+                        plan.crashes.iter().find(|(other, on)| *on == node && fault.downtime_overlaps(&faults[*other]));
                     if let Some((other, _)) = overlap {
                         return Err(error(
                             "node",
