@@ -221,13 +221,15 @@ impl<'a> Explore<'a> {
 
     /// Shrinks a failing seed's scenario (see [`Shrunk`]).
     pub fn shrink(&self, failing: &SeedRun) -> Result<Shrunk, ExploreError> {
-        if failing.violations.is_empty() {
+        let Some(broken) = failing.violations.first() else {
             return Err(ExploreError::NothingToShrink(failing.seed));
-        }
+        };
         match &self.source {
-            Source::Fixed { .. } => shrink::shrink(self, failing, &(self.registry)()),
+            Source::Fixed { .. } => shrink::shrink(self, failing.seed, broken, &(self.registry)()),
             #[cfg(feature = "generate")]
-            Source::Generated(options) => shrink::shrink_generated(self, options, failing, &(self.registry)()),
+            Source::Generated(options) => {
+                shrink::shrink_generated(self, options, failing.seed, broken, &(self.registry)())
+            }
         }
     }
 }

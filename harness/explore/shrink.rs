@@ -8,7 +8,7 @@ use crate::model::Nanos;
 use crate::net::Registry;
 use crate::scenario::Scenario;
 
-use super::{Explore, ExploreError, SeedRun};
+use super::{Explore, ExploreError};
 
 /// A failing scenario made small.
 #[derive(Debug, Clone)]
@@ -49,19 +49,23 @@ fn set_count(scenario: &mut Scenario, node: usize, count: u64) {
     }
 }
 
-pub(super) fn shrink(explore: &Explore<'_>, failing: &SeedRun, registry: &Registry) -> Result<Shrunk, ExploreError> {
-    let target = failing.violations.first().map(|v| v.expectation.clone()).unwrap_or_default();
+/// Shrinks `seed`'s scenario, which broke `broken`'s expectation: fewer
+/// faults, fewer messages, shorter fault windows, while it still breaks it.
+pub(super) fn shrink(
+    explore: &Explore<'_>,
+    seed: u64,
+    broken: &Violation,
+    registry: &Registry,
+) -> Result<Shrunk, ExploreError> {
+    let target = broken.expectation.clone();
     let mut runs = 0;
     let mut still_fails = |candidate: &Scenario| -> Result<Option<Violation>, ExploreError> {
         runs += 1;
         Ok(explore.judge(candidate, registry)?.into_iter().find(|v| v.expectation == target))
     };
-    let mut best = explore.scenario_for(failing.seed);
+    let mut best = explore.scenario_for(seed);
     let before = (best.faults.len(), counts(&best).iter().flatten().sum());
-    let mut violation = match still_fails(&best)? {
-        Some(violation) => violation,
-        None => failing.violations.first().cloned().ok_or(ExploreError::NothingToShrink(failing.seed))?,
-    };
+    let mut violation = still_fails(&best)?.unwrap_or_else(|| broken.clone());
     // Fewer faults: drop each one that the failure does not need.
     let mut index = 0;
     while index < best.faults.len() {
@@ -119,17 +123,18 @@ pub(super) fn shrink(explore: &Explore<'_>, failing: &SeedRun, registry: &Regist
 pub(super) fn shrink_generated(
     explore: &Explore<'_>,
     options: &crate::generate::GenOptions,
-    failing: &SeedRun,
+    seed: u64,
+    broken: &Violation,
     registry: &Registry,
 ) -> Result<Shrunk, ExploreError> {
-    let target = failing.violations.first().map(|v| v.expectation.clone()).unwrap_or_default();
-    let (original, tree) = crate::generate::draw(options, failing.seed);
+    let target = broken.expectation.clone();
+    let (original, tree) = crate::generate::draw(options, seed);
     let mut runs = 0;
     let mut found = None;
     let smallest = crate::generate::shrink(tree, |candidate| {
         runs += 1;
         let mut candidate = candidate.clone();
-        candidate.run.seed = failing.seed;
+        candidate.run.seed = seed;
         let violation =
             explore.judge(&candidate, registry).ok().and_then(|v| v.into_iter().find(|v| v.expectation == target));
         let fails = violation.is_some();
@@ -139,14 +144,9 @@ pub(super) fn shrink_generated(
         fails
     });
     let mut scenario = smallest.scenario();
-    scenario.run.seed = failing.seed;
-    let violation = match explore.judge(&scenario, registry)?.into_iter().find(|v| v.expectation == target) {
-        Some(violation) => violation,
-        None => match found.or_else(|| failing.violations.first().cloned()) {
-            Some(violation) => violation,
-            None => return Err(ExploreError::NothingToShrink(failing.seed)),
-        },
-    };
+    scenario.run.seed = seed;
+    let judged = explore.judge(&scenario, registry)?.into_iter().find(|v| v.expectation == target);
+    let violation = judged.or(found).unwrap_or_else(|| broken.clone());
     Ok(Shrunk {
         scenario,
         violation,
