@@ -7,15 +7,11 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use flowreplay::{Registry, RunConfig, Scenario};
 
-const MESSAGES: u64 = 100_000;
+#[path = "support/bench_scenario.rs"]
+mod bench_scenario;
+use bench_scenario::bench_scenario;
 
-/// Loads a bench topology with its workload set to `count` messages.
-fn scenario(file: &str, count: u64) -> Scenario {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join(file);
-    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    scenario.network.nodes[0].config["workload"]["count"] = count.into();
-    scenario
-}
+const MESSAGES: u64 = 100_000;
 
 fn run(scenario: &Scenario) -> u64 {
     let simulation = scenario.simulation(&Registry::builtin(), RunConfig { seed: 1, ..RunConfig::default() });
@@ -106,7 +102,7 @@ fn sim_throughput(c: &mut Criterion) {
         ("batch_retry_failover", "reliable.toml"),
     ];
     for (name, file) in topologies {
-        let scenario = scenario(file, MESSAGES);
+        let scenario = bench_scenario(file, MESSAGES).unwrap_or_else(|e| panic!("{e}"));
         let delivered = run(&scenario);
         group.throughput(Throughput::Elements(delivered));
         group.bench_with_input(BenchmarkId::new(name, MESSAGES), &scenario, |b, s| b.iter(|| run(s)));

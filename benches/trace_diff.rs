@@ -20,12 +20,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Messages of the five-node pipeline that make about 100,000 events.
 const MESSAGES: u64 = 9_091;
 
+#[path = "support/bench_scenario.rs"]
+mod bench_scenario;
+
 /// The bench pipeline with its workload set to `messages`.
 fn pipeline(messages: u64) -> Scenario {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    scenario.network.nodes[0].config["workload"]["count"] = messages.into();
-    scenario
+    bench_scenario::bench_scenario("pipeline.toml", messages).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The golden text of the pipeline run, and a copy with every 100th event

@@ -19,11 +19,12 @@ use bare_push::BarePush;
 
 const MESSAGES: u64 = 20_000;
 
+#[path = "support/bench_scenario.rs"]
+mod bench_scenario;
+use bench_scenario::bench_scenario;
+
 fn scenario() -> Scenario {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    scenario.network.nodes[0].config["workload"]["count"] = MESSAGES.into();
-    scenario
+    bench_scenario("pipeline.toml", MESSAGES).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn simulation(scenario: &Scenario) -> Simulation {

@@ -3,14 +3,15 @@
 //!
 //! `cargo run --release --example sim_memory -- 10000000`
 
-use flowreplay::{Registry, RunConfig, Scenario, Simulation};
+use flowreplay::{Registry, RunConfig, Simulation};
+
+#[path = "../benches/support/bench_scenario.rs"]
+mod bench_scenario;
+use bench_scenario::bench_scenario;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: u64 = std::env::args().nth(1).map_or(Ok(1_000_000), |n| n.parse())?;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path)?;
-    scenario.network.nodes[0].config["workload"]["count"] = count.into();
-    let network = scenario.network(&Registry::builtin())?;
+    let network = bench_scenario("pipeline.toml", count)?.network(&Registry::builtin())?;
     let started = std::time::Instant::now();
     let summary = Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() }).run(None)?;
     let elapsed = started.elapsed();

@@ -11,22 +11,22 @@
 //!
 //! `bare` is the bench's reference: a 48-byte record pushed into a `Vec`.
 
-use flowreplay::{MemoryRecorder, Registry, RunConfig, Scenario, Simulation};
+use flowreplay::{MemoryRecorder, Registry, RunConfig, Simulation};
 
 #[path = "../benches/support/bare_push.rs"]
 mod bare_push;
+#[path = "../benches/support/bench_scenario.rs"]
+mod bench_scenario;
 use bare_push::BarePush;
+use bench_scenario::bench_scenario;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let usage = "usage: trace_cost none|off|memory|bare <messages>";
     let mode = args.next().ok_or(usage)?;
     let messages: u64 = args.next().ok_or(usage)?.parse()?;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path)?;
-    scenario.network.nodes[0].config["workload"]["count"] = messages.into();
-    let simulation =
-        Simulation::new(scenario.network(&Registry::builtin())?, RunConfig { seed: 1, ..RunConfig::default() });
+    let network = bench_scenario("pipeline.toml", messages)?.network(&Registry::builtin())?;
+    let simulation = Simulation::new(network, RunConfig { seed: 1, ..RunConfig::default() });
     let (mut memory, mut bare) = (MemoryRecorder::new(), BarePush(Vec::new()));
     let summary = match mode.as_str() {
         "none" => simulation.run_untraced()?,
