@@ -198,7 +198,7 @@ pub(super) fn build(
     let named =
         |kind: fn(&str) -> bool| laid.iter().filter(|n| kind(&n.kind)).map(|n| n.id.clone()).collect::<Vec<_>>();
     let targets = Targets {
-        edges: edges.iter().map(|(from, to)| format!("{from} -> {to}")).collect(),
+        edges: edges.iter().map(|(from, to)| crate::net::edge_label(from, to)).collect(),
         processors: named(|kind| CATALOG.contains(&kind)),
         exporters: named(|kind| kind == "exporter"),
     };

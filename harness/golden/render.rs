@@ -73,7 +73,7 @@ pub fn render<'a>(
     let shown = |field: &str| !rules.ignore_fields.contains(field);
     for line in lines {
         if let Some((from, to)) = line.edge().filter(|_| line.event == "send") {
-            let edge = edges.entry(format!("{from} -> {to}")).or_default();
+            let edge = edges.entry(crate::net::edge_label(from, to)).or_default();
             edge.0 += 1;
             edge.1 += u64::from(line.size.unwrap_or(0));
         }

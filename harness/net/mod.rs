@@ -19,6 +19,7 @@ pub use latency::Latency;
 pub use nodes::{NodeBuild, Registry, Role, DEADLINE_HEADER};
 pub use signal::{NackReason, Receipt, Signal, TimerId};
 pub use topology::{
-    Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology, TopologyError,
+    edge_label, normalized_edge, Connector, ConnectorSpec, Culprit, Network, NetworkSpec, NodeInfo, NodeSpec, Topology,
+    TopologyError,
 };
 pub use workload::{Arrival, Arrivals, MessageTemplate, Rate, Source, Workload};

@@ -45,8 +45,21 @@ pub struct ConnectorSpec {
 impl ConnectorSpec {
     /// The connector as the summary and faults write it: `a.out -> b.in`.
     pub fn label(&self) -> String {
-        format!("{} -> {}", self.from, self.to)
+        edge_label(&self.from, &self.to)
     }
+}
+
+/// An edge as summaries, traces, faults and `[expect]` write it:
+/// `a.out -> b.in`.
+pub fn edge_label(from: &str, to: &str) -> String {
+    format!("{from} -> {to}")
+}
+
+/// An edge as written by hand (`a.out->b.in`, spaces optional) in the form
+/// [`edge_label`] gives; none without an arrow.
+pub fn normalized_edge(written: &str) -> Option<String> {
+    let (from, to) = written.split_once("->")?;
+    Some(edge_label(from.trim(), to.trim()))
 }
 
 /// A whole network as declared.
@@ -293,7 +306,7 @@ impl Topology {
     /// A connector as the summary and faults write it: `a.out -> b.in`.
     pub fn edge_name(&self, connector: usize) -> String {
         let c = &self.connectors[connector];
-        format!("{} -> {}", self.output_name(c.from.0, c.from.1), self.input_name(c.to.0, c.to.1))
+        edge_label(&self.output_name(c.from.0, c.from.1), &self.input_name(c.to.0, c.to.1))
     }
 
     /// `node.port` for an output port.

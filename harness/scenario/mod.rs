@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::compare::{BodyRules, IgnoreRule};
 use crate::expect::{Expectations, TERMINAL_STATES};
 use crate::line_error::LineError;
-use crate::net::{ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
+use crate::net::{normalized_edge, ConnectorSpec, Culprit, Network, NetworkSpec, NodeSpec, Registry};
 use crate::sim::{Fault, RunConfig, Simulation, TieBreak};
 use crate::trace::{RedactPath, TraceSettings};
 use toml::Spanned;
@@ -324,13 +324,11 @@ impl Scenario {
         }
         let edges: Vec<String> = self.network.connectors.iter().map(ConnectorSpec::label).collect();
         for (edge, bounds) in raw.edges {
-            let (from, to) = edge.get_ref().split_once("->").unwrap_or((edge.get_ref(), ""));
-            let written = format!("{} -> {}", from.trim(), to.trim());
-            if !edges.contains(&written) {
+            let Some(written) = normalized_edge(edge.get_ref()).filter(|written| edges.contains(written)) else {
                 let message =
                     format!("[expect] bound on unknown edge {:?} (edges: {})", edge.get_ref(), edges.join(", "));
                 return Err(self.error_at(edge.span(), message));
-            }
+            };
             expect.edges.insert(written, bounds);
         }
         Ok(expect)

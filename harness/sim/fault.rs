@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::model::{Nanos, NodeId, SimRng, VirtualTime};
-use crate::net::{Latency, Topology};
+use crate::net::{normalized_edge, Latency, Topology};
 
 /// One declared fault.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,12 +357,12 @@ impl FaultPlan {
 /// The connector written `from -> to`.
 fn find_edge(topology: &Topology, target: &str) -> Result<usize, String> {
     let edges = || (0..topology.connectors.len()).map(|c| topology.edge_name(c));
-    let Some((from, to)) = target.split_once("->").map(|(f, t)| (f.trim(), t.trim())) else {
+    let Some(written) = normalized_edge(target) else {
         return Err(format!("an edge is written \"node.port -> node.port\", not {target:?}"));
     };
-    edges().position(|edge| edge == format!("{from} -> {to}")).ok_or_else(|| {
+    edges().position(|edge| edge == written).ok_or_else(|| {
         let known: Vec<String> = edges().collect();
-        format!("no edge {from} -> {to} in the network (edges: {})", known.join(", "))
+        format!("no edge {written} in the network (edges: {})", known.join(", "))
     })
 }
 

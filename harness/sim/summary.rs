@@ -59,7 +59,7 @@ pub struct EdgeSummary {
 impl EdgeSummary {
     /// The edge as faults and `[expect]` name it: `a.out -> b.in`.
     pub fn label(&self) -> String {
-        format!("{} -> {}", self.from, self.to)
+        crate::net::edge_label(&self.from, &self.to)
     }
 }
 

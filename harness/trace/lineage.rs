@@ -178,7 +178,7 @@ pub fn trace_lineage<'a>(
             message.name = line.name.as_deref().unwrap_or_default().to_string();
         }
         let place = match (line.edge(), &line.to) {
-            (Some((from, to)), _) => format!("{from} -> {to}"),
+            (Some((from, to)), _) => crate::net::edge_label(from, to),
             (None, Some(to)) => to.to_string(),
             (None, None) => line.place().unwrap_or_default().to_string(),
         };

@@ -142,7 +142,7 @@ impl MetricsBuilder {
                 counts.outbound += 1;
                 counts.bytes += size;
                 if let Some((from, to)) = line.edge() {
-                    let edge = m.edges.entry(format!("{from} -> {to}")).or_default();
+                    let edge = m.edges.entry(crate::net::edge_label(from, to)).or_default();
                     edge.messages += 1;
                     edge.bytes += size;
                     let queue = m.max_queue.entry(Names::node_of(to).to_string()).or_default();
