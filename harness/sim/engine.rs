@@ -441,12 +441,11 @@ impl<H: Hooks> Engine<H> {
             Event::Arrive { node, port, msg, cause } => {
                 self.core.pending -= 1;
                 let state = &mut self.core.nodes[node.index()];
-                let queued = Queued { port, msg, cause };
                 if state.can_take_input() && state.mailbox.is_empty() && state.service_time == Nanos::ZERO {
                     // The common case: an idle node takes the message straight away.
-                    self.handle(node, queued);
+                    self.handle(node, port, msg, cause);
                 } else {
-                    state.mailbox.push_back(queued);
+                    state.mailbox.push_back(Queued { port, msg, cause });
                 }
                 self.run_node(node);
             }
@@ -581,7 +580,17 @@ impl<H: Hooks> Engine<H> {
     }
 
     /// Lets a node work through its mailbox for as long as it is free to.
+    #[inline]
     fn run_node(&mut self, node: NodeId) {
+        // Most often the node has just handled the one message it had.
+        let state = &self.core.nodes[node.index()];
+        if state.can_take_input() && (!state.mailbox.is_empty() || state.deferred.is_some()) {
+            self.work_through_mailbox(node);
+        }
+    }
+
+    /// [`Engine::run_node`] for a node with work waiting.
+    fn work_through_mailbox(&mut self, node: NodeId) {
         loop {
             let state = &mut self.core.nodes[node.index()];
             if !state.can_take_input() {
@@ -609,13 +618,13 @@ impl<H: Hooks> Engine<H> {
 
     /// Hands the message at the head of `node`'s mailbox to its handler.
     fn handle_next(&mut self, node: NodeId) {
-        if let Some(queued) = self.core.nodes[node.index()].mailbox.pop_front() {
-            self.handle(node, queued);
+        if let Some(Queued { port, msg, cause }) = self.core.nodes[node.index()].mailbox.pop_front() {
+            self.handle(node, port, msg, cause);
         }
     }
 
     /// Hands one message, taken off `node`'s mailbox, to its handler.
-    fn handle(&mut self, node: NodeId, Queued { port, mut msg, cause }: Queued) {
+    fn handle(&mut self, node: NodeId, port: InPort, mut msg: Message, cause: Option<u64>) {
         let core = &mut self.core;
         let state = &mut core.nodes[node.index()];
         state.reserved -= 1;
@@ -857,24 +866,26 @@ impl<H: Hooks> Core<H> {
     /// the effects it recorded, in order; `cause` is their causal parent.
     fn call(&mut self, caller: Caller, cause: Option<u64>, handler: impl FnOnce(&mut Context<'_>)) {
         let node = caller.node;
-        let mut effects = std::mem::take(&mut self.effects);
         let outputs = &self.topology.nodes[node.index()].outputs;
         let now = self.clock(node);
-        handler(&mut Context::new(now, caller, outputs, &mut self.rng, &mut effects, &mut self.counters));
-        match effects.len() {
+        handler(&mut Context::new(now, caller, outputs, &mut self.rng, &mut self.effects, &mut self.counters));
+        // Applying an effect never calls a handler, so the buffer is free
+        // again once its effects are taken out.
+        match self.effects.len() {
             // Most handlers make one effect: no drain to set up and tear down.
             1 => {
-                if let Some(effect) = effects.pop() {
+                if let Some(effect) = self.effects.pop() {
                     self.apply_one(node, cause, effect);
                 }
             }
             _ => {
+                let mut effects = std::mem::take(&mut self.effects);
                 for effect in effects.drain(..) {
                     self.apply_one(node, cause, effect);
                 }
+                self.effects = effects;
             }
         }
-        self.effects = effects;
     }
 
     fn apply_one(&mut self, node: NodeId, cause: Option<u64>, effect: Effect) {
@@ -999,6 +1010,7 @@ impl<H: Hooks> Core<H> {
 
     /// Puts a message on its connector (where edge faults may lose, delay
     /// or duplicate it).
+    #[inline]
     fn admit(
         &mut self,
         from: NodeId,
@@ -1096,7 +1108,16 @@ impl<H: Hooks> Core<H> {
 
     /// Room freed at `node`: admit parked sends, oldest first, and wake
     /// senders whose last parked send went through.
+    #[inline]
     fn admit_waiting(&mut self, node: NodeId) {
+        // Most often nobody is waiting.
+        if !self.nodes[node.index()].waiting.is_empty() {
+            self.admit_parked(node);
+        }
+    }
+
+    /// [`Core::admit_waiting`] when sends are parked at `node`.
+    fn admit_parked(&mut self, node: NodeId) {
         loop {
             let state = &mut self.nodes[node.index()];
             if state.reserved >= state.capacity {

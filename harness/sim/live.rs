@@ -40,10 +40,15 @@ impl LiveMessages {
             return;
         };
         let index = index as usize;
-        if index >= self.window.len() {
-            self.window.resize(index + 1, UNBORN);
+        match index.checked_sub(self.window.len()) {
+            // The usual case: the next id.
+            Some(0) => self.window.push_back(node.0),
+            Some(_) => {
+                self.window.resize(index, UNBORN);
+                self.window.push_back(node.0);
+            }
+            None => self.window[index] = node.0,
         }
-        self.window[index] = node.0;
         while self.window.len() > WINDOW {
             let oldest = self.window.pop_front().unwrap_or(ENDED);
             if oldest < ENDED {

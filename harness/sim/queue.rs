@@ -4,6 +4,10 @@
 //! stay cheap however large an event is. `tie` is 0 for FIFO ordering or a
 //! seeded random draw; `seq` (scheduling order) makes every key unique, so
 //! the pop order is a pure function of what was pushed.
+//!
+//! A popped event's key stays at the root until the next push or pop: most
+//! events schedule one more, and putting its key in the root's place sifts
+//! it down once, where removing the root and pushing a key would sift twice.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -24,11 +28,13 @@ pub(crate) struct EventQueue<E> {
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     seq: u64,
+    /// The root's key belongs to an event already popped.
+    root_popped: bool,
 }
 
 impl<E> EventQueue<E> {
     pub(crate) fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), seq: 0 }
+        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), seq: 0, root_popped: false }
     }
 
     /// Schedules `event` at `at`; `tie` orders it among events at the same instant.
@@ -46,17 +52,35 @@ impl<E> EventQueue<E> {
             }
         };
         self.seq += 1;
-        self.heap.push(Reverse(Key { at: at.0, tie, seq: self.seq, slot }));
+        let key = Reverse(Key { at: at.0, tie, seq: self.seq, slot });
+        if std::mem::take(&mut self.root_popped) {
+            if let Some(mut root) = self.heap.peek_mut() {
+                // Dropping the `PeekMut` sifts the new key down from the root.
+                *root = key;
+                return;
+            }
+        }
+        self.heap.push(key);
+    }
+
+    /// Removes the key of the event popped last, if it is still at the root.
+    fn settle(&mut self) {
+        if std::mem::take(&mut self.root_popped) {
+            self.heap.pop();
+        }
     }
 
     /// When the earliest event is due.
-    pub(crate) fn peek_time(&self) -> Option<VirtualTime> {
+    pub(crate) fn peek_time(&mut self) -> Option<VirtualTime> {
+        self.settle();
         self.heap.peek().map(|Reverse(k)| VirtualTime(k.at))
     }
 
     /// Removes and returns the earliest event.
     pub(crate) fn pop(&mut self) -> Option<(VirtualTime, E)> {
-        let Reverse(key) = self.heap.pop()?;
+        self.settle();
+        let Reverse(key) = *self.heap.peek()?;
+        self.root_popped = true;
         self.free.push(key.slot);
         let event = self.slots[key.slot as usize].take()?;
         Some((VirtualTime(key.at), event))
@@ -88,7 +112,9 @@ mod tests {
         /// (time, tie, scheduling order) among what is pending, for any
         /// interleaving of pushes and pops, ties drawn from a small range so
         /// that equal times and equal ties both occur. Pushes outnumber pops,
-        /// so the heap grows to hundreds of keys.
+        /// so the heap grows to hundreds of keys. Every other pop is made
+        /// without a `peek_time` first, so a popped key still at the root
+        /// meets a push, a pop and a peek.
         #[test]
         fn pops_in_the_order_of_a_plain_sorted_reference(
             ops in proptest::collection::vec(proptest::option::weighted(0.7, (0u64..20, 0u64..4)), 1..400)
@@ -104,7 +130,9 @@ mod tests {
                     None => {
                         let first = reference.iter().enumerate().min_by_key(|(_, key)| **key).map(|(i, _)| i);
                         let expected = first.map(|i| reference.remove(i)).map(|(at, _, event)| (VirtualTime(at), event));
-                        proptest::prop_assert_eq!(queue.peek_time(), expected.map(|(at, _)| at));
+                        if scheduled % 2 == 0 {
+                            proptest::prop_assert_eq!(queue.peek_time(), expected.map(|(at, _)| at));
+                        }
                         proptest::prop_assert_eq!(queue.pop(), expected);
                     }
                 }
