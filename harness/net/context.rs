@@ -303,6 +303,9 @@ impl<'a> Context<'a> {
     /// Passes an ACK or NACK on to the next subscriber upstream.
     pub fn pass_upstream(&mut self, signal: Signal) {
         let effect = match signal {
+            // Nobody further up: nothing to pass on (the receiver at the
+            // head of every path ends up here).
+            Signal::Ack(receipt) | Signal::Nack(receipt, _) if receipt.upstream.is_empty() => return,
             Signal::Ack(receipt) => self.caller.pass_upstream(receipt, None),
             Signal::Nack(receipt, why) => self.caller.pass_upstream(receipt, Some(why)),
             Signal::Timer(_) | Signal::Config(_) | Signal::Shutdown => return,

@@ -572,7 +572,13 @@ impl<H: Hooks> Engine<H> {
     fn inject_due(&mut self, node: NodeId) {
         let state = &mut self.core.nodes[node.index()];
         if state.can_take_input() && state.mailbox.is_empty() {
-            self.core.inject(node, self.core.now);
+            if let Some(Queued { port, msg, cause }) = self.core.inject(node, self.core.now) {
+                match self.core.nodes[node.index()].service_time {
+                    // An idle receiver with no service time takes it at once.
+                    Nanos::ZERO => self.handle(node, port, msg, cause),
+                    _ => self.core.nodes[node.index()].mailbox.push_back(Queued { port, msg, cause }),
+                }
+            }
             self.run_node(node);
         } else {
             state.deferred = Some(self.core.now);
@@ -597,9 +603,9 @@ impl<H: Hooks> Engine<H> {
                 return;
             }
             if state.mailbox.is_empty() {
-                match state.deferred.take() {
-                    Some(due) => self.core.inject(node, due),
-                    None => return,
+                let Some(due) = state.deferred.take() else { return };
+                if let Some(queued) = self.core.inject(node, due) {
+                    self.core.nodes[node.index()].mailbox.push_back(queued);
                 }
                 continue;
             }
@@ -960,12 +966,13 @@ impl<H: Hooks> Core<H> {
         }
     }
 
-    /// Creates the receiver's next workload message and queues it there.
-    fn inject(&mut self, node: NodeId, due: VirtualTime) {
+    /// Creates the receiver's next workload message and schedules the one after
+    /// it; the message is for the receiver to take (none if it has no workload).
+    fn inject(&mut self, node: NodeId, due: VirtualTime) -> Option<Queued> {
         self.counters.message += 1;
         let id = MessageId(self.counters.message);
         let state = &mut self.nodes[node.index()];
-        let Some(source) = &mut state.source else { return };
+        let source = state.source.as_mut()?;
         let msg = source.emit(id, self.now, &mut self.rng);
         let next = source.next_arrival();
         state.reserved += 1;
@@ -979,11 +986,11 @@ impl<H: Hooks> Core<H> {
             body: &msg.body,
             waited_ns,
         });
-        self.nodes[node.index()].mailbox.push_back(Queued { port: InPort::INJECT, msg, cause });
         match next {
             Some(at) => self.schedule(at, Event::Inject(node)),
             None => self.active_sources -= 1,
         }
+        Some(Queued { port: InPort::INJECT, msg, cause })
     }
 
     /// Sends `msg` from `node` on `port`: straight into the connector if the
