@@ -878,12 +878,13 @@ impl<H: Hooks> Core<H> {
         // Applying an effect never calls a handler, so the buffer is free
         // again once its effects are taken out.
         match self.effects.len() {
-            // Most handlers make one effect: no drain to set up and tear down.
-            1 => {
-                if let Some(effect) = self.effects.pop() {
-                    self.apply_one(node, cause, effect);
-                }
-            }
+            // Most handlers make one effect, most often a send: no drain to
+            // set up and tear down, and a send goes straight out.
+            1 => match self.effects.pop() {
+                Some(Effect::Send(port, msg)) => self.send(node, port, msg, cause, None),
+                Some(effect) => self.apply_one(node, cause, effect),
+                None => {}
+            },
             _ => {
                 let mut effects = std::mem::take(&mut self.effects);
                 for effect in effects.drain(..) {
