@@ -1018,7 +1018,6 @@ impl<H: Hooks> Core<H> {
 
     /// Puts a message on its connector (where edge faults may lose, delay
     /// or duplicate it).
-    #[inline]
     fn admit(
         &mut self,
         from: NodeId,
