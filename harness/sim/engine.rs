@@ -878,6 +878,7 @@ impl<H: Hooks> Core<H> {
         // Applying an effect never calls a handler, so the buffer is free
         // again once its effects are taken out.
         match self.effects.len() {
+            0 => {}
             // Most handlers make one effect, most often a send: no drain to
             // set up and tear down, and a send goes straight out.
             1 => match self.effects.pop() {
