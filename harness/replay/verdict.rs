@@ -176,6 +176,13 @@ fn slot_key<'p>(plan: &'p Plan, expected: &[Expected], &(index, receiver): &Slot
     (line.trace_id, plan.recording.name(line), receiver)
 }
 
+/// The name and receiver of a slot: how a send under a trace id nobody
+/// recorded is paired.
+fn uncaused_key<'p>(plan: &'p Plan, expected: &[Expected], slot: &SlotRef) -> (&'p str, u32) {
+    let (_, name, receiver) = slot_key(plan, expected, slot);
+    (name, receiver)
+}
+
 /// One place's sends, judged as they happen against what it sent when
 /// recorded. Every recorded `Out` is one send with one delivery slot per
 /// receiver; a replayed send fills the next free slot with its trace id,
@@ -217,10 +224,7 @@ impl PlaceJudge {
         PlaceJudge {
             place: place.clone(),
             waiting: Queues::new(slots, key),
-            uncaused: Queues::new(uncaused, |slot| {
-                let (_, name, receiver) = key(slot);
-                (name, receiver)
-            }),
+            uncaused: Queues::new(uncaused, |slot| uncaused_key(plan, expected, slot)),
             taken: FxHashMap::default(),
             recorded_traces: plan.traces.clone(),
             by_order: 0,
@@ -264,10 +268,7 @@ impl PlaceJudge {
                     return None;
                 }
                 let sought = (sought.1, sought.2);
-                let order = |slot: &SlotRef| {
-                    let (_, name, receiver) = slot_key(plan, expected, slot);
-                    (name, receiver).cmp(&sought)
-                };
+                let order = |slot: &SlotRef| uncaused_key(plan, expected, slot).cmp(&sought);
                 let index = self.uncaused.claim(order, &mut self.taken, plan, expected);
                 self.by_order += u64::from(index.is_some());
                 index

@@ -111,6 +111,13 @@ impl NodeState {
     fn can_take_input(&self) -> bool {
         !self.busy && self.parked == 0 && !self.crashed
     }
+
+    /// Whether a message arriving now goes straight to the handler: the
+    /// node is idle, nothing is queued ahead of it, and it takes no
+    /// service time.
+    fn takes_at_once(&self) -> bool {
+        self.can_take_input() && self.mailbox.is_empty() && self.service_time == Nanos::ZERO
+    }
 }
 
 /// A network ready to run under one configuration.
@@ -441,8 +448,8 @@ impl<H: Hooks> Engine<H> {
             Event::Arrive { node, port, msg, cause } => {
                 self.core.pending -= 1;
                 let state = &mut self.core.nodes[node.index()];
-                if state.can_take_input() && state.mailbox.is_empty() && state.service_time == Nanos::ZERO {
-                    // The common case: an idle node takes the message straight away.
+                if state.takes_at_once() {
+                    // The common case.
                     self.handle(node, port, msg, cause);
                 } else {
                     state.mailbox.push_back(Queued { port, msg, cause });
@@ -572,11 +579,13 @@ impl<H: Hooks> Engine<H> {
     fn inject_due(&mut self, node: NodeId) {
         let state = &mut self.core.nodes[node.index()];
         if state.can_take_input() && state.mailbox.is_empty() {
-            if let Some(Queued { port, msg, cause }) = self.core.inject(node, self.core.now) {
-                match self.core.nodes[node.index()].service_time {
-                    // An idle receiver with no service time takes it at once.
-                    Nanos::ZERO => self.handle(node, port, msg, cause),
-                    _ => self.core.nodes[node.index()].mailbox.push_back(Queued { port, msg, cause }),
+            if let Some(queued) = self.core.inject(node, self.core.now) {
+                let state = &mut self.core.nodes[node.index()];
+                if state.takes_at_once() {
+                    let Queued { port, msg, cause } = queued;
+                    self.handle(node, port, msg, cause);
+                } else {
+                    state.mailbox.push_back(queued);
                 }
             }
             self.run_node(node);
