@@ -82,7 +82,9 @@ pub mod trace;
 #[cfg(feature = "cli")]
 pub mod cli;
 
-pub use model::{Body, InPort, Message, MessageId, MessageKind, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime};
+pub use model::{
+    Body, Headers, InPort, Message, MessageId, MessageKind, Name, Nanos, NodeId, OutPort, SimRng, TraceId, VirtualTime,
+};
 pub use net::{
     Actor, AsyncActor, AsyncContext, Context, HandlerFuture, NackReason, NetworkSpec, NodeBuild, Owed, Receipt,
     Registry, Service, Signal, TimerId, Topology, TopologyError,

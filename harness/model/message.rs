@@ -89,9 +89,53 @@ impl Default for Body {
     }
 }
 
+/// An interned string: a message's name or protocol.
+///
+/// One pointer, `Copy`: copying a message's name costs no reference count,
+/// and two names are equal when their pointers are. Ordered and hashed by
+/// the text, so a map keyed by names iterates the same way in every
+/// process. Interned strings live as long as the process, which suits the
+/// few hundred distinct message names a system has.
+pub type Name = ustr::Ustr;
+
 /// Envelope headers (deadline, priority, …): a small map, ordered by key so
-/// that printing it is deterministic. Shared between copies.
-pub type Headers = Arc<BTreeMap<String, serde_json::Value>>;
+/// that printing it is deterministic.
+///
+/// Shared between copies, and copied on write. Most messages have none, and
+/// then no map is held at all: copying or dropping a message without
+/// headers touches no reference count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Headers(Option<Arc<BTreeMap<String, serde_json::Value>>>);
+
+impl Headers {
+    /// The value under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.as_ref()?.get(key)
+    }
+
+    /// Whether there are no headers.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|map| map.is_empty())
+    }
+
+    /// Sets `key` to `value`, copying the map first if another message
+    /// shares it; returns the value it replaced.
+    pub fn insert(&mut self, key: impl Into<String>, value: serde_json::Value) -> Option<serde_json::Value> {
+        Arc::make_mut(self.0.get_or_insert_with(Arc::default)).insert(key.into(), value)
+    }
+
+    /// The headers in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+        self.0.iter().flat_map(|map| map.iter().map(|(key, value)| (key.as_str(), value)))
+    }
+}
+
+impl From<BTreeMap<String, serde_json::Value>> for Headers {
+    /// Headers from a map; an empty map holds nothing.
+    fn from(map: BTreeMap<String, serde_json::Value>) -> Headers {
+        Headers((!map.is_empty()).then(|| Arc::new(map)))
+    }
+}
 
 /// A message moving through the simulated network.
 ///
@@ -106,9 +150,9 @@ pub struct Message {
     /// Trace id, inherited by everything sent while handling this message.
     pub trace_id: TraceId,
     /// Message name, e.g. `Metrics` or `GetQuote::Response`.
-    pub name: Arc<str>,
+    pub name: Name,
     /// Protocol: usually the crate that defines the message.
-    pub protocol: Arc<str>,
+    pub protocol: Name,
     /// Regular, request or response.
     pub kind: MessageKind,
     /// Correlation id linking a request to its response.
@@ -122,11 +166,11 @@ pub struct Message {
     pub(crate) return_path: ReturnPath,
 }
 
-/// The empty protocol, shared: a message made without one costs no
-/// allocation for it.
-fn no_protocol() -> Arc<str> {
-    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
-    EMPTY.get_or_init(|| Arc::from("")).clone()
+/// The empty protocol, interned once: a message made without one takes no
+/// lock on the interner for it.
+fn no_protocol() -> Name {
+    static EMPTY: OnceLock<Name> = OnceLock::new();
+    *EMPTY.get_or_init(Name::default)
 }
 
 impl Message {
@@ -138,7 +182,7 @@ impl Message {
     /// let msg = Message::new("Metrics", Body::new(serde_json::json!({"cpu": 0.5})), 256);
     /// assert_eq!(&*msg.name, "Metrics");
     /// ```
-    pub fn new(name: impl Into<Arc<str>>, body: Body, size_bytes: u32) -> Message {
+    pub fn new(name: impl Into<Name>, body: Body, size_bytes: u32) -> Message {
         Message {
             id: MessageId::UNASSIGNED,
             trace_id: TraceId(0),

@@ -8,7 +8,7 @@ mod rng;
 mod time;
 
 pub use ids::{Hop, InPort, MessageId, NodeId, OutPort, TraceId};
-pub use message::{Body, Headers, Message, MessageKind};
+pub use message::{Body, Headers, Message, MessageKind, Name};
 pub use return_path::ReturnPath;
 pub use rng::SimRng;
 pub use time::{Nanos, ParseDurationError, VirtualTime};

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::model::{
-    Body, Hop, InPort, Message, MessageId, Nanos, NodeId, OutPort, ReturnPath, SimRng, TraceId, VirtualTime,
+    Body, Hop, InPort, Message, MessageId, Name, Nanos, NodeId, OutPort, ReturnPath, SimRng, TraceId, VirtualTime,
 };
 
 use super::signal::{NackReason, Receipt, Signal, TimerId};
@@ -42,7 +42,7 @@ pub enum Outcome {
 pub struct Owed {
     message: MessageId,
     trace_id: TraceId,
-    name: Arc<str>,
+    name: Name,
     path: ReturnPath,
 }
 
@@ -76,7 +76,7 @@ pub enum Effect {
         /// Its trace id.
         trace_id: TraceId,
         /// Its name.
-        name: Arc<str>,
+        name: Name,
         /// The node that issued the signal.
         origin: NodeId,
         /// The subscribers still waiting, innermost last.
@@ -133,7 +133,7 @@ impl Caller {
         Effect::Notify {
             message: msg.id,
             trace_id: msg.trace_id,
-            name: msg.name.clone(),
+            name: msg.name,
             origin: self.node,
             path: std::mem::take(&mut msg.return_path),
             nack,
@@ -164,7 +164,7 @@ impl Caller {
         }
     }
 
-    fn derive(&self, name: Arc<str>, body: Body, size_bytes: u32) -> Message {
+    fn derive(&self, name: Name, body: Body, size_bytes: u32) -> Message {
         let mut msg = Message::new(name, body, size_bytes);
         msg.trace_id = self.trace_id;
         msg
@@ -314,7 +314,7 @@ impl<'a> Context<'a> {
     }
 
     /// A new message in the current message's trace; it gets an id when sent.
-    pub fn derive(&self, name: impl Into<Arc<str>>, body: Body, size_bytes: u32) -> Message {
+    pub fn derive(&self, name: impl Into<Name>, body: Body, size_bytes: u32) -> Message {
         self.caller.derive(name.into(), body, size_bytes)
     }
 
@@ -324,12 +324,7 @@ impl<'a> Context<'a> {
     /// for the message it tries again.
     pub fn owe(&mut self, msg: &mut Message) -> Owed {
         self.effects.push(Effect::Owe);
-        Owed {
-            message: msg.id,
-            trace_id: msg.trace_id,
-            name: msg.name.clone(),
-            path: std::mem::take(&mut msg.return_path),
-        }
+        Owed { message: msg.id, trace_id: msg.trace_id, name: msg.name, path: std::mem::take(&mut msg.return_path) }
     }
 
     /// Answers what [`Context::owe`] took over: an ACK (`None`) or a NACK.
@@ -496,7 +491,7 @@ mod async_context {
         }
 
         /// A new message in the current message's trace (see [`Context::derive`]).
-        pub fn derive(&self, name: impl Into<Arc<str>>, body: Body, size_bytes: u32) -> Message {
+        pub fn derive(&self, name: impl Into<Name>, body: Body, size_bytes: u32) -> Message {
             self.caller.derive(name.into(), body, size_bytes)
         }
 

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{InPort, MessageId, NodeId, ReturnPath, TraceId};
+use crate::model::{InPort, MessageId, Name, NodeId, ReturnPath, TraceId};
 
 /// A timer's id, unique within a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,7 +23,7 @@ pub struct Receipt {
     /// Its trace id.
     pub trace_id: TraceId,
     /// Its name.
-    pub name: Arc<str>,
+    pub name: Name,
     /// The node that issued the ACK or NACK.
     pub origin: NodeId,
     /// The input port the message reached this subscriber on.

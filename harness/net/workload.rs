@@ -6,11 +6,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::model::{Body, Headers, Message, MessageId, MessageKind, Nanos, SimRng, TraceId, VirtualTime};
+use crate::model::{Body, Headers, Message, MessageId, MessageKind, Name, Nanos, SimRng, TraceId, VirtualTime};
 
 /// A rate of messages per unit of virtual time, stored as the interval between
 /// two messages.
@@ -157,8 +156,8 @@ impl Workload {
 /// A template ready to stamp out messages quickly: names and headers are
 /// shared, and a body without placeholders is built (and hashed) only once.
 struct Prepared {
-    name: Arc<str>,
-    protocol: Arc<str>,
+    name: Name,
+    protocol: Name,
     kind: MessageKind,
     weight: u64,
     size_bytes: u32,
@@ -245,12 +244,12 @@ impl Source {
             .messages
             .iter()
             .map(|t| Prepared {
-                name: Arc::from(t.name.as_str()),
-                protocol: Arc::from(t.protocol.as_str()),
+                name: Name::from(t.name.as_str()),
+                protocol: Name::from(t.protocol.as_str()),
                 kind: t.kind,
                 weight: u64::from(t.weight),
                 size_bytes: t.size_bytes,
-                headers: Arc::new(t.headers.clone()),
+                headers: Headers::from(t.headers.clone()),
                 body: BodyTemplate::new(t.body.clone()),
             })
             .collect();
@@ -298,8 +297,8 @@ impl Arrivals for Source {
         Message {
             id,
             trace_id: TraceId(id.0),
-            name: template.name.clone(),
-            protocol: template.protocol.clone(),
+            name: template.name,
+            protocol: template.protocol,
             kind: template.kind,
             correlation: None,
             headers: template.headers.clone(),

@@ -3,13 +3,11 @@
 //! stream in one at a time, so a million-line dump never holds a million
 //! [`DumpRecord`]s, and the plan and the run refer to lines by index.
 
-use std::sync::Arc;
-
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::dump::{dump_order, Direction, DumpRecord, End, FlowEnd};
-use crate::model::{Body, Headers, Message, MessageId, MessageKind, TraceId};
+use crate::model::{Body, Headers, Message, MessageId, MessageKind, Name, TraceId};
 
 /// One dump record, its strings and body as indices into the [`Recording`]'s tables.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +64,7 @@ pub(super) struct Recording {
     /// Place names (`group` or `group/key`), each once.
     places: Vec<CompactString>,
     place_ids: FxHashMap<CompactString, u32>,
-    names: Vec<Arc<str>>,
+    names: Vec<Name>,
     bodies: Vec<StoredBody>,
     no_headers: Headers,
 }
@@ -120,8 +118,8 @@ impl Recording {
     }
 
     /// A line's message name.
-    pub(super) fn name(&self, line: &Line) -> &Arc<str> {
-        &self.names[line.name as usize]
+    pub(super) fn name(&self, line: &Line) -> Name {
+        self.names[line.name as usize]
     }
 
     /// A line's body.
@@ -131,7 +129,7 @@ impl Recording {
 
     /// The [`MessageKey`] of a line's message.
     pub(super) fn key(&self, line: &Line) -> MessageKey<'_> {
-        (line.trace_id, self.name(line), self.body(line).checksum())
+        (line.trace_id, self.name(line).as_str(), self.body(line).checksum())
     }
 
     /// The message a line describes (unnumbered, keeping its trace id).
@@ -140,8 +138,8 @@ impl Recording {
         Message {
             id: MessageId::UNASSIGNED,
             trace_id: TraceId(line.trace_id),
-            name: self.name(line).clone(),
-            protocol: self.names[line.protocol as usize].clone(),
+            name: self.name(line),
+            protocol: self.names[line.protocol as usize],
             kind: line.kind,
             correlation: line.correlation,
             headers: self.no_headers.clone(),
@@ -171,7 +169,7 @@ pub(super) type MessageKey<'a> = (u64, &'a str, u64);
 
 /// The [`MessageKey`] of a message.
 pub(super) fn message_key(msg: &Message) -> MessageKey<'_> {
-    (msg.trace_id.0, &msg.name, msg.body.checksum())
+    (msg.trace_id.0, msg.name.as_str(), msg.body.checksum())
 }
 
 /// Turns records into lines, sharing what repeats.
@@ -217,7 +215,7 @@ impl Builder {
     fn name(&mut self, name: &CompactString) -> u32 {
         let names = &mut self.recording.names;
         *self.name_ids.entry(name.clone()).or_insert_with(|| {
-            names.push(Arc::from(name.as_str()));
+            names.push(Name::from(name.as_str()));
             names.len() as u32 - 1
         })
     }

@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -15,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::compare::{tally, BodyRules, ChangedField, Judgement, Relaxations};
-use crate::model::Body;
+use crate::model::{Body, Name};
 
 use crate::dump::ClockSkew;
 
@@ -114,7 +113,7 @@ pub struct Verdict {
 pub(super) struct Actual {
     pub(super) ts: u64,
     pub(super) trace_id: u64,
-    pub(super) name: Arc<str>,
+    pub(super) name: Name,
     pub(super) body: Body,
     pub(super) to: CompactString,
     /// The receiver's index among the recording's places, when it has one.
@@ -173,7 +172,7 @@ impl Queues {
 /// The trace id, name and receiver of a slot.
 fn slot_key<'p>(plan: &'p Plan, expected: &[Expected], &(index, receiver): &SlotRef) -> (u64, &'p str, u32) {
     let line = plan.sent(&expected[index as usize]);
-    (line.trace_id, plan.recording.name(line), receiver)
+    (line.trace_id, plan.recording.name(line).as_str(), receiver)
 }
 
 /// The name and receiver of a slot: how a send under a trace id nobody

@@ -958,7 +958,7 @@ impl<H: Hooks> Core<H> {
         let notify = Effect::Notify {
             message: msg.id,
             trace_id: msg.trace_id,
-            name: msg.name.clone(),
+            name: msg.name,
             origin: node,
             path,
             nack: Some(why.clone()),
@@ -991,7 +991,7 @@ impl<H: Hooks> Core<H> {
         let waited_ns = self.now.since(due).0;
         let cause = self.trace(id, msg.trace_id, None, || EventKind::Inject {
             node,
-            name: &msg.name,
+            name: msg.name,
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
             body: &msg.body,
@@ -1072,11 +1072,11 @@ impl<H: Hooks> Core<H> {
         self.trace(msg.id, msg.trace_id, cause, || EventKind::Send {
             from: (from, from_port),
             to: (dest, port),
-            name: &msg.name,
+            name: msg.name,
             size_bytes: msg.size_bytes,
             checksum: msg.body.checksum(),
             body: &msg.body,
-            protocol: &msg.protocol,
+            protocol: msg.protocol,
             message_kind: msg.kind,
             correlation: msg.correlation,
             queue_depth,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{Body, InPort, MessageId, MessageKind, NodeId, OutPort, TraceId, VirtualTime};
+use crate::model::{Body, InPort, MessageId, MessageKind, Name, NodeId, OutPort, TraceId, VirtualTime};
 use crate::net::TimerId;
 
 /// One thing that happened, at a virtual instant.
@@ -39,7 +39,7 @@ pub enum EventKind<'a> {
         /// The receiver.
         node: NodeId,
         /// Message name.
-        name: &'a Arc<str>,
+        name: Name,
         /// Size in bytes.
         size_bytes: u32,
         /// Body checksum.
@@ -56,7 +56,7 @@ pub enum EventKind<'a> {
         /// Destination node and port.
         to: (NodeId, InPort),
         /// Message name.
-        name: &'a Arc<str>,
+        name: Name,
         /// Size in bytes.
         size_bytes: u32,
         /// Body checksum.
@@ -64,7 +64,7 @@ pub enum EventKind<'a> {
         /// The body (shared, not copied), for analyses that compare bodies.
         body: &'a Body,
         /// Protocol (elfo `mp`).
-        protocol: &'a Arc<str>,
+        protocol: Name,
         /// Message kind (elfo `mk`).
         message_kind: MessageKind,
         /// Correlation id (elfo `c`).

@@ -191,7 +191,7 @@ impl<'a> TraceLine<'a> {
         match &event.kind {
             EventKind::Inject { node, name, size_bytes, checksum, body, waited_ns } => {
                 line.node = text(names.node(*node));
-                line.name = shared(name);
+                line.name = text(name);
                 line.size = Some(*size_bytes);
                 line.checksum = Some(Checksum(*checksum));
                 line.waited_ns = nonzero(*waited_ns);
@@ -200,7 +200,7 @@ impl<'a> TraceLine<'a> {
             EventKind::Send { from, to, name, size_bytes, checksum, queue_depth, waited_ns, body, .. } => {
                 line.from = text(names.output(*from));
                 line.to = text(names.input(*to));
-                line.name = shared(name);
+                line.name = text(name);
                 line.size = Some(*size_bytes);
                 line.checksum = Some(Checksum(*checksum));
                 line.q = Some(*queue_depth);

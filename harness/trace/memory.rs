@@ -9,11 +9,13 @@
 //! asked for; otherwise the decoded events carry a `null` body and the exact
 //! checksum.
 
+use std::hash::Hash;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Body, InPort, MessageId, MessageKind, NodeId, OutPort, TraceId, VirtualTime};
+use crate::model::{Body, InPort, MessageId, MessageKind, Name, NodeId, OutPort, TraceId, VirtualTime};
 use crate::net::TimerId;
 
 use super::event::{EventKind, Phase, TraceEvent};
@@ -24,7 +26,9 @@ use super::recorder::{Recorder, RecorderReport};
 #[derive(Debug, Default)]
 pub struct MemoryRecorder {
     bytes: Vec<u8>,
-    names: Names,
+    names: Table<Name>,
+    protocols: Table<Name>,
+    reasons: Table<Arc<str>>,
     bodies: Vec<Body>,
     keep_bodies: bool,
     /// What decoded events show when bodies were not kept.
@@ -53,48 +57,53 @@ struct Cursor {
     message: u64,
 }
 
-/// The distinct names (message names, protocols, reasons) seen, each stored
-/// once. The last one looked up in each [`Slot`] is remembered, since a
-/// message keeps its name and protocol hop after hop.
-#[derive(Debug, Default)]
-struct Names {
-    list: Vec<Arc<str>>,
-    index: FxHashMap<Arc<str>, u32>,
-    last: [Option<(Arc<str>, u32)>; 3],
+/// The distinct values of one field (message names, protocols or reasons)
+/// seen, each stored once and written as its index. The last one looked up
+/// is remembered, since a message keeps its name and protocol hop after hop:
+/// `==` on an interned [`Name`] or an `Arc<str>` compares pointers before
+/// text, so a hit costs one comparison and no hashing.
+#[derive(Debug)]
+struct Table<K> {
+    list: Vec<K>,
+    index: FxHashMap<K, u32>,
+    last: Option<(K, u32)>,
 }
 
-/// What kind of name is looked up, so each kind keeps its own last hit.
-#[derive(Clone, Copy)]
-enum Slot {
-    Name = 0,
-    Protocol = 1,
-    Reason = 2,
+impl<K> Default for Table<K> {
+    fn default() -> Self {
+        Table { list: Vec::new(), index: FxHashMap::default(), last: None }
+    }
 }
 
-impl Names {
-    /// The id of `name`: the same shared string as last time in this slot
-    /// (nearly always) is answered without hashing.
+impl<K: Clone + Eq + Hash + Deref<Target = str>> Table<K> {
+    /// The index of `value`, added when new.
     #[inline]
-    fn intern(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
-        match &self.last[slot as usize] {
-            Some((last, id)) if Arc::ptr_eq(last, name) => *id,
-            _ => self.intern_new(slot, name),
+    fn intern(&mut self, value: &K) -> u32 {
+        match &self.last {
+            Some((last, id)) if last == value => *id,
+            _ => self.intern_new(value),
         }
     }
 
     #[cold]
-    fn intern_new(&mut self, slot: Slot, name: &Arc<str>) -> u32 {
-        let id = match self.index.get(name) {
+    fn intern_new(&mut self, value: &K) -> u32 {
+        let id = match self.index.get(value) {
             Some(&id) => id,
             None => {
                 let id = self.list.len() as u32;
-                self.list.push(name.clone());
-                self.index.insert(name.clone(), id);
+                self.list.push(value.clone());
+                self.index.insert(value.clone(), id);
                 id
             }
         };
-        self.last[slot as usize] = Some((name.clone(), id));
+        self.last = Some((value.clone(), id));
         id
+    }
+
+    /// Bytes held: each text, its entries in the list and the index, and
+    /// the index's id.
+    fn bytes_held(&self) -> usize {
+        self.list.iter().map(|value| value.len() + 2 * std::mem::size_of::<K>() + 4).sum()
     }
 }
 
@@ -182,7 +191,7 @@ impl MemoryRecorder {
     /// Bytes held for the events, bodies excluded: the packed events, the
     /// name table and the body handles.
     pub fn bytes_held(&self) -> usize {
-        let names: usize = self.names.list.iter().map(|n| n.len() + 2 * std::mem::size_of::<Arc<str>>() + 8).sum();
+        let names = self.names.bytes_held() + self.protocols.bytes_held() + self.reasons.bytes_held();
         self.bytes.capacity() + names + self.bodies.capacity() * std::mem::size_of::<Body>()
     }
 
@@ -224,7 +233,7 @@ impl Recorder for MemoryRecorder {
         match &event.kind {
             EventKind::Inject { node: n, name, size_bytes, checksum, body, waited_ns } => {
                 node(out, n);
-                let name = self.names.intern(Slot::Name, name);
+                let name = self.names.intern(name);
                 out.put(u64::from(name));
                 out.put(u64::from(*size_bytes));
                 out.put_fixed(*checksum);
@@ -250,11 +259,11 @@ impl Recorder for MemoryRecorder {
                 out.put(u64::from(from.1 .0));
                 node(out, &to.0);
                 out.put(u64::from(to.1 .0));
-                let name = self.names.intern(Slot::Name, name);
+                let name = self.names.intern(name);
                 out.put(u64::from(name));
                 out.put(u64::from(*size_bytes));
                 out.put_fixed(*checksum);
-                let protocol = self.names.intern(Slot::Protocol, protocol);
+                let protocol = self.protocols.intern(protocol);
                 out.put(u64::from(protocol));
                 out.put(kind_code(*message_kind));
                 match correlation {
@@ -287,7 +296,7 @@ impl Recorder for MemoryRecorder {
             EventKind::Nack { node: n, origin, reason, permanent } => {
                 node(out, n);
                 node(out, origin);
-                let reason = self.names.intern(Slot::Reason, reason);
+                let reason = self.reasons.intern(reason);
                 out.put(u64::from(reason));
                 out.put(u64::from(*permanent));
             }
@@ -303,12 +312,12 @@ impl Recorder for MemoryRecorder {
             | EventKind::Discard { node: n, reason }
             | EventKind::Lose { node: n, reason } => {
                 node(out, n);
-                let reason = self.names.intern(Slot::Reason, reason);
+                let reason = self.reasons.intern(reason);
                 out.put(u64::from(reason));
             }
             EventKind::Reject { node: n, reason, permanent } => {
                 node(out, n);
-                let reason = self.names.intern(Slot::Reason, reason);
+                let reason = self.reasons.intern(reason);
                 out.put(u64::from(reason));
                 out.put(u64::from(*permanent));
             }
@@ -368,10 +377,24 @@ impl<'a> Events<'a> {
         NodeId(self.number() as u32)
     }
 
-    fn name(&mut self) -> &'a Arc<str> {
-        let index = self.number() as usize;
-        let recorder: &'a MemoryRecorder = self.recorder;
-        &recorder.names.list[index]
+    /// The next number, as an index into `table`.
+    fn entry<K>(&mut self, table: &'a Table<K>) -> &'a K {
+        &table.list[self.number() as usize]
+    }
+
+    fn name(&mut self) -> Name {
+        let recorder = self.recorder;
+        *self.entry(&recorder.names)
+    }
+
+    fn protocol(&mut self) -> Name {
+        let recorder = self.recorder;
+        *self.entry(&recorder.protocols)
+    }
+
+    fn reason(&mut self) -> &'a Arc<str> {
+        let recorder = self.recorder;
+        self.entry(&recorder.reasons)
     }
 
     fn checksum(&mut self) -> u64 {
@@ -423,7 +446,7 @@ impl<'a> Iterator for Events<'a> {
                 let name = self.name();
                 let size_bytes = self.number() as u32;
                 let checksum = self.checksum();
-                let protocol = self.name();
+                let protocol = self.protocol();
                 let message_kind = match self.number() {
                     1 => MessageKind::Request,
                     2 => MessageKind::Response,
@@ -456,17 +479,17 @@ impl<'a> Iterator for Events<'a> {
             NACK => EventKind::Nack {
                 node: self.node(),
                 origin: self.node(),
-                reason: self.name(),
+                reason: self.reason(),
                 permanent: self.number() == 1,
             },
             TIMER => EventKind::Timer { node: self.node(), timer: TimerId(self.number()) },
             EXPORT => EventKind::Export { node: self.node() },
             CONSUME => EventKind::Consume { node: self.node() },
-            DROP => EventKind::Drop { node: self.node(), reason: self.name() },
-            FAULT => EventKind::Fault { node: self.node(), reason: self.name() },
-            REJECT => EventKind::Reject { node: self.node(), reason: self.name(), permanent: self.number() == 1 },
-            DISCARD => EventKind::Discard { node: self.node(), reason: self.name() },
-            LOSE => EventKind::Lose { node: self.node(), reason: self.name() },
+            DROP => EventKind::Drop { node: self.node(), reason: self.reason() },
+            FAULT => EventKind::Fault { node: self.node(), reason: self.reason() },
+            REJECT => EventKind::Reject { node: self.node(), reason: self.reason(), permanent: self.number() == 1 },
+            DISCARD => EventKind::Discard { node: self.node(), reason: self.reason() },
+            LOSE => EventKind::Lose { node: self.node(), reason: self.reason() },
             BATCH => EventKind::Batch { node: self.node() },
             _ => EventKind::Lifecycle {
                 node: self.node(),

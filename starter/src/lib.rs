@@ -47,7 +47,7 @@ impl AsyncActor for Enricher {
             tokio::time::sleep(Duration::from_millis(2)).await;
             let mut body = msg.body.value().clone();
             body["notional"] = json!(body["qty"].as_u64().unwrap_or(0) * price);
-            let priced = ctx.derive(msg.name.clone(), Body::new(body), msg.size_bytes);
+            let priced = ctx.derive(msg.name, Body::new(body), msg.size_bytes);
             ctx.send("out", priced);
             ctx.consume(msg);
         })

@@ -328,7 +328,7 @@ fn a_replica_backfills_a_peer_in_order_after_a_partition() {
     let states: Vec<String> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => {
+            EventKind::Send { name, body, .. } if *name == "PeerStatus" => {
                 body.value()["state"].as_str().map(String::from)
             }
             _ => None,
@@ -348,7 +348,7 @@ fn a_peer_that_never_answers_is_given_up_after_its_probes_and_the_writes_it_lack
     let statuses: Vec<(String, u64)> = trace
         .events()
         .filter_map(|e| match &e.kind {
-            EventKind::Send { name, body, .. } if &***name == "PeerStatus" => {
+            EventKind::Send { name, body, .. } if *name == "PeerStatus" => {
                 Some((body.value()["state"].as_str()?.to_string(), body.value()["queue"].as_u64()?))
             }
             _ => None,

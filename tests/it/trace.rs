@@ -432,7 +432,7 @@ fn the_sensor_pipeline_trace_keeps_every_alert_and_no_debug_message() {
     let full = recorded(&path, 31);
     let alerts: Vec<u64> = full
         .events()
-        .filter(|e| matches!(&e.kind, EventKind::Inject { name, .. } if &***name == "Alert"))
+        .filter(|e| matches!(&e.kind, EventKind::Inject { name, .. } if *name == "Alert"))
         .map(|e| e.message.0)
         .collect();
     assert!(!alerts.is_empty());

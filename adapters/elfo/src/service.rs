@@ -273,7 +273,7 @@ impl Running {
             let size = body.text().len() as u32;
             let mut message = Message::new(dump.name.clone(), body, size);
             message.trace_id = flowreplay::TraceId(trace);
-            message.protocol = Arc::from(dump.protocol);
+            message.protocol = flowreplay::Name::from(dump.protocol);
             message.kind = match dump.kind {
                 elfo::dumping::MessageKind::Regular => MessageKind::Regular,
                 elfo::dumping::MessageKind::Request(_) => MessageKind::Request,

@@ -44,7 +44,7 @@ struct Open {
 struct Batch {
     max_size: usize,
     max_delay: Nanos,
-    name: std::sync::Arc<str>,
+    name: crate::model::Name,
     open: Open,
     /// Batches sent and not yet answered, with the answers their members are owed.
     sent: BTreeMap<MessageId, Vec<Owed>>,
@@ -60,7 +60,7 @@ impl Batch {
             ctx.cancel_timer(timer);
         }
         let body = Body::new(serde_json::json!({ "count": open.bodies.len(), "messages": open.bodies }));
-        let mut batch = ctx.derive(self.name.clone(), body, open.size_bytes);
+        let mut batch = ctx.derive(self.name, body, open.size_bytes);
         batch.trace_id = open.trace_id.unwrap_or(batch.trace_id);
         let id = ctx.assign_id(&mut batch);
         ctx.subscribe(&mut batch);

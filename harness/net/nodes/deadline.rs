@@ -4,8 +4,6 @@
 //! by that node's clock, refuses it: a permanent NACK with reason
 //! `deadline`, before its handler runs.
 
-use std::sync::Arc;
-
 use serde::Deserialize;
 
 use crate::model::{InPort, Message, Nanos, OutPort};
@@ -39,7 +37,7 @@ impl Actor for Deadline {
         if let Some(earlier) = deadline_of(&msg) {
             deadline = deadline.min(earlier);
         }
-        Arc::make_mut(&mut msg.headers).insert(DEADLINE_HEADER.to_string(), deadline.into());
+        msg.headers.insert(DEADLINE_HEADER, deadline.into());
         ctx.send_on(OutPort(0), msg);
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::model::Message;
+use crate::model::{Message, Name};
 
 /// A test on a message. Exactly one of `name`, `header` or `body` is given;
 /// with `equals` the field must have that value, without it the field must
@@ -34,8 +34,8 @@ pub struct Condition {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum Names {
-    One(String),
-    Many(Vec<String>),
+    One(Name),
+    Many(Vec<Name>),
 }
 
 impl Condition {
@@ -60,8 +60,8 @@ impl Condition {
     pub fn matches(&self, msg: &Message) -> bool {
         let field = if let Some(names) = &self.name {
             return match names {
-                Names::One(n) => **n == *msg.name,
-                Names::Many(ns) => ns.iter().any(|n| **n == *msg.name),
+                Names::One(n) => *n == msg.name,
+                Names::Many(ns) => ns.contains(&msg.name),
             };
         } else if let Some(key) = &self.header {
             msg.headers.get(key)
@@ -81,7 +81,9 @@ impl Condition {
     pub fn describe(&self) -> String {
         let subject = match (&self.name, &self.header, &self.body) {
             (Some(Names::One(n)), _, _) => return format!("name={n}"),
-            (Some(Names::Many(ns)), _, _) => return format!("name in [{}]", ns.join(", ")),
+            (Some(Names::Many(ns)), _, _) => {
+                return format!("name in [{}]", ns.iter().map(Name::as_str).collect::<Vec<_>>().join(", "))
+            }
             (_, Some(h), _) => format!("header {h}"),
             (_, _, Some(b)) => format!("body{b}"),
             _ => String::new(),

@@ -2,11 +2,11 @@
 //! message name.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::model::{InPort, Message, OutPort};
+use crate::model::{InPort, Message, Name, OutPort};
 use crate::net::actor::Actor;
 use crate::net::context::Context;
 
@@ -24,7 +24,7 @@ struct Config {
 }
 
 struct TypeRouter {
-    routes: BTreeMap<Arc<str>, OutPort>,
+    routes: FxHashMap<Name, OutPort>,
     default: Option<OutPort>,
 }
 
@@ -48,7 +48,7 @@ pub(super) fn build(config: &serde_json::Value) -> Result<NodeBuild, String> {
     let names = config.routes.values().chain(config.default.iter()).cloned();
     Ok(super::router(names, |port| {
         Box::new(TypeRouter {
-            routes: config.routes.iter().map(|(name, p)| (Arc::from(name.as_str()), port(p))).collect(),
+            routes: config.routes.iter().map(|(name, p)| (Name::from(name.as_str()), port(p))).collect(),
             default: config.default.as_deref().map(port),
         })
     }))
