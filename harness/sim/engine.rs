@@ -31,7 +31,7 @@ use super::async_driver::AsyncDriver;
 use super::config::{RunConfig, TieBreak};
 use super::fault::{Fault, FaultError, FaultKind, FaultPlan};
 use super::ledger::Ledger;
-use super::queue::EventQueue;
+use super::queue::{Due, EventQueue};
 use super::summary::{EdgeSummary, InFlight, LateExport, NodeSummary, RunSummary, StopReason};
 
 /// What the scheduler can have pending.
@@ -420,21 +420,25 @@ impl<H: Hooks> Engine<H> {
             if self.core.async_running() || self.core.services() > 0 {
                 self.core.advance_async();
             }
-            let Some(next) = self.core.queue.peek_time() else {
+            let max_time = self.core.config.max_time.map(|limit| VirtualTime(limit.0));
+            let (at, event) = match self.core.queue.pop_due(max_time) {
+                Due::Event(at, event) => (at, event),
+                // Events remain, all after the time limit.
+                Due::Later => {
+                    self.core.now = max_time.unwrap_or(self.core.now);
+                    return StopReason::MaxTime;
+                }
                 // Only async handlers that nothing will ever wake are left.
-                return match self.core.config.max_time {
-                    Some(limit) => {
-                        self.core.now = VirtualTime(limit.0);
-                        StopReason::MaxTime
+                Due::Empty => {
+                    return match max_time {
+                        Some(limit) => {
+                            self.core.now = limit;
+                            StopReason::MaxTime
+                        }
+                        None => StopReason::Stalled,
                     }
-                    None => StopReason::Stalled,
-                };
+                }
             };
-            if self.core.config.max_time.is_some_and(|limit| next.0 > limit.0) {
-                self.core.now = VirtualTime(self.core.config.max_time.map_or(next.0, |l| l.0));
-                return StopReason::MaxTime;
-            }
-            let Some((at, event)) = self.core.queue.pop() else { continue };
             self.core.now = at;
             self.core.events += 1;
             self.step(event);

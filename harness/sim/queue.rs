@@ -36,6 +36,17 @@ struct Key {
     slot: u32,
 }
 
+/// What [`EventQueue::pop_due`] found.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Due<E> {
+    /// The earliest event, due by the limit.
+    Event(VirtualTime, E),
+    /// Events are pending, all after the limit.
+    Later,
+    /// Nothing is pending.
+    Empty,
+}
+
 /// Pending events in time order.
 pub(crate) struct EventQueue<E> {
     /// Keys in ascending order from `head`, where nearly every push lands.
@@ -99,9 +110,22 @@ impl<E> EventQueue<E> {
         self.first().map(|(key, _)| VirtualTime(key.at))
     }
 
-    /// Removes and returns the earliest event.
-    pub(crate) fn pop(&mut self) -> Option<(VirtualTime, E)> {
-        let (key, in_heap) = self.first()?;
+    /// Removes and returns the earliest event if it is due by `limit` (any
+    /// time, without one): one look at the fronts where a peek and a pop
+    /// would take two.
+    pub(crate) fn pop_due(&mut self, limit: Option<VirtualTime>) -> Due<E> {
+        match self.first() {
+            None => Due::Empty,
+            Some((key, _)) if limit.is_some_and(|limit| key.at > limit.0) => Due::Later,
+            Some((key, in_heap)) => {
+                let (at, event) = self.take(key, in_heap);
+                Due::Event(at, event)
+            }
+        }
+    }
+
+    /// Removes `key`, the earliest, and its event.
+    fn take(&mut self, key: Key, in_heap: bool) -> (VirtualTime, E) {
         if in_heap {
             self.heap.pop();
         } else {
@@ -115,8 +139,8 @@ impl<E> EventQueue<E> {
             }
         }
         self.free.push(key.slot);
-        let event = self.slots[key.slot as usize].take()?;
-        Some((VirtualTime(key.at), event))
+        let event = self.slots[key.slot as usize].take();
+        (VirtualTime(key.at), event.expect("a queued key's slot holds its event"))
     }
 
     /// The pending events, in no particular order.
@@ -128,6 +152,16 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl<E> EventQueue<E> {
+        /// The earliest event, whenever it is due.
+        fn pop(&mut self) -> Option<(VirtualTime, E)> {
+            match self.pop_due(None) {
+                Due::Event(at, event) => Some((at, event)),
+                Due::Later | Due::Empty => None,
+            }
+        }
+    }
 
     #[test]
     fn pops_by_time_then_tie_then_scheduling_order() {
@@ -147,7 +181,9 @@ mod tests {
         /// that equal times and equal ties both occur. Pushes outnumber pops,
         /// so hundreds of keys are pending and times drawn at random land
         /// at the run's end, inside it and too deep for it (in the heap),
-        /// and pops take from both. Every other pop asks `peek_time` first.
+        /// and pops take from both. Every other pop asks `peek_time` first,
+        /// and `pop_due` with a limit just before the earliest event (which
+        /// must take nothing); every third is limited to that event's time.
         #[test]
         fn pops_in_the_order_of_a_plain_sorted_reference(
             ops in proptest::collection::vec(proptest::option::weighted(0.7, (0u64..20, 0u64..4)), 1..400)
@@ -165,8 +201,18 @@ mod tests {
                         let expected = first.map(|i| reference.remove(i)).map(|(at, _, event)| (VirtualTime(at), event));
                         if scheduled % 2 == 0 {
                             proptest::prop_assert_eq!(queue.peek_time(), expected.map(|(at, _)| at));
+                            // A limit just before the earliest event takes nothing out.
+                            if let Some((at, _)) = expected.filter(|(at, _)| at.0 > 0) {
+                                proptest::prop_assert_eq!(queue.pop_due(Some(VirtualTime(at.0 - 1))), Due::Later);
+                            }
                         }
-                        proptest::prop_assert_eq!(queue.pop(), expected);
+                        // Every third pop is limited to the earliest event's own time, which lets it out.
+                        let limit = (scheduled % 3 == 0).then(|| expected.map_or(VirtualTime(0), |(at, _)| at));
+                        let due = match expected {
+                            Some((at, event)) => Due::Event(at, event),
+                            None => Due::Empty,
+                        };
+                        proptest::prop_assert_eq!(queue.pop_due(limit), due);
                     }
                 }
             }
