@@ -92,10 +92,12 @@ impl Default for Body {
 /// An interned string: a message's name or protocol.
 ///
 /// One pointer, `Copy`: copying a message's name costs no reference count,
-/// and two names are equal when their pointers are. Ordered and hashed by
-/// the text, so a map keyed by names iterates the same way in every
-/// process. Interned strings live as long as the process, which suits the
-/// few hundred distinct message names a system has.
+/// and two names are equal when their pointers are. Ordered by the text, so
+/// a `BTreeMap` keyed by names iterates the same way in every process; the
+/// hash is computed once per distinct text and may differ between
+/// processes, so a hash map keyed by names is for lookups, never for
+/// iterating into output. Interned strings live as long as the process,
+/// which suits the few hundred distinct message names a system has.
 pub type Name = ustr::Ustr;
 
 /// Envelope headers (deadline, priority, …): a small map, ordered by key so

@@ -153,8 +153,9 @@ impl Workload {
     }
 }
 
-/// A template ready to stamp out messages quickly: names and headers are
-/// shared, and a body without placeholders is built (and hashed) only once.
+/// A template ready to stamp out messages quickly: names are interned,
+/// headers shared, and a body without placeholders is built (and hashed)
+/// only once.
 struct Prepared {
     name: Name,
     protocol: Name,

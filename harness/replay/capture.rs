@@ -158,7 +158,7 @@ impl Recorder for Capture<'_> {
                 }
                 let slot = (part == Part::Place).then(|| {
                     let (receiver_name, _, receiver) = self.nodes[to.0.index()].clone();
-                    let (trace_id, name, body) = (event.trace_id.0, name, body.clone());
+                    let (trace_id, body) = (event.trace_id.0, body.clone());
                     let actual = Actual { ts: ts_ns, trace_id, name, body, to: receiver_name, receiver };
                     match self.judges.get_mut(&sender) {
                         Some(judge) => judge.send(&self.plan, &self.plan.places[&sender].expected, &self.rules, actual),

@@ -66,7 +66,6 @@ pub(super) struct Recording {
     place_ids: FxHashMap<CompactString, u32>,
     names: Vec<Name>,
     bodies: Vec<StoredBody>,
-    no_headers: Headers,
 }
 
 impl Recording {
@@ -142,7 +141,7 @@ impl Recording {
             protocol: self.names[line.protocol as usize],
             kind: line.kind,
             correlation: line.correlation,
-            headers: self.no_headers.clone(),
+            headers: Headers::default(),
             body: body.body.clone(),
             size_bytes: body.raw_len,
             return_path: Default::default(),

@@ -423,13 +423,9 @@ impl<H: Hooks> Engine<H> {
             let max_time = self.core.config.max_time.map(|limit| VirtualTime(limit.0));
             let (at, event) = match self.core.queue.pop_due(max_time) {
                 Due::Event(at, event) => (at, event),
-                // Events remain, all after the time limit.
-                Due::Later => {
-                    self.core.now = max_time.unwrap_or(self.core.now);
-                    return StopReason::MaxTime;
-                }
-                // Only async handlers that nothing will ever wake are left.
-                Due::Empty => {
+                // Nothing is due by the time limit, or nothing is queued and
+                // only async handlers that nothing will ever wake are left.
+                Due::Later | Due::Empty => {
                     return match max_time {
                         Some(limit) => {
                             self.core.now = limit;

@@ -3,8 +3,9 @@
 //! A [`TraceEvent`] is about 150 bytes: fine to pass along, costly to hold a
 //! million of. The recorder keeps each event as a few bytes in one growing
 //! buffer instead: numbers as deltas from the previous event (sequence
-//! numbers and virtual times only grow) in LEB128 varints, names as indices
-//! into a table of the distinct names, checksums as 8 raw bytes. A typical
+//! numbers and virtual times only grow) in LEB128 varints, message names,
+//! protocols and reasons as indices into a table of each field's distinct
+//! values, checksums as 8 raw bytes. A typical
 //! event takes 10–30 bytes. Bodies are kept (shared, not copied) only when
 //! asked for; otherwise the decoded events carry a `null` body and the exact
 //! checksum.
@@ -60,8 +61,9 @@ struct Cursor {
 /// The distinct values of one field (message names, protocols or reasons)
 /// seen, each stored once and written as its index. The last one looked up
 /// is remembered, since a message keeps its name and protocol hop after hop:
-/// `==` on an interned [`Name`] or an `Arc<str>` compares pointers before
-/// text, so a hit costs one comparison and no hashing.
+/// `==` on an interned [`Name`] compares pointers only (equal text is the
+/// same pointer), and on an `Arc<str>` pointers before text, so a hit costs
+/// one comparison and no hashing.
 #[derive(Debug)]
 struct Table<K> {
     list: Vec<K>,
@@ -189,7 +191,8 @@ impl MemoryRecorder {
     }
 
     /// Bytes held for the events, bodies excluded: the packed events, the
-    /// name table and the body handles.
+    /// name, protocol and reason tables (each text counted, though a
+    /// [`Name`]'s lives in the process-wide interner) and the body handles.
     pub fn bytes_held(&self) -> usize {
         let names = self.names.bytes_held() + self.protocols.bytes_held() + self.reasons.bytes_held();
         self.bytes.capacity() + names + self.bodies.capacity() * std::mem::size_of::<Body>()

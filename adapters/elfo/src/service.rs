@@ -14,7 +14,7 @@ use elfo::messages::{SubscribeToActorStatuses, UpdateConfig};
 use elfo::tracing::TraceId;
 use elfo::{AnyMessage, Message as _, Topology};
 use flowreplay::replay::PlacePorts;
-use flowreplay::{AsyncContext, Body, HandlerFuture, InPort, Message, MessageKind, Service, VirtualTime};
+use flowreplay::{AsyncContext, Body, HandlerFuture, InPort, Message, MessageKind, Name, Service, VirtualTime};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -271,9 +271,9 @@ impl Running {
             };
             let body = Body::new(dump.body);
             let size = body.text().len() as u32;
-            let mut message = Message::new(dump.name.clone(), body, size);
+            let mut message = Message::new(dump.name.as_str(), body, size);
             message.trace_id = flowreplay::TraceId(trace);
-            message.protocol = flowreplay::Name::from(dump.protocol);
+            message.protocol = Name::from(dump.protocol);
             message.kind = match dump.kind {
                 elfo::dumping::MessageKind::Regular => MessageKind::Regular,
                 elfo::dumping::MessageKind::Request(_) => MessageKind::Request,
