@@ -9,10 +9,11 @@
 //! pending: a hop's arrival is `now + latency`, and `now` only grows. So keys
 //! go into a run kept in ascending order, placed by scanning back from its
 //! end (usually one comparison, which the branch predictor gets right), and
-//! are taken from its front. A key that would land more than
-//! [`SCAN_LIMIT`] places from the end (a short hop among many long ones)
-//! goes into a binary heap instead, and a pop takes the smaller of the
-//! run's front and the heap's top. The heap's sift, whose comparisons a
+//! are taken from its front, which moves on without moving the keys. A key
+//! that belongs more than [`SCAN_LIMIT`] places from the end (a short hop
+//! among long ones, random latencies) goes into a binary heap instead, which
+//! one comparison with the key that far back tells, and a pop takes the
+//! smaller of the run's front and the heap's top. The heap's sift, whose comparisons a
 //! predictor cannot guess, was a quarter of the engine's time when it held
 //! every key.
 
@@ -21,8 +22,11 @@ use std::collections::BinaryHeap;
 
 use crate::model::VirtualTime;
 
-/// How far back from the run's end a key is placed before it goes to the heap.
-const SCAN_LIMIT: usize = 16;
+/// How far back from the run's end a key may land; one that belongs deeper
+/// goes to the heap. Of 2, 4, 8 and 16, four was fastest on the bench
+/// pipeline and no slower than the plain heap with random latencies
+/// (BENCHMARKS.md).
+const SCAN_LIMIT: usize = 4;
 
 /// How many popped keys the run's vector may hold before they are cleared
 /// out, when they are also half of it.
@@ -84,15 +88,17 @@ impl<E> EventQueue<E> {
         let key = Key { at: at.0, tie, seq: self.seq, slot };
         let end = self.run.len();
         let stop = end.saturating_sub(SCAN_LIMIT).max(self.head);
+        // One comparison sends a key that belongs deeper than the scan
+        // reaches to the heap, before any scanning.
+        if stop > self.head && key < self.run[stop - 1] {
+            self.heap.push(Reverse(key));
+            return;
+        }
         let mut place = end;
         while place > stop && key < self.run[place - 1] {
             place -= 1;
         }
-        if place == stop && place > self.head && key < self.run[place - 1] {
-            self.heap.push(Reverse(key));
-        } else {
-            self.run.insert(place, key);
-        }
+        self.run.insert(place, key);
     }
 
     /// The earliest key, and whether it is the heap's.
