@@ -31,7 +31,7 @@ use super::async_driver::AsyncDriver;
 use super::config::{RunConfig, TieBreak};
 use super::fault::{Fault, FaultError, FaultKind, FaultPlan};
 use super::ledger::Ledger;
-use super::queue::{Due, EventQueue};
+use super::queue::EventQueue;
 use super::summary::{EdgeSummary, InFlight, LateExport, NodeSummary, RunSummary, StopReason};
 
 /// What the scheduler can have pending.
@@ -402,6 +402,7 @@ impl<H: Hooks> Engine<H> {
         let (receivers, rest): (Vec<NodeId>, Vec<NodeId>) =
             order.into_iter().partition(|n| roles[n.index()] == Role::Receiver);
         let mut shutdown = receivers.into_iter().chain(rest);
+        let max_time = self.core.config.max_time.map(|limit| VirtualTime(limit.0));
         loop {
             if let Some(reason) = self.core.limit_reached() {
                 return reason;
@@ -420,20 +421,16 @@ impl<H: Hooks> Engine<H> {
             if self.core.async_running() || self.core.services() > 0 {
                 self.core.advance_async();
             }
-            let max_time = self.core.config.max_time.map(|limit| VirtualTime(limit.0));
-            let (at, event) = match self.core.queue.pop_due(max_time) {
-                Due::Event(at, event) => (at, event),
+            let Some((at, event)) = self.core.queue.pop_due(max_time) else {
                 // Nothing is due by the time limit, or nothing is queued and
                 // only async handlers that nothing will ever wake are left.
-                Due::Later | Due::Empty => {
-                    return match max_time {
-                        Some(limit) => {
-                            self.core.now = limit;
-                            StopReason::MaxTime
-                        }
-                        None => StopReason::Stalled,
+                return match max_time {
+                    Some(limit) => {
+                        self.core.now = limit;
+                        StopReason::MaxTime
                     }
-                }
+                    None => StopReason::Stalled,
+                };
             };
             self.core.now = at;
             self.core.events += 1;
@@ -447,13 +444,7 @@ impl<H: Hooks> Engine<H> {
             Event::Inject(node) => self.inject_due(node),
             Event::Arrive { node, port, msg, cause } => {
                 self.core.pending -= 1;
-                let state = &mut self.core.nodes[node.index()];
-                if state.takes_at_once() {
-                    // The common case.
-                    self.handle(node, port, msg, cause);
-                } else {
-                    state.mailbox.push_back(Queued { port, msg, cause });
-                }
+                self.take_or_queue(node, Queued { port, msg, cause });
                 self.run_node(node);
             }
             Event::Served(node, crashes) => {
@@ -580,17 +571,24 @@ impl<H: Hooks> Engine<H> {
         let state = &mut self.core.nodes[node.index()];
         if state.can_take_input() && state.mailbox.is_empty() {
             if let Some(queued) = self.core.inject(node, self.core.now) {
-                let state = &mut self.core.nodes[node.index()];
-                if state.takes_at_once() {
-                    let Queued { port, msg, cause } = queued;
-                    self.handle(node, port, msg, cause);
-                } else {
-                    state.mailbox.push_back(queued);
-                }
+                self.take_or_queue(node, queued);
             }
             self.run_node(node);
         } else {
             state.deferred = Some(self.core.now);
+        }
+    }
+
+    /// Hands a message that has just reached `node` to its handler if the
+    /// node takes it at once (the common case), else queues it.
+    #[inline]
+    fn take_or_queue(&mut self, node: NodeId, queued: Queued) {
+        let state = &mut self.core.nodes[node.index()];
+        if state.takes_at_once() {
+            let Queued { port, msg, cause } = queued;
+            self.handle(node, port, msg, cause);
+        } else {
+            state.mailbox.push_back(queued);
         }
     }
 

@@ -13,9 +13,9 @@
 //! that belongs more than [`SCAN_LIMIT`] places from the end (a short hop
 //! among long ones, random latencies) goes into a binary heap instead, which
 //! one comparison with the key that far back tells, and a pop takes the
-//! smaller of the run's front and the heap's top. The heap's sift, whose comparisons a
-//! predictor cannot guess, was a quarter of the engine's time when it held
-//! every key.
+//! smaller of the run's front and the heap's top. The heap's sift, whose
+//! comparisons a predictor cannot guess, was a quarter of the engine's time
+//! when it held every key.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -38,17 +38,6 @@ struct Key {
     tie: u64,
     seq: u64,
     slot: u32,
-}
-
-/// What [`EventQueue::pop_due`] found.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Due<E> {
-    /// The earliest event, due by the limit.
-    Event(VirtualTime, E),
-    /// Events are pending, all after the limit.
-    Later,
-    /// Nothing is pending.
-    Empty,
 }
 
 /// Pending events in time order.
@@ -117,17 +106,14 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event if it is due by `limit` (any
-    /// time, without one): one look at the fronts where a peek and a pop
-    /// would take two.
-    pub(crate) fn pop_due(&mut self, limit: Option<VirtualTime>) -> Due<E> {
-        match self.first() {
-            None => Due::Empty,
-            Some((key, _)) if limit.is_some_and(|limit| key.at > limit.0) => Due::Later,
-            Some((key, in_heap)) => {
-                let (at, event) = self.take(key, in_heap);
-                Due::Event(at, event)
-            }
+    /// time, without one); `None` when nothing is due by then: one look at
+    /// the fronts where a peek and a pop would take two.
+    pub(crate) fn pop_due(&mut self, limit: Option<VirtualTime>) -> Option<(VirtualTime, E)> {
+        let (key, in_heap) = self.first()?;
+        if limit.is_some_and(|limit| key.at > limit.0) {
+            return None;
         }
+        Some(self.take(key, in_heap))
     }
 
     /// Removes `key`, the earliest, and its event.
@@ -162,10 +148,7 @@ mod tests {
     impl<E> EventQueue<E> {
         /// The earliest event, whenever it is due.
         fn pop(&mut self) -> Option<(VirtualTime, E)> {
-            match self.pop_due(None) {
-                Due::Event(at, event) => Some((at, event)),
-                Due::Later | Due::Empty => None,
-            }
+            self.pop_due(None)
         }
     }
 
@@ -209,16 +192,12 @@ mod tests {
                             proptest::prop_assert_eq!(queue.peek_time(), expected.map(|(at, _)| at));
                             // A limit just before the earliest event takes nothing out.
                             if let Some((at, _)) = expected.filter(|(at, _)| at.0 > 0) {
-                                proptest::prop_assert_eq!(queue.pop_due(Some(VirtualTime(at.0 - 1))), Due::Later);
+                                proptest::prop_assert_eq!(queue.pop_due(Some(VirtualTime(at.0 - 1))), None);
                             }
                         }
                         // Every third pop is limited to the earliest event's own time, which lets it out.
                         let limit = (scheduled % 3 == 0).then(|| expected.map_or(VirtualTime(0), |(at, _)| at));
-                        let due = match expected {
-                            Some((at, event)) => Due::Event(at, event),
-                            None => Due::Empty,
-                        };
-                        proptest::prop_assert_eq!(queue.pop_due(limit), due);
+                        proptest::prop_assert_eq!(queue.pop_due(limit), expected);
                     }
                 }
             }

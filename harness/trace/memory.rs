@@ -5,10 +5,9 @@
 //! buffer instead: numbers as deltas from the previous event (sequence
 //! numbers and virtual times only grow) in LEB128 varints, message names,
 //! protocols and reasons as indices into a table of each field's distinct
-//! values, checksums as 8 raw bytes. A typical
-//! event takes 10–30 bytes. Bodies are kept (shared, not copied) only when
-//! asked for; otherwise the decoded events carry a `null` body and the exact
-//! checksum.
+//! values, checksums as 8 raw bytes. A typical event takes 10–30 bytes.
+//! Bodies are kept (shared, not copied) only when asked for; otherwise the
+//! decoded events carry a `null` body and the exact checksum.
 
 use std::hash::Hash;
 use std::ops::Deref;
