@@ -249,5 +249,38 @@ fn tracing_overhead(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, tracing_overhead);
+/// Messages whose events the recorders are fed alone: few enough that the
+/// events stay in cache, as the engine's, built on the stack, are.
+const ALONE_MESSAGES: u64 = 500;
+
+/// The recorders alone: the bench pipeline's events, captured once, fed to
+/// each recorder with no engine around them. The whole-run rows above bury
+/// a few nanoseconds per event under the run's own noise; here the
+/// recorder's share is all that is timed.
+fn recorders_alone(c: &mut Criterion) {
+    let mut captured = MemoryRecorder::with_bodies();
+    let scenario = bench_scenario("pipeline.toml", ALONE_MESSAGES).unwrap_or_else(|e| panic!("{e}"));
+    checked(simulation(&scenario).run(Some(&mut captured)).expect("runs"));
+    let events: Vec<TraceEvent<'_>> = captured.events().collect();
+    let mut group = c.benchmark_group("recorders_alone");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    let mut warm = BarePush(Vec::new());
+    group.bench_function("reference_bare_push_48_bytes", |b| {
+        b.iter(|| {
+            warm.0.clear();
+            events.iter().for_each(|event| warm.record(event));
+            warm.0.len()
+        })
+    });
+    group.bench_function("in_memory", |b| {
+        b.iter(|| {
+            let mut recorder = MemoryRecorder::new();
+            events.iter().for_each(|event| recorder.record(event));
+            recorder.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tracing_overhead, recorders_alone);
 criterion_main!(benches);
