@@ -1,7 +1,9 @@
 //! `tracing_overhead`: what tracing costs per message on the five-node
 //! linear pipeline, recorder by recorder, beside the way teams trace today
-//! (the `tracing` crate's JSON subscriber logging each hop to a file).
-//! See BENCHMARKS.md for the figures and how per-event costs follow.
+//! (the `tracing` crate's JSON subscriber logging each hop to a file);
+//! and, in `recorders_alone`, each recorder's own cost per event, fed
+//! captured events with no engine around it. See BENCHMARKS.md for the
+//! figures and how per-event costs follow.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
