@@ -18,6 +18,13 @@ pub enum MessageKind {
     Response,
 }
 
+/// A value's compact JSON text, the same bytes as its `Display`, written
+/// straight into a buffer rather than through the formatter.
+fn compact(value: &serde_json::Value) -> String {
+    // Serializing a JSON value cannot fail; `null` is the fallback.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
 /// A message body: a JSON value shared between copies, with its checksum.
 ///
 /// The checksum is xxh3-64 of the body's compact JSON text, computed once when
@@ -39,7 +46,7 @@ struct BodyInner {
 impl Body {
     /// Wraps a JSON value, hashing it once.
     pub fn new(value: serde_json::Value) -> Body {
-        let text = value.to_string();
+        let text = compact(&value);
         let body = Body::from_compact(text);
         // The cell was made empty just above.
         let _ = body.0.value.set(value);
@@ -50,7 +57,7 @@ impl Body {
     /// until the value is needed.
     pub fn parse(json: &str) -> Result<Body, serde_json::Error> {
         let value: serde_json::Value = serde_json::from_str(json)?;
-        Ok(Body::from_compact(value.to_string()))
+        Ok(Body::from_compact(compact(&value)))
     }
 
     fn from_compact(text: String) -> Body {

@@ -7,12 +7,13 @@
 //! - **Words** ([`word`]): the events a run is made of (inject, send,
 //!   deliver, ack, export) whose numbers are close to the last event's (the
 //!   next sequence number, a short step in time, a near parent and message)
-//!   go into fixed bit fields of 64-bit words: 8 bytes for a delivery, 24
-//!   for a send, whose checksum takes 8. Packing one is a few shifts per
+//!   go into fixed bit fields of 64-bit words: 8 bytes for a delivery, an
+//!   ack or an export, 24 for a send or an injection (its checksum takes 8),
+//!   8 more for a correlation id or a wait. Packing one is a few shifts per
 //!   field and a single check that every field fit.
 //! - **Spilled** ([`spill`]): any other event, or one with a number too
-//!   wide for its field, goes into a byte buffer as LEB128 varints, and its
-//!   word holds only the mark [`word::SPILLED`].
+//!   wide for its field, goes into a byte buffer as LEB128 varints, and a
+//!   word that is just the mark [`word::SPILLED`] stands in its place.
 //!
 //! In both, message names, protocols and reasons are indices into a table
 //! of each field's distinct values, and bodies are kept (shared, not copied)
@@ -102,7 +103,7 @@ fn code(kind: &EventKind<'_>) -> u64 {
 }
 
 /// The code of an elfo message kind.
-fn kind_code(kind: MessageKind) -> u64 {
+fn message_kind_code(kind: MessageKind) -> u64 {
     match kind {
         MessageKind::Regular => 0,
         MessageKind::Request => 1,
@@ -110,8 +111,8 @@ fn kind_code(kind: MessageKind) -> u64 {
     }
 }
 
-/// The message kind of a [`kind_code`].
-fn message_kind(code: u64) -> MessageKind {
+/// The message kind of a [`message_kind_code`].
+fn message_kind_of(code: u64) -> MessageKind {
     match code {
         1 => MessageKind::Request,
         2 => MessageKind::Response,
@@ -131,12 +132,30 @@ fn unzigzag(value: u64) -> u64 {
     (value >> 1) ^ (value & 1).wrapping_neg()
 }
 
+/// How far back event `seq`'s parent is (0 for the event itself).
+fn back(seq: u64, parent: u64) -> u64 {
+    seq.wrapping_sub(parent)
+}
+
+/// Undoes [`back`].
+fn parent_at(seq: u64, back: u64) -> u64 {
+    seq.wrapping_sub(back)
+}
+
 /// What each event is encoded relative to: the last event's numbers.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Cursor {
     seq: u64,
     at: u64,
     message: u64,
+}
+
+impl Default for Cursor {
+    /// Before the first event, whose sequence number is 0: one step back,
+    /// so that it takes the word form too.
+    fn default() -> Self {
+        Cursor { seq: u64::MAX, at: 0, message: 0 }
+    }
 }
 
 impl Cursor {
@@ -284,22 +303,12 @@ impl<'a> Events<'a> {
         word
     }
 
-    fn byte(&mut self) -> u8 {
-        let byte = self.recorder.spilled[self.byte];
-        self.byte += 1;
-        byte
-    }
-
     fn name(&self, index: u64) -> Name {
         self.recorder.tables.names.list[index as usize]
     }
 
     fn protocol(&self, index: u64) -> Name {
         self.recorder.tables.protocols.list[index as usize]
-    }
-
-    fn reason(&self, index: u64) -> &'a Arc<str> {
-        &self.recorder.tables.reasons.list[index as usize]
     }
 
     /// The next kept body, or `null` when bodies were not kept.
@@ -339,9 +348,24 @@ mod tests {
     use crate::net::TimerId;
     use crate::trace::event::Phase;
 
-    /// A number that usually fits a word field and sometimes fills 64 bits.
+    /// A number that often fits even the narrowest word field (a port's 4
+    /// bits), often only wider ones, and sometimes fills 64 bits.
     fn number() -> impl Strategy<Value = u64> {
-        prop_oneof![4 => 0u64..300, 1 => any::<u64>()]
+        prop_oneof![3 => 0u64..16, 2 => 0u64..300, 1 => any::<u64>()]
+    }
+
+    /// A difference either way: often within the trace field's 4 bits
+    /// zigzagged, often within the message field's 10, sometimes anything.
+    fn difference() -> impl Strategy<Value = u64> {
+        let within = |limit: i64| (-limit..limit).prop_map(|d| d as u64);
+        prop_oneof![3 => within(9), 2 => within(600), 1 => any::<u64>()]
+    }
+
+    /// How far back a parent is: usually near, sometimes one past the event
+    /// itself (`u64::MAX`, which no run makes but the recorder must keep
+    /// apart from no parent), or anything.
+    fn parent_back() -> impl Strategy<Value = u64> {
+        prop_oneof![4 => 0u64..200, 1 => Just(u64::MAX), 1 => difference()]
     }
 
     /// A step between events: usually the word form's (sequence numbers
@@ -366,9 +390,9 @@ mod tests {
         (
             step(1),
             step(0),
-            proptest::option::of(number()),
-            number(),
-            number(),
+            proptest::option::of(parent_back()),
+            difference(),
+            difference(),
             proptest::array::uniform10(number()),
             any::<[bool; 2]>(),
         )
@@ -414,7 +438,7 @@ mod tests {
                         checksum: f[7],
                         body,
                         protocol: name(8),
-                        message_kind: message_kind(f[9] % 3),
+                        message_kind: message_kind_of(f[9] % 3),
                         correlation: spec.flags[0].then_some(f[9]),
                         queue_depth: f[8] as u32,
                         waited_ns: if spec.flags[1] { f[2] } else { 0 },
@@ -479,56 +503,103 @@ mod tests {
         }
     }
 
-    /// More names than a send's word has room for: the later ones spill,
-    /// and every one decodes back.
-    #[test]
-    fn names_past_the_word_fields_reach_spill_and_come_back() {
-        let body = Body::default();
-        let names: Vec<Name> = (0..5000).map(|i| Name::from(format!("M{i}").as_str())).collect();
-        let events: Vec<TraceEvent<'_>> = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| TraceEvent {
-                seq: i as u64 + 1,
-                at: VirtualTime(0),
-                parent: None,
-                message: MessageId(1),
-                trace_id: TraceId(1),
-                kind: EventKind::Send {
-                    from: (NodeId(0), OutPort(0)),
-                    to: (NodeId(1), InPort(0)),
-                    name: *name,
-                    size_bytes: 1,
-                    checksum: body.checksum(),
-                    body: &body,
-                    protocol: *name,
-                    message_kind: MessageKind::Regular,
-                    correlation: None,
-                    queue_depth: 1,
-                    waited_ns: 0,
-                },
-            })
-            .collect();
-        let mut recorder = MemoryRecorder::new();
-        events.iter().for_each(|event| recorder.record(event));
-        assert!(!recorder.spilled.is_empty(), "names past the word's fields spill");
-        assert_eq!(recorder.events().collect::<Vec<_>>(), events);
+    /// A send of `name` with `protocol`, event `seq` of a run.
+    fn send<'a>(seq: u64, name: Name, protocol: Name, body: &'a Body) -> TraceEvent<'a> {
+        TraceEvent {
+            seq,
+            at: VirtualTime(0),
+            parent: None,
+            message: MessageId(1),
+            trace_id: TraceId(1),
+            kind: EventKind::Send {
+                from: (NodeId(0), OutPort(0)),
+                to: (NodeId(1), InPort(0)),
+                name,
+                size_bytes: 1,
+                checksum: body.checksum(),
+                body,
+                protocol,
+                message_kind: MessageKind::Regular,
+                correlation: None,
+                queue_depth: 1,
+                waited_ns: 0,
+            },
+        }
     }
 
-    /// The recorder keeps the bench pipeline's common events in the word
-    /// form: one word for a delivery, an ack or an export, none spilled.
-    #[test]
-    fn a_delivery_takes_one_word() {
+    /// The names `prefix0`, `prefix1`, … up to `count`.
+    fn names(prefix: &str, count: usize) -> Vec<Name> {
+        (0..count).map(|i| Name::from(format!("{prefix}{i}").as_str())).collect()
+    }
+
+    /// Records `events` and checks that they decode back, and how many spilled.
+    fn spilled_of(events: &[TraceEvent<'_>]) -> usize {
         let mut recorder = MemoryRecorder::new();
-        let deliver = |seq: u64| TraceEvent {
-            seq,
-            at: VirtualTime(seq * 2000),
-            parent: Some(seq - 1),
-            message: MessageId(seq / 2),
-            trace_id: TraceId(seq / 2),
-            kind: EventKind::Deliver { node: NodeId(3), port: InPort(1) },
-        };
-        (1..=100).for_each(|seq| recorder.record(&deliver(seq)));
-        assert_eq!((recorder.words.len(), recorder.spilled.len()), (100, 0));
+        events.iter().for_each(|event| recorder.record(event));
+        assert_eq!(recorder.events().collect::<Vec<_>>(), events);
+        recorder.words.iter().filter(|&&word| word == word::SPILLED).count()
+    }
+
+    /// More message names than a send's or an injection's word has room
+    /// for (4,096): the later ones spill, and every one decodes back.
+    #[test]
+    fn names_past_the_word_fields_spill_and_come_back() {
+        let body = Body::default();
+        let (names, protocol) = (names("M", 5000), Name::from("p"));
+        let sends: Vec<_> = names.iter().enumerate().map(|(i, &name)| send(i as u64, name, protocol, &body)).collect();
+        assert_eq!(spilled_of(&sends), 5000 - 4096, "sends");
+        let injects: Vec<_> = sends
+            .iter()
+            .map(|event| match event.kind {
+                EventKind::Send { name, size_bytes, checksum, body, .. } => TraceEvent {
+                    kind: EventKind::Inject { node: NodeId(0), name, size_bytes, checksum, body, waited_ns: 0 },
+                    ..*event
+                },
+                _ => unreachable!("only sends were made"),
+            })
+            .collect();
+        assert_eq!(spilled_of(&injects), 5000 - 4096, "injections");
+    }
+
+    /// More protocols than a send's word has room for (256).
+    #[test]
+    fn protocols_past_the_word_field_spill_and_come_back() {
+        let body = Body::default();
+        let name = Name::from("M");
+        let sends: Vec<_> = names("p", 300)
+            .into_iter()
+            .enumerate()
+            .map(|(i, protocol)| send(i as u64, name, protocol, &body))
+            .collect();
+        assert_eq!(spilled_of(&sends), 300 - 256);
+    }
+
+    /// The events a run is made of take the word form: one word for a
+    /// delivery, an ack or an export, three for a send or an injection,
+    /// nothing spilled, the first event included.
+    #[test]
+    fn the_common_events_take_the_word_form() {
+        let body = Body::default();
+        let (name, protocol) = (Name::from("Metrics"), Name::from("app"));
+        let kinds = [
+            EventKind::Inject { node: NodeId(0), name, size_bytes: 256, checksum: 7, body: &body, waited_ns: 0 },
+            EventKind::Deliver { node: NodeId(3), port: InPort(1) },
+            EventKind::Ack { node: NodeId(0), origin: NodeId(3) },
+            EventKind::Export { node: NodeId(4) },
+            send(0, name, protocol, &body).kind,
+        ];
+        let mut recorder = MemoryRecorder::new();
+        for (seq, kind) in (0..100).zip(kinds.iter().cycle()) {
+            let event = TraceEvent {
+                seq,
+                at: VirtualTime(seq * 2000),
+                parent: seq.checked_sub(1),
+                message: MessageId(seq / 2),
+                trace_id: TraceId(seq / 2),
+                kind: *kind,
+            };
+            recorder.record(&event);
+        }
+        assert_eq!((recorder.words.len(), recorder.spilled.len()), (20 * (3 + 1 + 1 + 1 + 3), 0));
     }
 }

@@ -1,17 +1,24 @@
 //! The spilled form: any event, as LEB128 varints in a byte buffer.
 //!
-//! Numbers are written as deltas from the last event's (sequence numbers
-//! and virtual times only grow), signed ones zigzagged; names, protocols
+//! An event starts with a byte holding its code and whether it has a
+//! parent. Numbers are written as deltas from the last event's (sequence
+//! numbers and virtual times only grow), signed ones zigzagged, the parent
+//! as its distance back; names, protocols
 //! and reasons as table indices; checksums as 8 raw bytes. Slower to pack
 //! than the word form, but nothing is too wide for it.
 
-use crate::model::{InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
+use std::sync::Arc;
+
+use crate::model::{InPort, MessageId, Name, NodeId, OutPort, TraceId, VirtualTime};
 use crate::net::TimerId;
 use crate::trace::event::{EventKind, Phase, TraceEvent};
 
 use super::{Cursor, Events, Tables};
 use super::{ACK, BATCH, BLOCKED, CONSUME, DELIVER, DISCARD, DROP, EXPORT, FAULT, INJECT, LIFECYCLE, LOSE, NACK};
 use super::{REJECT, SEND, TIMER};
+
+/// Set in an event's first byte, beside its code, when it has a parent.
+const HAS_PARENT: u8 = 0x80;
 
 /// Appends one event to a byte buffer.
 struct Packet<'a>(&'a mut Vec<u8>);
@@ -46,10 +53,13 @@ impl Packet<'_> {
 /// Appends `event` to `bytes`, relative to `last`.
 pub(super) fn pack(event: &TraceEvent<'_>, last: &Cursor, tables: &mut Tables, bytes: &mut Vec<u8>) {
     let out = &mut Packet(bytes);
-    out.push(super::code(&event.kind) as u8);
+    let has_parent = if event.parent.is_some() { HAS_PARENT } else { 0 };
+    out.push(super::code(&event.kind) as u8 | has_parent);
     out.put(event.seq.wrapping_sub(last.seq));
     out.put(event.at.as_nanos().wrapping_sub(last.at));
-    out.put(event.parent.map_or(0, |p| event.seq.wrapping_sub(p).wrapping_add(1)));
+    if let Some(parent) = event.parent {
+        out.put(super::back(event.seq, parent));
+    }
     out.put_difference(event.message.0.wrapping_sub(last.message));
     out.put_difference(event.trace_id.0.wrapping_sub(event.message.0));
     match &event.kind {
@@ -81,7 +91,7 @@ pub(super) fn pack(event: &TraceEvent<'_>, last: &Cursor, tables: &mut Tables, b
             out.put(u64::from(*size_bytes));
             out.put_fixed(*checksum);
             out.put(u64::from(tables.protocols.intern(protocol)));
-            out.put(super::kind_code(*message_kind));
+            out.put(super::message_kind_code(*message_kind));
             match correlation {
                 Some(c) => {
                     out.push(1);
@@ -141,8 +151,14 @@ pub(super) fn pack(event: &TraceEvent<'_>, last: &Cursor, tables: &mut Tables, b
     }
 }
 
-/// Reads spilled numbers back.
+/// Reads spilled events back.
 impl<'a> Events<'a> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.recorder.spilled[self.byte];
+        self.byte += 1;
+        byte
+    }
+
     fn number(&mut self) -> u64 {
         let (mut value, mut shift) = (0u64, 0);
         loop {
@@ -163,19 +179,19 @@ impl<'a> Events<'a> {
         NodeId(self.number() as u32)
     }
 
-    fn next_name(&mut self) -> crate::model::Name {
+    fn read_name(&mut self) -> Name {
         let index = self.number();
         self.name(index)
     }
 
-    fn next_protocol(&mut self) -> crate::model::Name {
+    fn read_protocol(&mut self) -> Name {
         let index = self.number();
         self.protocol(index)
     }
 
-    fn next_reason(&mut self) -> &'a std::sync::Arc<str> {
+    fn read_reason(&mut self) -> &'a Arc<str> {
         let index = self.number();
-        self.reason(index)
+        &self.recorder.tables.reasons.list[index as usize]
     }
 
     fn checksum(&mut self) -> u64 {
@@ -185,19 +201,17 @@ impl<'a> Events<'a> {
 
 /// The next spilled event.
 pub(super) fn unpack<'a>(events: &mut Events<'a>) -> TraceEvent<'a> {
-    let code = u64::from(events.byte());
+    let first = events.byte();
+    let code = u64::from(first & !HAS_PARENT);
     let seq = events.last.seq.wrapping_add(events.number());
     let at = events.last.at.wrapping_add(events.number());
-    let parent = match events.number() {
-        0 => None,
-        back => Some(seq.wrapping_add(1).wrapping_sub(back)),
-    };
+    let parent = (first & HAS_PARENT != 0).then(|| super::parent_at(seq, events.number()));
     let message = events.last.message.wrapping_add(events.signed());
     let trace_id = message.wrapping_add(events.signed());
     let kind = match code {
         INJECT => {
             let node = events.node();
-            let name = events.next_name();
+            let name = events.read_name();
             let size_bytes = events.number() as u32;
             let checksum = events.checksum();
             let waited_ns = events.number();
@@ -206,11 +220,11 @@ pub(super) fn unpack<'a>(events: &mut Events<'a>) -> TraceEvent<'a> {
         SEND => {
             let from = (events.node(), OutPort(events.number() as u16));
             let to = (events.node(), InPort(events.number() as u16));
-            let name = events.next_name();
+            let name = events.read_name();
             let size_bytes = events.number() as u32;
             let checksum = events.checksum();
-            let protocol = events.next_protocol();
-            let message_kind = super::message_kind(events.number());
+            let protocol = events.read_protocol();
+            let message_kind = super::message_kind_of(events.number());
             let correlation = if events.byte() == 1 { Some(events.number()) } else { None };
             let queue_depth = events.number() as u32;
             let waited_ns = events.number();
@@ -238,19 +252,19 @@ pub(super) fn unpack<'a>(events: &mut Events<'a>) -> TraceEvent<'a> {
         NACK => EventKind::Nack {
             node: events.node(),
             origin: events.node(),
-            reason: events.next_reason(),
+            reason: events.read_reason(),
             permanent: events.number() == 1,
         },
         TIMER => EventKind::Timer { node: events.node(), timer: TimerId(events.number()) },
         EXPORT => EventKind::Export { node: events.node() },
         CONSUME => EventKind::Consume { node: events.node() },
-        DROP => EventKind::Drop { node: events.node(), reason: events.next_reason() },
-        FAULT => EventKind::Fault { node: events.node(), reason: events.next_reason() },
+        DROP => EventKind::Drop { node: events.node(), reason: events.read_reason() },
+        FAULT => EventKind::Fault { node: events.node(), reason: events.read_reason() },
         REJECT => {
-            EventKind::Reject { node: events.node(), reason: events.next_reason(), permanent: events.number() == 1 }
+            EventKind::Reject { node: events.node(), reason: events.read_reason(), permanent: events.number() == 1 }
         }
-        DISCARD => EventKind::Discard { node: events.node(), reason: events.next_reason() },
-        LOSE => EventKind::Lose { node: events.node(), reason: events.next_reason() },
+        DISCARD => EventKind::Discard { node: events.node(), reason: events.read_reason() },
+        LOSE => EventKind::Lose { node: events.node(), reason: events.read_reason() },
         BATCH => EventKind::Batch { node: events.node() },
         LIFECYCLE => EventKind::Lifecycle {
             node: events.node(),

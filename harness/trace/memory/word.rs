@@ -5,18 +5,23 @@
 //!
 //! | field | bits | |
 //! |---|---|---|
-//! | code | 5 | the event's kind; [`SPILLED`] for an event in the other form |
+//! | code | 5 | the event's kind |
 //! | step | 22 | virtual time since the last event (up to 4.19 ms) |
-//! | back | 8 | how far back the parent is (0: none; 1: the event itself) |
+//! | parent | 1 | whether the event has a parent |
+//! | back | 7 | how far back the parent is (0: the event itself) |
 //! | message | 10 | the message id's difference from the last event's, zigzagged |
 //! | trace | 4 | the trace id's difference from the message id, zigzagged |
 //! | node | 8 | the node (a send's sender) |
 //! | aux | 7 | a delivery's port, an ack's origin |
 //!
 //! and the sequence number is the last one's plus one. A send adds a word of
-//! its own fields (below), its checksum, and its correlation id and wait when
-//! it has them; an injection adds its name, size and wait flag, its checksum
-//! and its wait. Any event whose numbers do not fit goes to the spilled form.
+//! its own (its ports, receiver, name and protocol indices, message kind,
+//! queue depth, size, and whether a correlation id and a wait follow), its
+//! checksum, and its correlation id and wait when it has them; an injection
+//! adds a word with its name index, size and wait flag, its checksum and its
+//! wait. Any event whose numbers do not fit goes to the spilled form, and
+//! the word in its place is [`SPILLED`], which no packed first word equals
+//! (packed codes are below 16).
 
 use crate::model::{InPort, MessageId, NodeId, OutPort, TraceId, VirtualTime};
 use crate::trace::event::{EventKind, TraceEvent};
@@ -26,25 +31,27 @@ use super::{unzigzag, zigzag, Cursor, Events, Tables, ACK, DELIVER, EXPORT, INJE
 /// The first word of an event kept in the spilled form.
 pub(super) const SPILLED: u64 = (1 << CODE) - 1;
 
+/// One bit, in any word: a yes or a no.
+const FLAG: u32 = 1;
+
 // The first word.
 const CODE: u32 = 5;
 const STEP: u32 = 22;
-const BACK: u32 = 8;
+const BACK: u32 = 7;
 const MESSAGE: u32 = 10;
 const TRACE: u32 = 4;
 const NODE: u32 = 8;
 const AUX: u32 = 7;
-const _: () = assert!(CODE + STEP + BACK + MESSAGE + TRACE + NODE + AUX == 64);
+const _: () = assert!(CODE + STEP + FLAG + BACK + MESSAGE + TRACE + NODE + AUX == 64);
 
 // A send's second word (its sender is the first word's node).
 const PORT: u32 = 4;
 const NAME: u32 = 12;
 const PROTOCOL: u32 = 8;
-const KIND: u32 = 2;
+const MESSAGE_KIND: u32 = 2;
 const DEPTH: u32 = 10;
 const SIZE: u32 = 14;
-const FLAG: u32 = 1;
-const _: () = assert!(PORT + NODE + PORT + NAME + PROTOCOL + KIND + DEPTH + SIZE + 2 * FLAG == 64);
+const _: () = assert!(PORT + NODE + PORT + NAME + PROTOCOL + MESSAGE_KIND + DEPTH + SIZE + 2 * FLAG == 64);
 
 // An injection's second word.
 const INJECTED_SIZE: u32 = 32;
@@ -94,7 +101,8 @@ pub(super) fn pack(event: &TraceEvent<'_>, last: &Cursor, tables: &mut Tables, w
     let mut head = Fields::default();
     head.put(code, CODE);
     head.put(event.at.as_nanos().wrapping_sub(last.at), STEP);
-    head.put(event.parent.map_or(0, |p| event.seq.wrapping_sub(p).wrapping_add(1)), BACK);
+    head.put(u64::from(event.parent.is_some()), FLAG);
+    head.put(event.parent.map_or(0, |parent| super::back(event.seq, parent)), BACK);
     head.put(zigzag(event.message.0.wrapping_sub(last.message)), MESSAGE);
     head.put(zigzag(event.trace_id.0.wrapping_sub(event.message.0)), TRACE);
     head.put(u64::from(node.0), NODE);
@@ -120,7 +128,7 @@ pub(super) fn pack(event: &TraceEvent<'_>, last: &Cursor, tables: &mut Tables, w
             own.put(u64::from(to.1 .0), PORT);
             own.put(u64::from(tables.names.intern(&name)), NAME);
             own.put(u64::from(tables.protocols.intern(&protocol)), PROTOCOL);
-            own.put(super::kind_code(message_kind), KIND);
+            own.put(super::message_kind_code(message_kind), MESSAGE_KIND);
             own.put(u64::from(queue_depth), DEPTH);
             own.put(u64::from(size_bytes), SIZE);
             own.put(u64::from(correlation.is_some()), FLAG);
@@ -163,10 +171,9 @@ pub(super) fn unpack<'a>(first: u64, events: &mut Events<'a>) -> TraceEvent<'a> 
     let code = head.take(CODE);
     let seq = events.last.seq.wrapping_add(1);
     let at = events.last.at.wrapping_add(head.take(STEP));
-    let parent = match head.take(BACK) {
-        0 => None,
-        back => Some(seq.wrapping_add(1).wrapping_sub(back)),
-    };
+    let has_parent = head.take(FLAG) == 1;
+    let back = head.take(BACK);
+    let parent = has_parent.then(|| super::parent_at(seq, back));
     let message = events.last.message.wrapping_add(unzigzag(head.take(MESSAGE)));
     let trace_id = message.wrapping_add(unzigzag(head.take(TRACE)));
     let node = NodeId(head.take(NODE) as u32);
@@ -191,10 +198,11 @@ pub(super) fn unpack<'a>(first: u64, events: &mut Events<'a>) -> TraceEvent<'a> 
             let to = (to_node, InPort(own.take(PORT) as u16));
             let name = events.name(own.take(NAME));
             let protocol = events.protocol(own.take(PROTOCOL));
-            let message_kind = super::message_kind(own.take(KIND));
+            let message_kind = super::message_kind_of(own.take(MESSAGE_KIND));
             let queue_depth = own.take(DEPTH) as u32;
             let size_bytes = own.take(SIZE) as u32;
-            let (correlated, waited) = (own.take(FLAG) == 1, own.take(FLAG) == 1);
+            let correlated = own.take(FLAG) == 1;
+            let waited = own.take(FLAG) == 1;
             let checksum = events.word();
             let correlation = correlated.then(|| events.word());
             let waited_ns = if waited { events.word() } else { 0 };
