@@ -11,10 +11,11 @@ use crate::net::TimerId;
 /// it concerns, and the sequence number of the event that caused it, so
 /// lineage can be walked both ways.
 ///
-/// An event borrows names and bodies from the message it describes: the
-/// engine builds it on the stack and hands it to the recorder, which copies
-/// (or shares, by cloning an `Arc`) only what it keeps. Building an event
-/// therefore costs no allocation and no atomic operation.
+/// An event carries the message's interned names by value (a pointer each)
+/// and borrows its body: the engine builds it on the stack and hands it to
+/// the recorder, which copies (or shares, by cloning an `Arc`) only what it
+/// keeps. Building an event therefore costs no allocation and no atomic
+/// operation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TraceEvent<'a> {
     /// Position in the trace, from 0.
