@@ -2,6 +2,8 @@
 
 mod async_actors;
 mod backpressure;
+#[path = "../../benches/support/bench_scenario.rs"]
+mod bench_scenario;
 mod catalog;
 mod cli;
 mod conservation;

@@ -12,6 +12,7 @@ use flowreplay::trace::{
 use flowreplay::{EventKind, MessageId, Registry, RunConfig, Scenario, Simulation, TraceEvent};
 use proptest::prelude::*;
 
+use crate::bench_scenario::bench_scenario;
 use crate::{scenario, shipped_scenarios};
 
 /// Keeps each event exactly as the engine hands it over, printed.
@@ -131,9 +132,7 @@ fn the_memory_recorder_keeps_names_and_protocols_apart() {
 /// bytes per event (BENCHMARKS.md, "2. Tracing in memory").
 #[test]
 fn the_memory_recorder_holds_at_most_24_bytes_per_event_on_the_bench_pipeline() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pipeline.toml");
-    let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    scenario.network.nodes[0].config["workload"]["count"] = 20_000.into();
+    let scenario = bench_scenario("pipeline.toml", 20_000).unwrap_or_else(|e| panic!("{e}"));
     let sim = scenario.simulation(&Registry::builtin(), RunConfig { seed: 1, ..scenario.run }).expect("builds");
     let mut packed = MemoryRecorder::new();
     sim.run(Some(&mut packed)).expect("runs");
