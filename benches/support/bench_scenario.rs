@@ -1,6 +1,6 @@
 //! The benches' topologies (`benches/*.toml`) with their workload sized,
-//! shared by the benches and by the examples that count or time the same
-//! runs.
+//! shared by the benches, the examples that count or time the same runs,
+//! and the integration test that checks the memory target on them.
 
 use flowreplay::{Scenario, ScenarioError};
 
